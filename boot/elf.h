@@ -1,0 +1,33 @@
+/* Loading RV64 ELF executables into guest RAM. */
+#ifndef REWIND_BOOT_ELF_H
+#define REWIND_BOOT_ELF_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/memory.h"
+
+typedef struct ElfImage {
+    uint8_t *data; /* the whole file */
+    size_t size;
+    uint64_t entry;
+    uint64_t lowest, highest; /* physical span of the loaded segments */
+} ElfImage;
+
+/* Does the buffer start with the ELF magic? */
+bool elf_is_elf(const uint8_t *data, size_t size);
+
+/* Check that data is a 64-bit little-endian RISC-V executable whose
+ * headers are well-formed. The image keeps a pointer to data. Messages
+ * name what is wrong; the caller prefixes the file name. */
+bool elf_parse(ElfImage *img, uint8_t *data, size_t size, char *err, size_t errlen);
+
+/* Copy the PT_LOAD segments to guest memory (by physical address). Fails
+ * if a segment lies outside RAM. */
+bool elf_load(const ElfImage *img, Memory *mem, char *err, size_t errlen);
+
+/* Value of a symbol from .symtab, or false if absent. */
+bool elf_symbol(const ElfImage *img, const char *name, uint64_t *value);
+
+#endif

@@ -1,0 +1,51 @@
+/* Hart reset and the per-hart caches that depend on translation state. */
+#include "core/hart.h"
+
+#include <string.h>
+
+#include "core/csr.h"
+
+void hart_reset(Hart *h, unsigned id, struct Machine *m, uint64_t reset_pc)
+{
+    memset(h, 0, sizeof(*h));
+    h->id = id;
+    h->m = m;
+    h->pc = reset_pc;
+    h->priv = PRV_M;
+    h->csr.misa = csr_misa_default();
+    h->csr.mhartid = id;
+    /* UXL and SXL are fixed at 64 bits. */
+    h->csr.mstatus = (2ULL << 32) | (2ULL << 34);
+    hart_tlb_flush(h);
+    hart_update_mmu_idx(h);
+}
+
+static int mmu_idx_for(const Hart *h, unsigned priv)
+{
+    if (priv == PRV_M)
+        return MMU_IDX_M;
+    return priv == PRV_S ? MMU_IDX_S : MMU_IDX_U;
+}
+
+void hart_update_mmu_idx(Hart *h)
+{
+    unsigned data_priv = h->priv;
+    /* MPRV makes loads and stores (not fetches) use MPP's translation. */
+    if (h->priv == PRV_M && (h->csr.mstatus & MSTATUS_MPRV))
+        data_priv = (unsigned)((h->csr.mstatus & MSTATUS_MPP) >> MSTATUS_MPP_SHIFT);
+    h->mmu_idx_data = (uint8_t)mmu_idx_for(h, data_priv);
+    h->mmu_idx_fetch = (uint8_t)mmu_idx_for(h, h->priv);
+}
+
+void hart_tlb_flush(Hart *h)
+{
+    for (int i = 0; i < MMU_IDX_COUNT; i++)
+        for (int a = 0; a < 3; a++)
+            for (int e = 0; e < TLB_SIZE; e++)
+                h->tlb[i][a][e].vpage = TLB_INVALID;
+}
+
+void hart_jmp_cache_flush(Hart *h)
+{
+    memset(h->jmp_cache, 0, sizeof(h->jmp_cache));
+}

@@ -1,0 +1,102 @@
+/* A RISC-V hart: architectural state plus the per-hart caches of the engine.
+ *
+ * Everything that belongs to one hart lives here (registers, CSRs, soft TLB,
+ * jump cache, instruction counts) so that a later multi-threaded mode can run
+ * each hart on its own host thread without touching shared state. */
+#ifndef REWIND_CORE_HART_H
+#define REWIND_CORE_HART_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+struct Machine;
+struct TB;
+
+enum { PRV_U = 0, PRV_S = 1, PRV_M = 3 };
+
+/* Soft TLB: direct mapped, one array per access kind and per MMU index, so
+ * that read, write and execute permissions are checked separately and a
+ * change of privilege does not force a flush. */
+enum { TLB_BITS = 8, TLB_SIZE = 1 << TLB_BITS };
+enum { ACC_READ = 0, ACC_WRITE = 1, ACC_EXEC = 2 };
+/* MMU index: the privilege whose translation applies (U, S, M). */
+enum { MMU_IDX_U = 0, MMU_IDX_S = 1, MMU_IDX_M = 2, MMU_IDX_COUNT = 3 };
+
+typedef struct TlbEntry {
+    uint64_t vpage;   /* virtual page address (va & ~0xfff); TLB_INVALID when empty */
+    uintptr_t addend; /* host address = guest va + addend (RAM pages only) */
+    uint64_t ppage;   /* guest physical page address */
+} TlbEntry;
+#define TLB_INVALID UINT64_MAX
+
+enum { JC_BITS = 12, JC_SIZE = 1 << JC_BITS };
+
+/* Number of PMP entries implemented. */
+enum { PMP_COUNT = 16 };
+
+typedef struct Csrs {
+    uint64_t mstatus;  /* sstatus is a view of this */
+    uint64_t misa;
+    uint64_t medeleg, mideleg;
+    uint64_t mie, mip; /* sie/sip are views masked by mideleg */
+    uint64_t mtvec, mscratch, mepc, mcause, mtval;
+    uint64_t stvec, sscratch, sepc, scause, stval;
+    uint64_t satp;
+    uint64_t mcounteren, scounteren, mcountinhibit;
+    uint64_t menvcfg, senvcfg;
+    uint64_t mhartid;
+    uint32_t fflags, frm;
+    /* Offsets so that mcycle/minstret writes take effect relative to the
+     * hart's retired instruction count. */
+    uint64_t mcycle_offset, minstret_offset;
+    uint8_t pmpcfg[PMP_COUNT];
+    uint64_t pmpaddr[PMP_COUNT];
+} Csrs;
+
+/* Result of executing one op / one TB (see translator/op.h). */
+typedef struct Hart {
+    /* x[0] always reads zero; writes to rd=0 are redirected to x[32] by the
+     * decoder, so handlers never test for x0. */
+    uint64_t x[33];
+    uint64_t f[32]; /* raw bits; single precision values are NaN-boxed */
+    uint64_t pc;
+    uint8_t priv;
+    Csrs csr;
+
+    /* LR/SC reservation (physical address), valid flag. */
+    uint64_t lr_addr;
+    bool lr_valid;
+
+    /* Retired instructions. Incremented by a TB's length when it starts;
+     * on an early exit the unretired part is given back, so inside a TB
+     * the exact count at op index i is icount - tb_len + i. */
+    uint64_t icount;
+    uint32_t cur_tb_len;
+
+    /* Set by wfi: the hart sleeps until an interrupt is pending. */
+    bool wfi;
+
+    /* Current MMU index for data and fetch accesses (derived from priv,
+     * mstatus.MPRV/MPP and satp; recomputed by hart_update_mmu_idx). */
+    uint8_t mmu_idx_data, mmu_idx_fetch;
+
+    TlbEntry tlb[MMU_IDX_COUNT][3][TLB_SIZE];
+    struct TB *jmp_cache[JC_SIZE];
+
+    unsigned id;
+    struct Machine *m;
+} Hart;
+
+/* Reset a hart to its power-on state, pc at the reset vector. */
+void hart_reset(Hart *h, unsigned id, struct Machine *m, uint64_t reset_pc);
+
+/* Recompute the MMU indices after a change of priv, mstatus or satp. */
+void hart_update_mmu_idx(Hart *h);
+
+/* Drop every soft-TLB entry (sfence.vma, satp, mstatus.SUM/MXR, PMP). */
+void hart_tlb_flush(Hart *h);
+
+/* Drop the virtual-pc -> TB map (needed whenever virtual->physical changes). */
+void hart_jmp_cache_flush(Hart *h);
+
+#endif

@@ -1,0 +1,115 @@
+/* Address translation (Sv39, Sv48), PMP checks and the soft TLB.
+ *
+ * Loads and stores from ops use mmu_read/mmu_write: the inline fast path
+ * hits the soft TLB for RAM pages; everything else (TLB miss, MMIO,
+ * page-crossing access, write to a page holding translated code) goes to
+ * the slow path, which walks the page table, checks PMP, refills the TLB,
+ * dispatches MMIO and raises the right fault. Misaligned accesses are
+ * performed (as QEMU does), except for LR/SC and AMOs, which trap. */
+#ifndef REWIND_CORE_MMU_H
+#define REWIND_CORE_MMU_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "core/hart.h"
+#include "translator/op.h"
+
+#if defined(__GNUC__)
+#define likely(x) __builtin_expect(!!(x), 1)
+#define unlikely(x) __builtin_expect(!!(x), 0)
+#else
+#define likely(x) (x)
+#define unlikely(x) (x)
+#endif
+
+/* Outcome of a translation. */
+typedef enum {
+    XLATE_OK = 0,
+    XLATE_PAGE_FAULT,
+    XLATE_ACCESS_FAULT, /* PMP or a page-table access outside memory */
+} XlateResult;
+
+/* Translate va for an access of the given kind at the given MMU index.
+ * Updates A/D bits in the page table. On success *pa is set and *perm_page
+ * says whether the whole 4 KiB page shares the result (so it may be cached
+ * in the TLB). */
+XlateResult mmu_translate(Hart *h, uint64_t va, int acc, int mmu_idx,
+                          uint64_t *pa, bool *perm_page);
+
+/* Translate without side effects (no A/D updates, no faults taken), for the
+ * debugger and the logs. Returns false when unmapped. */
+bool mmu_debug_translate(Hart *h, uint64_t va, uint64_t *pa);
+
+/* Slow paths. On a fault they take the trap via op_raise and return false. */
+bool mmu_read_slow(Hart *h, const Op *op, uint64_t va, unsigned size,
+                   uint64_t *val);
+bool mmu_write_slow(Hart *h, const Op *op, uint64_t va, unsigned size,
+                    uint64_t val);
+
+/* Host pointer for an aligned atomic access of `size` bytes at va (needs
+ * read and write permission; RAM only). On a fault it takes the trap and
+ * returns NULL. `is_lr` selects load faults (LR) instead of store/AMO faults. */
+void *mmu_amo_ptr(Hart *h, const Op *op, uint64_t va, unsigned size,
+                  bool is_lr, uint64_t *pa_out);
+
+/* Instruction fetch for the translator: translate the page of va for
+ * execution. Returns 0 and sets *pa and *host (NULL if not RAM), or an
+ * exception cause to raise at va. */
+int mmu_fetch_page(Hart *h, uint64_t va, uint64_t *pa, uint8_t **host);
+
+static inline TlbEntry *mmu_tlb_entry(Hart *h, int mmu_idx, int acc,
+                                      uint64_t va)
+{
+    return &h->tlb[mmu_idx][acc][(va >> 12) & (TLB_SIZE - 1)];
+}
+
+static inline bool mmu_read(Hart *h, const Op *op, uint64_t va, unsigned size,
+                            uint64_t *val)
+{
+    TlbEntry *e = mmu_tlb_entry(h, h->mmu_idx_data, ACC_READ, va);
+    if (likely(e->vpage == (va & ~0xfffULL) &&
+               (va & 0xfff) <= 0x1000u - size)) {
+        const uint8_t *p = (const uint8_t *)(uintptr_t)(va + e->addend);
+        switch (size) {
+        case 1: *val = *p; break;
+        case 2: { uint16_t v; memcpy(&v, p, 2); *val = v; break; }
+        case 4: { uint32_t v; memcpy(&v, p, 4); *val = v; break; }
+        default: { uint64_t v; memcpy(&v, p, 8); *val = v; break; }
+        }
+        return true;
+    }
+    return mmu_read_slow(h, op, va, size, val);
+}
+
+static inline bool mmu_write(Hart *h, const Op *op, uint64_t va, unsigned size,
+                             uint64_t val)
+{
+    TlbEntry *e = mmu_tlb_entry(h, h->mmu_idx_data, ACC_WRITE, va);
+    if (likely(e->vpage == (va & ~0xfffULL) &&
+               (va & 0xfff) <= 0x1000u - size)) {
+        uint8_t *p = (uint8_t *)(uintptr_t)(va + e->addend);
+        switch (size) {
+        case 1: *p = (uint8_t)val; break;
+        case 2: { uint16_t v = (uint16_t)val; memcpy(p, &v, 2); break; }
+        case 4: { uint32_t v = (uint32_t)val; memcpy(p, &v, 4); break; }
+        default: memcpy(p, &val, 8); break;
+        }
+        return true;
+    }
+    return mmu_write_slow(h, op, va, size, val);
+}
+
+/* PMP (core/pmp.c) */
+/* Is an access of `size` bytes at pa allowed for `acc` at privilege priv?
+ * M-mode accesses pass unless a locked entry matches. */
+bool pmp_check(const Hart *h, uint64_t pa, unsigned size, int acc,
+               unsigned priv);
+/* Does the same PMP decision apply to the whole 4 KiB page of pa? */
+bool pmp_page_uniform(const Hart *h, uint64_t pa, unsigned priv);
+/* Writes of pmpcfg/pmpaddr honouring the lock bits. */
+void pmp_write_cfg(Hart *h, unsigned index, uint8_t val);
+void pmp_write_addr(Hart *h, unsigned index, uint64_t val);
+
+#endif

@@ -1,0 +1,92 @@
+/* The run loop: harts take turns (round robin, fixed quantum) on one host
+ * thread; each turn looks up TBs, follows chains and takes interrupts. */
+#include <inttypes.h>
+
+#include "core/machine.h"
+#include "core/trap.h"
+#include "translator/exec.h"
+#include "translator/translate.h"
+
+/* Is there anything for the interrupt logic to look at? (cheap check) */
+static inline bool irq_maybe(const Hart *h)
+{
+    return (h->csr.mip & h->csr.mie) != 0;
+}
+
+uint64_t machine_run_hart(Machine *m, Hart *h, uint64_t n)
+{
+    const uint64_t start = h->icount, end = start + n;
+    TB *prev = NULL; /* last TB, when it left through a chainable slot */
+    int prev_slot = 0;
+
+    while (m->stop == STOP_NONE && h->icount < end) {
+        if (irq_maybe(h) && trap_check_interrupts(h))
+            prev = NULL;
+        if (h->wfi)
+            break;
+        uint64_t left = end - h->icount;
+        uint32_t flags = tb_flags_for(h);
+        TB *tb = tb_find(h, flags);
+        if (tb && tb->ninsns > left) {
+            /* Not enough budget for the whole block: run one cut to the
+             * exact number of instructions left. */
+            tb = tb_find(h, flags | (uint32_t)left << TBF_COUNT_SHIFT);
+            prev = NULL;
+        }
+        if (!tb) { /* fetch fault: the trap was taken */
+            prev = NULL;
+            continue;
+        }
+        if (prev)
+            tb_chain(m, prev, prev_slot, tb);
+        prev = NULL;
+        for (;;) {
+            if (LOG_ON(&m->log, LOG_EXEC))
+                log_printf(&m->log, LOG_EXEC,
+                           "Trace hart %u: pc 0x%016" PRIx64 " [%u insns] icount %" PRIu64 "\n",
+                           h->id, tb->vpc, tb->ninsns, h->icount);
+            int r = tb_exec(h, tb);
+            if (r != OP_EXIT_JUMP0 && r != OP_EXIT_JUMP1)
+                break;
+            int slot = r - OP_EXIT_JUMP0;
+            TB *next = tb->next[slot];
+            if (!next || next->ninsns > end - h->icount || irq_maybe(h) ||
+                m->stop != STOP_NONE) {
+                if (!next && !tb->nochain && !tb->invalid) {
+                    prev = tb;
+                    prev_slot = slot;
+                }
+                break;
+            }
+            tb = next;
+        }
+    }
+    return h->icount - start;
+}
+
+void machine_run(Machine *m)
+{
+    while (m->stop == STOP_NONE) {
+        bool progress = false;
+        for (unsigned i = 0; i < m->nharts && m->stop == STOP_NONE; i++) {
+            Hart *h = &m->harts[i];
+            /* wfi ends when an interrupt is pending and enabled in mie,
+             * even if globally disabled. */
+            if (h->wfi && !(h->csr.mip & h->csr.mie))
+                continue;
+            h->wfi = false;
+            if (machine_run_hart(m, h, m->cfg.quantum))
+                progress = true;
+            /* A reservation does not survive another hart's turn, so an
+             * interleaved store can never be missed by SC. */
+            h->lr_valid = false;
+        }
+        if (!progress && m->stop == STOP_NONE) {
+            /* Every hart waits for an interrupt and nothing can raise one
+             * yet (no timer device): the guest is stuck for good. */
+            machine_fail(m, "all harts are waiting for an interrupt that "
+                            "nothing can raise (icount %" PRIu64 ")",
+                         machine_icount(m));
+        }
+    }
+}

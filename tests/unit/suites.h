@@ -1,0 +1,15 @@
+/* One check suite per module under test; tests/unit/main.c runs them all. */
+#ifndef REWIND_TESTS_UNIT_SUITES_H
+#define REWIND_TESTS_UNIT_SUITES_H
+
+#include <check.h>
+
+Suite *suite_decode(void);
+Suite *suite_tb_cache(void);
+Suite *suite_mmu(void);
+Suite *suite_csr(void);
+Suite *suite_fp(void);
+Suite *suite_options(void);
+Suite *suite_elf(void);
+
+#endif

@@ -1,0 +1,149 @@
+/* Parsing the machine options of `rewind run`. */
+#include "tools/options.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/log.h"
+#include "core/machine.h"
+
+bool options_parse_size(const char *s, uint64_t *out)
+{
+    if (!s || !isdigit((unsigned char)s[0]))
+        return false;
+    errno = 0;
+    char *end;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (errno || end == s)
+        return false;
+    unsigned shift;
+    switch (toupper((unsigned char)*end)) {
+    case '\0': shift = 20; break; /* MiB, as QEMU */
+    case 'K': shift = 10; end++; break;
+    case 'M': shift = 20; end++; break;
+    case 'G': shift = 30; end++; break;
+    case 'T': shift = 40; end++; break;
+    default: return false;
+    }
+    if (toupper((unsigned char)*end) == 'B' || toupper((unsigned char)*end) == 'I')
+        end++; /* 256MB, 256MiB */
+    if (*end == 'B')
+        end++;
+    if (*end != '\0' || v == 0 || v > (UINT64_MAX >> shift))
+        return false;
+    *out = (uint64_t)v << shift;
+    return true;
+}
+
+bool options_parse_uint(const char *s, unsigned min, unsigned max, unsigned *out)
+{
+    if (!s || !isdigit((unsigned char)s[0]))
+        return false;
+    errno = 0;
+    char *end;
+    unsigned long v = strtoul(s, &end, 10);
+    if (errno || *end != '\0' || v < min || v > max)
+        return false;
+    *out = (unsigned)v;
+    return true;
+}
+
+void options_print_run_help(FILE *out)
+{
+    fprintf(out,
+        "usage: rewind run [options]\n"
+        "\n"
+        "Machine (named as in QEMU):\n"
+        "  -bios FILE|none     firmware at 0x80000000 (ELF or raw); default none\n"
+        "  -kernel FILE        ELF or raw image; with -bios none it runs first\n"
+        "  -append STR         kernel command line\n"
+        "  -m SIZE             RAM size: 256M, 2G, or MiB (default 128M)\n"
+        "  -smp N              number of harts, 1-%d (default 1)\n"
+        "  -nographic          accepted (the console is always on stdio)\n"
+        "\n"
+        "Diagnostics:\n"
+        "  -d CATEGORIES       log categories (comma separated; -d help lists them)\n"
+        "  -D FILE             write the log to FILE instead of stderr\n"
+        "  --stats             print execution statistics on stderr at exit\n"
+        "\n"
+        "Bare-metal programs that define the HTIF symbols tohost/fromhost get a\n"
+        "console and an exit path; rewind exits with the guest's exit code.\n",
+        MACHINE_MAX_HARTS);
+}
+
+/* Machine options may be written with one dash or two, as in QEMU. */
+static const char *canonical(const char *arg)
+{
+    if (arg[0] == '-' && arg[1] == '-' && arg[2])
+        return arg + 1;
+    return arg;
+}
+
+bool options_parse_run(RunOptions *o, int argc, char **argv, char *err, size_t errlen)
+{
+    memset(o, 0, sizeof(*o));
+    o->ram_size = 128ULL << 20;
+    o->smp = 1;
+    for (int i = 0; i < argc; i++) {
+        const char *a = canonical(argv[i]);
+        const char *val = i + 1 < argc ? argv[i + 1] : NULL;
+        bool takes_value = strcmp(a, "-bios") == 0 || strcmp(a, "-kernel") == 0 ||
+                           strcmp(a, "-append") == 0 || strcmp(a, "-m") == 0 ||
+                           strcmp(a, "-smp") == 0 || strcmp(a, "-d") == 0 ||
+                           strcmp(a, "-D") == 0;
+        if (takes_value && !val) {
+            snprintf(err, errlen, "option %s needs a value", argv[i]);
+            return false;
+        }
+        if (strcmp(a, "-bios") == 0) {
+            o->bios = strcmp(val, "none") == 0 ? NULL : val;
+        } else if (strcmp(a, "-kernel") == 0) {
+            o->kernel = val;
+        } else if (strcmp(a, "-append") == 0) {
+            o->append = val;
+        } else if (strcmp(a, "-m") == 0) {
+            const char *v = strncmp(val, "size=", 5) == 0 ? val + 5 : val;
+            if (!options_parse_size(v, &o->ram_size) || (o->ram_size & 0xfff) ||
+                o->ram_size > (64ULL << 30)) {
+                snprintf(err, errlen, "-m %s: expected a size such as 256M or 2G "
+                         "(a multiple of 4K, at most 64G)", val);
+                return false;
+            }
+        } else if (strcmp(a, "-smp") == 0) {
+            const char *v = strncmp(val, "cpus=", 5) == 0 ? val + 5 : val;
+            if (!options_parse_uint(v, 1, MACHINE_MAX_HARTS, &o->smp)) {
+                snprintf(err, errlen, "-smp %s: expected a number of harts from 1 to %d",
+                         val, MACHINE_MAX_HARTS);
+                return false;
+            }
+        } else if (strcmp(a, "-d") == 0) {
+            if (strcmp(val, "help") == 0) {
+                log_print_categories(stdout);
+                o->help = true;
+                return true;
+            }
+            char why[128];
+            if (!log_parse(val, &o->log_mask, why, sizeof(why))) {
+                snprintf(err, errlen, "-d %s: %s", val, why);
+                return false;
+            }
+        } else if (strcmp(a, "-D") == 0) {
+            o->log_file = val;
+        } else if (strcmp(a, "-nographic") == 0) {
+            /* accepted: the console is on stdio already */
+        } else if (strcmp(a, "-stats") == 0) {
+            o->stats = true;
+        } else if (strcmp(a, "-h") == 0 || strcmp(a, "-help") == 0) {
+            o->help = true;
+            return true;
+        } else {
+            snprintf(err, errlen, "unknown option '%s' (see rewind run --help)", argv[i]);
+            return false;
+        }
+        if (takes_value)
+            i++;
+    }
+    return true;
+}

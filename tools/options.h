@@ -1,0 +1,35 @@
+/* Machine options shared by the subcommands, named like QEMU's. */
+#ifndef REWIND_TOOLS_OPTIONS_H
+#define REWIND_TOOLS_OPTIONS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+typedef struct RunOptions {
+    const char *bios;     /* NULL = none */
+    const char *kernel;
+    const char *append;
+    uint64_t ram_size;
+    unsigned smp;
+    unsigned log_mask;
+    const char *log_file;
+    bool stats;
+    bool help;
+} RunOptions;
+
+/* Fill defaults, then parse argv[0..argc). Returns false with a message
+ * naming the option at fault. */
+bool options_parse_run(RunOptions *o, int argc, char **argv, char *err, size_t errlen);
+
+/* "256M", "2G", "512K", or a plain number of MiB (as QEMU's -m). */
+bool options_parse_size(const char *s, uint64_t *out);
+
+/* A plain decimal number in [min, max]. */
+bool options_parse_uint(const char *s, unsigned min, unsigned max, unsigned *out);
+
+/* The help text for `rewind run`. */
+void options_print_run_help(FILE *out);
+
+#endif

@@ -1,0 +1,64 @@
+/* Decoding instruction words into ops through the instruction table. */
+#include "translator/decode.h"
+
+#include <string.h>
+
+static int64_t imm_of(uint32_t w, InsnFormat fmt)
+{
+    int32_t s = (int32_t)w;
+    switch (fmt) {
+    case FMT_I: return s >> 20;
+    case FMT_S: return (s >> 25) * 32 + (int32_t)((w >> 7) & 31);
+    case FMT_B:
+        return (int64_t)((s >> 31) * 4096) | ((w >> 7) & 1) << 11 |
+               ((w >> 25) & 63) << 5 | ((w >> 8) & 15) << 1;
+    case FMT_U: return (int64_t)(s & ~0xfff);
+    case FMT_J:
+        return (int64_t)((s >> 31) * (1 << 20)) | ((w >> 12) & 255) << 12 |
+               ((w >> 20) & 1) << 11 | ((w >> 21) & 1023) << 1;
+    case FMT_SHIFT: return (w >> 20) & 63;
+    case FMT_CSR: return (w >> 20) & 0xfff;
+    default: return 0;
+    }
+}
+
+const InsnDesc *decode_lookup(uint32_t w)
+{
+    /* A linear scan: decoding happens once per translated instruction,
+     * which is rare next to execution. */
+    for (unsigned i = 0; i < insn_table_len; i++)
+        if ((w & insn_table[i].mask) == insn_table[i].match)
+            return &insn_table[i];
+    return NULL;
+}
+
+int op_illegal_insn(Hart *h, const Op *op)
+{
+    return op_illegal(h, op);
+}
+
+const InsnDesc *decode_op(Op *op, uint32_t raw, unsigned len, uint64_t pc)
+{
+    uint32_t w = len == 2 ? rvc_expand((uint16_t)raw) : raw;
+    const InsnDesc *d = (w && (len == 2 || (w & 3) == 3)) ? decode_lookup(w) : NULL;
+    memset(op, 0, sizeof(*op));
+    op->pc = pc;
+    op->raw = raw;
+    op->len = (uint8_t)len;
+    if (!d) {
+        op->fn = op_illegal_insn;
+        op->insn = UINT16_MAX;
+        return NULL;
+    }
+    op->fn = d->fn;
+    op->insn = (uint16_t)(d - insn_table);
+    op->rd = (w >> 7) & 31;
+    op->rs1 = (w >> 15) & 31;
+    op->rs2 = (w >> 20) & 31;
+    op->rs3 = (w >> 27) & 31;
+    op->rm = (w >> 12) & 7;
+    op->imm = imm_of(w, (InsnFormat)d->fmt);
+    if ((d->flags & IF_RDX) && op->rd == 0)
+        op->rd = 32; /* the sink: writes to x0 vanish */
+    return d;
+}

@@ -1,0 +1,37 @@
+/* The decoder: instruction words -> table rows -> ops. */
+#ifndef REWIND_TRANSLATOR_DECODE_H
+#define REWIND_TRANSLATOR_DECODE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "translator/insn_table.h"
+
+/* Length in bytes of the instruction whose low 16 bits are `lo`. Only 16-
+ * and 32-bit instructions exist in RV64GC; longer encodings are reported
+ * as 4 and then fail to decode. */
+static inline unsigned decode_length(uint16_t lo)
+{
+    return (lo & 3) == 3 ? 4 : 2;
+}
+
+/* Expand a compressed instruction to its 32-bit equivalent, or return 0
+ * when it is reserved or illegal for RV64C. */
+uint32_t rvc_expand(uint16_t c);
+
+/* The table row for a 32-bit instruction word, or NULL if illegal. */
+const InsnDesc *decode_lookup(uint32_t w);
+
+/* Fill op from an instruction: `raw` is the encoding as fetched (16 or 32
+ * bits), len its length. Illegal encodings get a handler that raises an
+ * illegal-instruction exception. Returns the row (NULL if illegal). */
+const InsnDesc *decode_op(Op *op, uint32_t raw, unsigned len, uint64_t pc);
+
+/* Handler bound to illegal encodings. */
+int op_illegal_insn(Hart *h, const Op *op);
+
+/* Disassemble into buf (e.g. "addi a0,a0,1"), for -d in_asm. */
+void disasm(char *buf, size_t len, uint32_t raw, unsigned ilen, uint64_t pc);
+
+#endif

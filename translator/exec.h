@@ -1,0 +1,24 @@
+/* The portable backend: runs a TB's ops through their handlers. */
+#ifndef REWIND_TRANSLATOR_EXEC_H
+#define REWIND_TRANSLATOR_EXEC_H
+
+#include "translator/tb_cache.h"
+
+/* Run one TB. The hart's icount advances by the instructions retired.
+ * Returns the exit code of the op that ended it (OP_EXIT_*). */
+static inline int tb_exec(Hart *h, const TB *tb)
+{
+    const Op *op = tb->ops;
+    int r;
+    h->icount += tb->ninsns;
+    h->cur_tb_len = tb->ninsns;
+    while ((r = op->fn(h, op)) == OP_NEXT)
+        op++;
+    /* Only an exception leaves early: the faulting op and those after it
+     * did not retire. Other exits come from the TB's last op. */
+    if (r == OP_EXIT_EXC)
+        h->icount -= tb->ninsns - op->idx;
+    return r;
+}
+
+#endif

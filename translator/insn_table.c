@@ -1,0 +1,14 @@
+/* Builds the instruction table from the .def files. */
+#include "translator/insn_table.h"
+
+const InsnDesc insn_table[] = {
+#define INSN(id, nm, mk, mt, ft, fl) \
+    { .name = nm, .mask = mk, .match = mt, .fmt = ft, .flags = fl, .fn = op_##id },
+#include "translator/insns_int.def"
+#include "translator/insns_atomic.def"
+#include "translator/insns_fp.def"
+#include "translator/insns_sys.def"
+#undef INSN
+};
+
+const unsigned insn_table_len = sizeof(insn_table) / sizeof(insn_table[0]);

@@ -1,0 +1,166 @@
+/* The TB cache: hash table, code buffer, page lists, chaining. */
+#include "translator/tb_cache.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/machine.h"
+
+enum { TB_HASH_BITS = 16, TB_HASH_SIZE = 1 << TB_HASH_BITS };
+
+struct TbCache {
+    uint8_t *buf;        /* code buffer */
+    size_t size, used;
+    TB *hash[TB_HASH_SIZE];
+    TB **page_head;      /* per RAM page: TBs whose code lies in it */
+    uint64_t ram_base, npages;
+};
+
+static unsigned tb_hash(uint64_t ppc, uint32_t flags)
+{
+    uint64_t k = (ppc >> 1) ^ ((uint64_t)flags * 0x9e3779b97f4a7c15ULL);
+    k ^= k >> 29;
+    k *= 0xbf58476d1ce4e5b9ULL;
+    k ^= k >> 32;
+    return (unsigned)(k & (TB_HASH_SIZE - 1));
+}
+
+TbCache *tb_cache_new(uint64_t ram_base, uint64_t ram_size, size_t code_size)
+{
+    TbCache *c = calloc(1, sizeof(*c));
+    if (!c)
+        return NULL;
+    c->buf = malloc(code_size);
+    c->npages = ram_size >> 12;
+    c->page_head = calloc(c->npages, sizeof(TB *));
+    if (!c->buf || !c->page_head) {
+        tb_cache_free(c);
+        return NULL;
+    }
+    c->size = code_size;
+    c->ram_base = ram_base;
+    return c;
+}
+
+void tb_cache_free(TbCache *c)
+{
+    free(c->buf);
+    free(c->page_head);
+    free(c);
+}
+
+TB *tb_cache_lookup(TbCache *c, uint64_t ppc, uint64_t vpc, uint32_t flags)
+{
+    for (TB *tb = c->hash[tb_hash(ppc, flags)]; tb; tb = tb->hash_next)
+        if (tb->ppc == ppc && tb->vpc == vpc && tb->flags == flags)
+            return tb;
+    return NULL;
+}
+
+static size_t tb_bytes(unsigned nops)
+{
+    size_t n = sizeof(TB) + (size_t)nops * sizeof(Op);
+    return (n + 15) & ~(size_t)15;
+}
+
+TB *tb_cache_alloc(TbCache *c, unsigned nops)
+{
+    if (c->used + tb_bytes(nops) > c->size)
+        return NULL;
+    TB *tb = (TB *)(c->buf + c->used);
+    memset(tb, 0, sizeof(*tb));
+    return tb;
+}
+
+static uint64_t page_index(const TbCache *c, uint64_t page)
+{
+    return (page - c->ram_base) >> 12;
+}
+
+void tb_cache_insert(Machine *m, TB *tb)
+{
+    TbCache *c = m->tbc;
+    c->used += tb_bytes(tb->nops);
+    unsigned b = tb_hash(tb->ppc, tb->flags);
+    tb->hash_next = c->hash[b];
+    c->hash[b] = tb;
+    int npages = tb->page[1] != tb->page[0] ? 2 : 1;
+    for (int i = 0; i < npages; i++) {
+        uint64_t pi = page_index(c, tb->page[i]);
+        tb->page_next[i] = c->page_head[pi];
+        c->page_head[pi] = tb;
+        if (!memory_page_has_code(&m->mem, tb->page[i])) {
+            memory_set_code_page(&m->mem, tb->page[i], true);
+            /* Writes to this page must now take the slow path, which
+             * invalidates the code: drop cached write translations. */
+            for (unsigned h = 0; h < m->nharts; h++)
+                for (int idx = 0; idx < MMU_IDX_COUNT; idx++)
+                    for (int e = 0; e < TLB_SIZE; e++) {
+                        TlbEntry *te = &m->harts[h].tlb[idx][ACC_WRITE][e];
+                        if (te->vpage != TLB_INVALID && te->ppage == tb->page[i])
+                            te->vpage = TLB_INVALID;
+                    }
+        }
+    }
+    m->stats.tbs_translated++;
+}
+
+void tb_cache_flush(Machine *m)
+{
+    TbCache *c = m->tbc;
+    c->used = 0;
+    memset(c->hash, 0, sizeof(c->hash));
+    memset(c->page_head, 0, c->npages * sizeof(TB *));
+    memset(m->mem.code_bitmap, 0, (c->npages + 7) / 8);
+    for (unsigned h = 0; h < m->nharts; h++)
+        hart_jmp_cache_flush(&m->harts[h]);
+    m->stats.tb_flushes++;
+}
+
+static void hash_remove(TbCache *c, TB *tb)
+{
+    for (TB **p = &c->hash[tb_hash(tb->ppc, tb->flags)]; *p; p = &(*p)->hash_next)
+        if (*p == tb) {
+            *p = tb->hash_next;
+            return;
+        }
+}
+
+unsigned tb_invalidate_page(Machine *m, uint64_t ppage)
+{
+    TbCache *c = m->tbc;
+    ppage &= ~0xfffULL;
+    if (ppage < c->ram_base || page_index(c, ppage) >= c->npages)
+        return 0;
+    uint64_t pi = page_index(c, ppage);
+    unsigned n = 0;
+    TB *tb = c->page_head[pi];
+    c->page_head[pi] = NULL;
+    while (tb) {
+        int slot = tb->page[0] == ppage ? 0 : 1;
+        TB *next = tb->page_next[slot];
+        if (!tb->invalid) {
+            /* Chains only link TBs of one page, so every TB that jumps to
+             * this one is dropped here as well; the memory stays valid
+             * (even for a TB still running) until the next full flush. */
+            tb->invalid = true;
+            tb->next[0] = tb->next[1] = NULL;
+            hash_remove(c, tb);
+            n++;
+        }
+        tb = next;
+    }
+    memory_set_code_page(&m->mem, ppage, false);
+    m->stats.tb_invalidations += n;
+    return n;
+}
+
+void tb_chain(Machine *m, TB *from, int slot, TB *to)
+{
+    if (from->nochain || to->nochain || from->invalid || to->invalid)
+        return;
+    if (from->page[0] != to->page[0])
+        return;
+    from->next[slot] = to;
+    m->stats.chain_links++;
+}

@@ -1,0 +1,72 @@
+/* The translation-block cache: TBs keyed by (physical pc, virtual pc,
+ * flags), a bump-allocated code buffer that is flushed whole when full,
+ * per-page lists for invalidation when guest code is written, and chaining
+ * of direct jumps between TBs that start in the same page.
+ *
+ * Ownership: one TbCache per machine, shared by all harts. In the
+ * multi-threaded fast-forward mode, lookups stay lock-free (readers see a
+ * TB only once it is fully built) and insertion, invalidation and flush
+ * take the cache's lock; this single-threaded version has none yet. */
+#ifndef REWIND_TRANSLATOR_TB_CACHE_H
+#define REWIND_TRANSLATOR_TB_CACHE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "translator/op.h"
+
+struct Machine;
+
+/* TB flags: part of the cache key. */
+#define TBF_PRIV_MASK 0x3u       /* privilege mode the code runs in */
+#define TBF_FS_OFF (1u << 2)     /* mstatus.FS is Off: FP ops are illegal */
+#define TBF_LAST_IO (1u << 3)    /* CF_LAST_IO: I/O allowed as the last op only */
+#define TBF_COUNT_SHIFT 16       /* instruction-count limit, 0 = no limit */
+#define TBF_COUNT_MASK (0xffffu << TBF_COUNT_SHIFT)
+
+/* Longest TB, in guest instructions. */
+enum { TB_MAX_INSNS = 512 };
+
+typedef struct TB {
+    uint64_t vpc, ppc;
+    uint32_t flags;
+    uint16_t ninsns;   /* guest instructions (ops may be one more: the exit) */
+    uint16_t nops;
+    bool invalid;      /* dropped: never entered again, memory reused at flush */
+    bool nochain;      /* spans two pages: neither linked to nor from */
+    struct TB *next[2];      /* chained successors for exit slots 0 and 1 */
+    struct TB *hash_next;    /* bucket chain */
+    struct TB *page_next[2]; /* TBs on the same physical page (first, second) */
+    uint64_t page[2];        /* physical pages covered; page[1] = page[0] if one */
+    Op ops[];
+} TB;
+
+typedef struct TbCache TbCache;
+
+/* code_size: bytes of code buffer (TB headers + ops). */
+TbCache *tb_cache_new(uint64_t ram_base, uint64_t ram_size, size_t code_size);
+void tb_cache_free(TbCache *c);
+
+/* Find a valid TB for the key, or NULL. */
+TB *tb_cache_lookup(TbCache *c, uint64_t ppc, uint64_t vpc, uint32_t flags);
+
+/* Reserve room for a TB of up to nops ops. Returns NULL when the buffer is
+ * full: the caller then flushes (tb_cache_flush) and retries. */
+TB *tb_cache_alloc(TbCache *c, unsigned nops);
+/* Make a TB built in the space from tb_cache_alloc visible (shrinking the
+ * reservation to its final nops). Marks its pages as holding code. */
+void tb_cache_insert(struct Machine *m, TB *tb);
+
+/* Drop every TB (code buffer full, or explicitly): clears every hart's jump
+ * cache and the code-page marks. */
+void tb_cache_flush(struct Machine *m);
+
+/* Guest code in physical page `ppage` was (or is about to be) written:
+ * drop its TBs. Returns the number of TBs dropped. */
+unsigned tb_invalidate_page(struct Machine *m, uint64_t ppage);
+
+/* Link from->next[slot] = to if both may be chained. */
+void tb_chain(struct Machine *m, TB *from, int slot, TB *to);
+
+#endif

@@ -1,0 +1,165 @@
+/* Building translation blocks: fetch, decode, and end the block at a
+ * control transfer, a change of state, a page end or the count limit. */
+#include "translator/translate.h"
+
+#include <string.h>
+
+#include "core/csr.h"
+#include "core/machine.h"
+#include "core/mmu.h"
+#include "core/trap.h"
+#include "translator/decode.h"
+
+uint32_t tb_flags_for(const Hart *h)
+{
+    uint32_t f = h->priv & TBF_PRIV_MASK;
+    if (csr_fs(h) == FS_OFF)
+        f |= TBF_FS_OFF;
+    return f;
+}
+
+/* Pseudo-op closing a TB that does not end in a control transfer: exits
+ * through chain slot 1 to the next instruction. Its pc is that address. */
+static int op_goto_next(Hart *h, const Op *op)
+{
+    h->pc = op->pc;
+    return OP_EXIT_JUMP1;
+}
+
+/* Translate the page of va for execution. Returns false after taking the
+ * fault (tval = va). */
+static bool fetch_page(Hart *h, uint64_t va, uint64_t *ppage, const uint8_t **host)
+{
+    uint64_t pa;
+    uint8_t *p;
+    int cause = mmu_fetch_page(h, va, &pa, &p);
+    if (cause == 0 && !p)
+        cause = EXC_INSN_ACCESS;
+    if (cause) {
+        trap_take(h, (uint64_t)cause, va, h->pc);
+        return false;
+    }
+    *ppage = pa & ~0xfffULL;
+    *host = p - (va & 0xfff);
+    return true;
+}
+
+static void log_insn(Hart *h, const Op *op)
+{
+    char text[96];
+    disasm(text, sizeof(text), op->raw, op->len, op->pc);
+    if (op->len == 2)
+        log_printf(&h->m->log, LOG_IN_ASM, "  0x%016llx:  %04x      %s\n",
+                   (unsigned long long)op->pc, op->raw, text);
+    else
+        log_printf(&h->m->log, LOG_IN_ASM, "  0x%016llx:  %08x  %s\n",
+                   (unsigned long long)op->pc, op->raw, text);
+}
+
+static TB *translate(Hart *h, uint64_t vpc, uint64_t ppage, const uint8_t *host,
+                     uint32_t flags)
+{
+    Machine *m = h->m;
+    TB *tb = tb_cache_alloc(m->tbc, TB_MAX_INSNS + 1);
+    if (!tb) {
+        tb_cache_flush(m);
+        tb = tb_cache_alloc(m->tbc, TB_MAX_INSNS + 1);
+    }
+    unsigned limit = (flags & TBF_COUNT_MASK) >> TBF_COUNT_SHIFT;
+    if (!limit || limit > TB_MAX_INSNS)
+        limit = TB_MAX_INSNS;
+    tb->vpc = vpc;
+    tb->ppc = ppage | (vpc & 0xfff);
+    tb->flags = flags;
+    tb->page[0] = tb->page[1] = ppage;
+    log_printf(&m->log, LOG_IN_ASM, "IN: hart %u priv %u pc 0x%llx\n", h->id,
+               flags & TBF_PRIV_MASK, (unsigned long long)vpc);
+
+    uint64_t pc = vpc;
+    unsigned n = 0;
+    bool ended = false;
+    while (n < limit) {
+        unsigned off = pc & 0xfff;
+        uint16_t lo;
+        memcpy(&lo, host + off, 2);
+        unsigned len = decode_length(lo);
+        uint32_t raw = lo;
+        if (len == 4) {
+            if (off == 0xffe) {
+                /* The instruction straddles two pages: it gets a TB of its
+                 * own, covering both pages and never chained. */
+                if (n > 0)
+                    break;
+                uint64_t ppage2;
+                const uint8_t *host2;
+                if (!fetch_page(h, pc + 2, &ppage2, &host2))
+                    return NULL;
+                uint16_t hi;
+                memcpy(&hi, host2, 2);
+                raw |= (uint32_t)hi << 16;
+                tb->page[1] = ppage2;
+                tb->nochain = true;
+            } else {
+                memcpy(&raw, host + off, 4);
+            }
+        }
+        Op *op = &tb->ops[n];
+        const InsnDesc *d = decode_op(op, raw, len, pc);
+        op->idx = (uint16_t)n;
+        if (d && (d->flags & IF_FP) && (flags & TBF_FS_OFF))
+            op->fn = op_illegal_insn;
+        if (LOG_ON(&m->log, LOG_IN_ASM))
+            log_insn(h, op);
+        n++;
+        pc += len;
+        if (!d || op->fn == op_illegal_insn || (d->flags & IF_END)) {
+            ended = true;
+            break;
+        }
+        if ((pc & 0xfff) == 0 || tb->nochain)
+            break;
+    }
+    tb->ninsns = (uint16_t)n;
+    tb->nops = (uint16_t)n;
+    if (!ended) {
+        Op *op = &tb->ops[n];
+        memset(op, 0, sizeof(*op));
+        op->fn = op_goto_next;
+        op->pc = pc;
+        op->idx = (uint16_t)n;
+        tb->nops++;
+    }
+    tb_cache_insert(m, tb);
+    return tb;
+}
+
+static unsigned jc_hash(uint64_t vpc)
+{
+    return (unsigned)((vpc >> 1) ^ (vpc >> (JC_BITS + 1))) & (JC_SIZE - 1);
+}
+
+TB *tb_find(Hart *h, uint32_t flags)
+{
+    uint64_t vpc = h->pc;
+    unsigned j = jc_hash(vpc);
+    TB *tb = h->jmp_cache[j];
+    if (tb && tb->vpc == vpc && tb->flags == flags && !tb->invalid) {
+        h->m->stats.tb_lookups_hit++;
+        return tb;
+    }
+    uint64_t ppage;
+    const uint8_t *host;
+    if (!fetch_page(h, vpc, &ppage, &host))
+        return NULL;
+    tb = tb_cache_lookup(h->m->tbc, ppage | (vpc & 0xfff), vpc, flags);
+    if (tb) {
+        h->m->stats.tb_lookups_hit++;
+    } else {
+        h->m->stats.tb_lookups_miss++;
+        tb = translate(h, vpc, ppage, host, flags);
+        if (!tb)
+            return NULL;
+    }
+    h->jmp_cache[j] = tb;
+    return tb;
+}
