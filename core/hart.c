@@ -49,3 +49,11 @@ void hart_jmp_cache_flush(Hart *h)
 {
     memset(h->jmp_cache, 0, sizeof(h->jmp_cache));
 }
+
+void hart_set_mip(Hart *h, unsigned bit, bool level)
+{
+    if (level)
+        h->csr.mip |= 1ULL << bit;
+    else
+        h->csr.mip &= ~(1ULL << bit);
+}

@@ -99,4 +99,9 @@ void hart_tlb_flush(Hart *h);
 /* Drop the virtual-pc -> TB map (needed whenever virtual->physical changes). */
 void hart_jmp_cache_flush(Hart *h);
 
+/* Drive one of the device-owned mip bits (MSIP, MTIP, MEIP, SEIP) from a
+ * device: bit is the interrupt number. The run loop sees the change at the
+ * end of the current TB. */
+void hart_set_mip(Hart *h, unsigned bit, bool level);
+
 #endif

@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <uv.h>
+
 #include "translator/tb_cache.h"
 
 /* Code buffer for translated blocks: flushed whole when full. */
@@ -40,6 +42,14 @@ Machine *machine_new(const MachineConfig *cfg, char *err, size_t errlen)
         machine_free(m);
         return NULL;
     }
+    m->loop = malloc(sizeof(uv_loop_t));
+    if (!m->loop || uv_loop_init(m->loop) != 0) {
+        free(m->loop);
+        m->loop = NULL;
+        snprintf(err, errlen, "cannot create the host event loop");
+        machine_free(m);
+        return NULL;
+    }
     for (unsigned i = 0; i < m->nharts; i++)
         hart_reset(&m->harts[i], i, m, MEM_RAM_BASE);
     return m;
@@ -49,6 +59,16 @@ void machine_free(Machine *m)
 {
     if (!m)
         return;
+    for (unsigned i = m->ndevices; i-- > 0;)
+        if (m->devices[i].free)
+            m->devices[i].free(m->devices[i].opaque);
+    if (m->loop) {
+        /* Devices closed their handles; let the loop run the close
+         * callbacks before it goes. */
+        uv_run(m->loop, UV_RUN_NOWAIT);
+        uv_loop_close(m->loop);
+        free(m->loop);
+    }
     if (m->tbc)
         tb_cache_free(m->tbc);
     free(m->harts);
@@ -87,5 +107,38 @@ uint64_t machine_mtime(const Machine *m)
 {
     /* A nominal 100 MIPS against the 10 MHz timebase; the icount layer
      * replaces this with its virtual clock. */
-    return machine_icount(m) / 10;
+    return machine_icount(m) / 10 + m->mtime_skipped;
+}
+
+bool machine_add_device(Machine *m, const MachineDevice *dev)
+{
+    if (m->ndevices == MACHINE_MAX_DEVICES)
+        return false;
+    m->devices[m->ndevices++] = *dev;
+    return true;
+}
+
+void machine_tick_devices(Machine *m)
+{
+    for (unsigned i = 0; i < m->ndevices; i++)
+        if (m->devices[i].tick)
+            m->devices[i].tick(m->devices[i].opaque);
+}
+
+bool machine_reset(Machine *m, char *err, size_t errlen)
+{
+    m->reset_requested = false;
+    for (unsigned i = 0; i < m->ndevices; i++)
+        if (m->devices[i].reset)
+            m->devices[i].reset(m->devices[i].opaque);
+    memset(m->mem.ram, 0, m->mem.ram_size);
+    tb_cache_flush(m);
+    for (unsigned i = 0; i < m->nharts; i++) {
+        uint64_t icount = m->harts[i].icount; /* time keeps going */
+        hart_reset(&m->harts[i], i, m, MEM_RAM_BASE);
+        m->harts[i].icount = icount;
+    }
+    if (m->reload)
+        return m->reload(m, m->reload_ctx, err, errlen);
+    return true;
 }

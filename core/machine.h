@@ -46,6 +46,25 @@ typedef enum {
     STOP_ERROR, /* the emulator cannot continue: see error message */
 } StopReason;
 
+/* A device model attached to the machine. Devices are reached by the harts
+ * through MMIO regions (core/memory.h); this record gives the run loop and
+ * the machine their other hooks. Any hook may be NULL. */
+typedef struct MachineDevice {
+    const char *name;
+    void *opaque;
+    /* Called between slices: update time-driven state (timer interrupts,
+     * alarms) from machine_mtime(). */
+    void (*tick)(void *opaque);
+    /* The mtime at which tick must next run, or UINT64_MAX for none. When
+     * every hart waits for an interrupt, the clock jumps there. */
+    uint64_t (*next_deadline)(void *opaque);
+    /* Machine reset (reboot request): back to power-on state. */
+    void (*reset)(void *opaque);
+    void (*free)(void *opaque);
+} MachineDevice;
+
+enum { MACHINE_MAX_DEVICES = 32 };
+
 typedef struct Machine {
     MachineConfig cfg;
     Memory mem;
@@ -53,6 +72,20 @@ typedef struct Machine {
     unsigned nharts;
     struct TbCache *tbc;
     struct Htif *htif;
+    MachineDevice devices[MACHINE_MAX_DEVICES];
+    unsigned ndevices;
+    /* Host event loop (console input, sockets): polled between slices,
+     * waited on when every hart is idle with no deadline. */
+    struct uv_loop_s *loop;
+    /* mtime units skipped while every hart was idle (the clock jumped to
+     * the next deadline). */
+    uint64_t mtime_skipped;
+    /* Set by a device that needs the run loop to come back to it soon
+     * (e.g. a reboot request, new host input). */
+    bool reset_requested;
+    /* Reloads the images after a machine reset (set by the boot code). */
+    bool (*reload)(struct Machine *m, void *ctx, char *err, size_t errlen);
+    void *reload_ctx;
     Log log;
     MachineStats stats;
 
@@ -65,6 +98,18 @@ typedef struct Machine {
  * NULL with a message in err on failure. */
 Machine *machine_new(const MachineConfig *cfg, char *err, size_t errlen);
 void machine_free(Machine *m);
+
+/* Attach a device's hooks. Returns false when the table is full. The
+ * machine calls dev->free on machine_free. */
+bool machine_add_device(Machine *m, const MachineDevice *dev);
+
+/* Run every device's tick hook (the run loop does this between slices). */
+void machine_tick_devices(Machine *m);
+
+/* Reboot: reset harts (pc at the reset vector), devices, clear RAM and
+ * reload the images through m->reload. Called by the run loop when a
+ * device set reset_requested. */
+bool machine_reset(Machine *m, char *err, size_t errlen);
 
 /* Ask the run loop to stop at the next opportunity. */
 void machine_request_exit(Machine *m, int code);
@@ -83,7 +128,8 @@ uint64_t machine_run_hart(Machine *m, Hart *h, uint64_t n);
 uint64_t machine_icount(const Machine *m);
 
 /* The platform timer (mtime, the `time` CSR), 10 MHz timebase. Until the
- * icount layer lands it is derived from the total instruction count. */
+ * icount layer lands it is derived from the total instruction count (a
+ * nominal 100 MIPS) plus the time skipped while all harts were idle. */
 uint64_t machine_mtime(const Machine *m);
 
 #endif

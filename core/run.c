@@ -2,6 +2,8 @@
  * thread; each turn looks up TBs, follows chains and takes interrupts. */
 #include <inttypes.h>
 
+#include <uv.h>
+
 #include "core/machine.h"
 #include "core/trap.h"
 #include "translator/exec.h"
@@ -64,9 +66,47 @@ uint64_t machine_run_hart(Machine *m, Hart *h, uint64_t n)
     return h->icount - start;
 }
 
+/* The earliest device deadline (mtime), or UINT64_MAX. */
+static uint64_t next_deadline(Machine *m)
+{
+    uint64_t t = UINT64_MAX;
+    for (unsigned i = 0; i < m->ndevices; i++)
+        if (m->devices[i].next_deadline) {
+            uint64_t d = m->devices[i].next_deadline(m->devices[i].opaque);
+            if (d < t)
+                t = d;
+        }
+    return t;
+}
+
+/* Every hart waits for an interrupt: jump the clock to the next device
+ * deadline, or wait for host input. Returns false if nothing can ever
+ * wake the machine. */
+static bool idle(Machine *m)
+{
+    uint64_t now = machine_mtime(m), t = next_deadline(m);
+    if (t != UINT64_MAX) {
+        if (t > now)
+            m->mtime_skipped += t - now;
+        return true;
+    }
+    if (uv_loop_alive(m->loop)) {
+        uv_run(m->loop, UV_RUN_ONCE);
+        return true;
+    }
+    return false;
+}
+
 void machine_run(Machine *m)
 {
     while (m->stop == STOP_NONE) {
+        if (m->reset_requested) {
+            char err[256];
+            if (!machine_reset(m, err, sizeof(err))) {
+                machine_fail(m, "reset: %s", err);
+                break;
+            }
+        }
         bool progress = false;
         for (unsigned i = 0; i < m->nharts && m->stop == STOP_NONE; i++) {
             Hart *h = &m->harts[i];
@@ -81,12 +121,14 @@ void machine_run(Machine *m)
              * interleaved store can never be missed by SC. */
             h->lr_valid = false;
         }
-        if (!progress && m->stop == STOP_NONE) {
-            /* Every hart waits for an interrupt and nothing can raise one
-             * yet (no timer device): the guest is stuck for good. */
-            machine_fail(m, "all harts are waiting for an interrupt that "
-                            "nothing can raise (icount %" PRIu64 ")",
-                         machine_icount(m));
+        uv_run(m->loop, UV_RUN_NOWAIT);
+        machine_tick_devices(m);
+        if (!progress && m->stop == STOP_NONE && !m->reset_requested) {
+            if (!idle(m))
+                machine_fail(m, "all harts are waiting for an interrupt that "
+                                "nothing can raise (icount %" PRIu64 ")",
+                             machine_icount(m));
+            machine_tick_devices(m);
         }
     }
 }

@@ -59,6 +59,13 @@ void options_print_run_help(FILE *out)
         "  -bios FILE|none     firmware at 0x80000000 (ELF or raw); default none\n"
         "  -kernel FILE        ELF or raw image; with -bios none it runs first\n"
         "  -append STR         kernel command line\n"
+        "  -initrd FILE        initial ramdisk, placed high in RAM\n"
+        "  -serial SPEC        UART backend: stdio (default), file:PATH,\n"
+        "                      tcp:HOST:PORT,server, none\n"
+        "  -rtc base=utc|localtime|YYYY-MM-DDTHH:MM:SS\n"
+        "  -drive file=IMG,format=raw[,if=virtio][,id=ID][,snapshot=on]\n"
+        "  -device virtio-blk-device,drive=ID | virtio-rng-device\n"
+        "  --dumpdtb FILE      write the generated device tree and exit\n"
         "  -m SIZE             RAM size: 256M, 2G, or MiB (default 128M)\n"
         "  -smp N              number of harts, 1-%d (default 1)\n"
         "  -nographic          accepted (the console is always on stdio)\n"
@@ -89,10 +96,14 @@ bool options_parse_run(RunOptions *o, int argc, char **argv, char *err, size_t e
     for (int i = 0; i < argc; i++) {
         const char *a = canonical(argv[i]);
         const char *val = i + 1 < argc ? argv[i + 1] : NULL;
-        bool takes_value = strcmp(a, "-bios") == 0 || strcmp(a, "-kernel") == 0 ||
-                           strcmp(a, "-append") == 0 || strcmp(a, "-m") == 0 ||
-                           strcmp(a, "-smp") == 0 || strcmp(a, "-d") == 0 ||
-                           strcmp(a, "-D") == 0;
+        static const char *const with_value[] = {
+            "-bios", "-kernel", "-append", "-initrd", "-m", "-smp", "-d", "-D",
+            "-serial", "-rtc", "-drive", "-device", "-dumpdtb",
+        };
+        bool takes_value = false;
+        for (size_t k = 0; k < sizeof(with_value) / sizeof(with_value[0]); k++)
+            if (strcmp(a, with_value[k]) == 0)
+                takes_value = true;
         if (takes_value && !val) {
             snprintf(err, errlen, "option %s needs a value", argv[i]);
             return false;
@@ -103,6 +114,24 @@ bool options_parse_run(RunOptions *o, int argc, char **argv, char *err, size_t e
             o->kernel = val;
         } else if (strcmp(a, "-append") == 0) {
             o->append = val;
+        } else if (strcmp(a, "-initrd") == 0) {
+            o->initrd = val;
+        } else if (strcmp(a, "-dumpdtb") == 0) {
+            o->dumpdtb = val;
+        } else if (strcmp(a, "-serial") == 0) {
+            o->serial = val;
+        } else if (strcmp(a, "-rtc") == 0) {
+            o->rtc = val;
+        } else if (strcmp(a, "-drive") == 0 || strcmp(a, "-device") == 0) {
+            bool drive = a[2] == 'r';
+            const char **list = drive ? o->drives : o->devices;
+            unsigned *n = drive ? &o->ndrives : &o->ndevices;
+            if (*n == 8) {
+                snprintf(err, errlen, "%s %s: at most 8 %s options", argv[i], val,
+                         argv[i]);
+                return false;
+            }
+            list[(*n)++] = val;
         } else if (strcmp(a, "-m") == 0) {
             const char *v = strncmp(val, "size=", 5) == 0 ? val + 5 : val;
             if (!options_parse_size(v, &o->ram_size) || (o->ram_size & 0xfff) ||

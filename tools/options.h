@@ -11,6 +11,15 @@ typedef struct RunOptions {
     const char *bios;     /* NULL = none */
     const char *kernel;
     const char *append;
+    const char *initrd;
+    const char *dumpdtb;  /* --dumpdtb FILE: write the device tree and exit */
+    const char *serial;   /* -serial SPEC (stdio, file:PATH, tcp:..., none) */
+    const char *rtc;      /* -rtc base=... */
+    /* -drive and -device, in order, unparsed: their modules parse them. */
+    const char *drives[8];
+    unsigned ndrives;
+    const char *devices[8];
+    unsigned ndevices;
     uint64_t ram_size;
     unsigned smp;
     unsigned log_mask;

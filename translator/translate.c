@@ -36,7 +36,16 @@ static bool fetch_page(Hart *h, uint64_t va, uint64_t *ppage, const uint8_t **ho
     if (cause == 0 && !p)
         cause = EXC_INSN_ACCESS;
     if (cause) {
-        trap_take(h, (uint64_t)cause, va, h->pc);
+        uint64_t epc = h->pc;
+        trap_take(h, (uint64_t)cause, va, epc);
+        /* The trap vector itself cannot be fetched: the hart would fault
+         * on it forever. Stop with a report instead of spinning. */
+        if (h->pc == epc && va == epc)
+            machine_fail(h->m, "hart %u: cannot fetch instructions at 0x%llx "
+                         "(cause %d) and the trap vector points there too: "
+                         "the guest is stuck (icount %llu)", h->id,
+                         (unsigned long long)va, cause,
+                         (unsigned long long)h->icount);
         return false;
     }
     *ppage = pa & ~0xfffULL;

@@ -4,9 +4,12 @@
 #ifndef DIFF_LAYOUT_H
 #define DIFF_LAYOUT_H
 
-#define EXEC_BASE       0x80010000
-#define EXEC_SIZE       0x10000
-#define SCRATCH_BASE    0x80020000
+/* Both start 0x100..0x200 bytes below a page boundary on purpose: case
+ * code crosses a page (4-byte instructions may straddle it) and the data
+ * buffer does too (misaligned accesses may straddle it). */
+#define EXEC_BASE       0x80010e00
+#define EXEC_SIZE       0xf000
+#define SCRATCH_BASE    0x80020f00
 
 #define SCR_MEM         0       /* 512-byte buffer the cases load/store */
 #define SCR_MEM_SIZE    512

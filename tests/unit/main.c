@@ -15,7 +15,9 @@ static const struct {
     { "decode", suite_decode }, { "tb_cache", suite_tb_cache },
     { "mmu", suite_mmu },       { "csr", suite_csr },
     { "fp", suite_fp },         { "options", suite_options },
-    { "elf", suite_elf },
+    { "elf", suite_elf },       { "uart", suite_uart },
+    { "platform", suite_platform }, { "virtio", suite_virtio },
+    { "boot", suite_boot },
 };
 
 int main(int argc, char **argv)

@@ -11,5 +11,9 @@ Suite *suite_csr(void);
 Suite *suite_fp(void);
 Suite *suite_options(void);
 Suite *suite_elf(void);
+Suite *suite_uart(void);
+Suite *suite_platform(void);
+Suite *suite_virtio(void);
+Suite *suite_boot(void);
 
 #endif

@@ -6,7 +6,7 @@
  * Built with -DRT_VIRT: UART console and test-finisher exit. */
 #include "rt.h"
 
-#define MIPS_ROUNDS 300
+#define MIPS_ROUNDS 240
 #define MIPS_WORDS (256 * 1024 / 8)      /* the big array: 256 KiB */
 #define MIPS_SORT 4096                   /* elements sorted per round */
 #define MIPS_MAT 24                      /* FP matrix size */

@@ -2,12 +2,14 @@
  * stores and fetches from S-mode, A/D bits set by the hardware, load /
  * store / fetch page faults with their cause and tval, SUM, MXR, U pages
  * from U-mode, megapages and gigapages (and a misaligned megapage),
- * non-canonical addresses, sfence.vma after a PTE change, MPRV, page faults
+ * non-canonical addresses, sfence.vma after a PTE change (for data and for
+ * code), code rewritten through an alias mapping, MPRV, page faults
  * delegated to S, and the satp WARL behaviour.
  *
  * Memory map while translation is on:
  *   0x80000000  1 GiB gigapage, identity (this program, its stack, HTIF)
- *   0x40000000  4 KiB test pages (see PAGE_* below) onto frames in .bss
+ *   0x40000000  4 KiB test pages (see PAGE_* below) onto frames in .bss;
+ *               one is remapped to other code, one aliases a code frame
  *   0x40200000  2 MiB megapage onto physical 0x80000000
  *   0x40400000  misaligned megapage (faults)
  *   Sv48 only: 0x8000000000 -> the same table as 0x40000000 */
@@ -95,6 +97,12 @@ TEST_BEGIN
     sw a1, 0(a0)
     li a1, 0x00008067
     sw a1, 4(a0)
+    /* frame 8: "li a0, 43; ret" (replaces frame 4 later) */
+    la a0, frame8
+    li a1, 0x02b00513
+    sw a1, 0(a0)
+    li a1, 0x00008067
+    sw a1, 4(a0)
     /* frame 7: user code "ld a0, 0(a1); ecall" */
     la a0, frame7
     li a1, 0x0005b503
@@ -133,6 +141,7 @@ TEST_BEGIN
 #define PAGE_NOD 9
     SET_PTE_L(pt_l0, PAGE_NOD, frame1, PTE_V | PTE_R | PTE_W | PTE_A)
     /* pt_l0[10] stays 0 too */
+#define PAGE_ALIAS 11
     /* Sv48: root[0] reuses the Sv39 root as its level-2 table */
     SET_PTE_L(pt48_root, 0, pt_root, PTE_V)
     SET_PTE_L(pt48_root, 1, pt48_l2, PTE_V)
@@ -335,6 +344,40 @@ TEST_BEGIN
     SET_PTE_L(pt_l0, PAGE_RW, frame0, PTE_V | PTE_R | PTE_W | PTE_A | PTE_D)
     sfence.vma
 
+    /* ---- code behind a remapped page: the old translation must not be
+     * reused after sfence.vma ---- */
+    li TNUM, 85
+    SET_PTE_L(pt_l0, PAGE_XO, frame8, PTE_V | PTE_X | PTE_A)
+    sfence.vma
+    GOTO_MODE(MPP_S)
+    li a0, 0
+    li a1, VA(PAGE_XO)
+    jalr a1                     /* frame 8: "li a0, 43; ret" */
+    BACK_TO_M
+    CHECK_REG(a0, 43)
+    /* code rewritten through another virtual address of the same frame */
+    li TNUM, 86
+    SET_PTE_L(pt_l0, PAGE_ALIAS, frame8, PTE_V | PTE_R | PTE_W | PTE_A | PTE_D)
+    sfence.vma
+    GOTO_MODE(MPP_S)
+    li a1, VA(PAGE_ALIAS)
+    li a2, 0x02c00513           /* li a0, 44 */
+    sw a2, 0(a1)
+    fence.i
+    li a1, VA(PAGE_XO)
+    jalr a1
+    BACK_TO_M
+    CHECK_REG(a0, 44)
+    /* and back to frame 4 */
+    li TNUM, 87
+    SET_PTE_L(pt_l0, PAGE_XO, frame4, PTE_V | PTE_X | PTE_A)
+    sfence.vma
+    GOTO_MODE(MPP_S)
+    li a1, VA(PAGE_XO)
+    jalr a1
+    BACK_TO_M
+    CHECK_REG(a0, 42)
+
     /* ---- MPRV: M-mode loads and stores translated as S ---- */
     li TNUM, 90
     li t0, MSTATUS_MPP
@@ -447,3 +490,4 @@ frame4:     .skip 4096
 frame5:     .skip 4096
 frame6:     .skip 4096
 frame7:     .skip 4096
+frame8:     .skip 4096

@@ -86,6 +86,39 @@ TEST_BEGIN
     TEST_FAIL_IF_NE(TRAP_TVAL, a1)
     TEST_FAIL_IF_NE(TRAP_EPC, a1)
 
+    /* ---- a faulting instruction in the middle of straight-line code:
+     * what came before it is done (register and memory), what follows
+     * is not, and its destination is untouched ---- */
+    li TNUM, 28
+    li a0, 5
+    li a1, 0x50000000
+    la a3, scratch
+    sd zero, 0(a3)
+    li a2, 77
+    la TRAP_RESUME, 1f
+    addi a0, a0, 1
+    sd a2, 0(a3)
+    ld a2, 0(a1)
+    addi a0, a0, 100
+    sd zero, 0(a3)
+    j test_fail
+1:  CHECK_REG(a0, 6)
+    CHECK_REG(a2, 77)
+    ld a4, 0(a3)
+    CHECK_REG(a4, 77)
+    CHECK_REG(TRAP_CAUSE, CAUSE_LOAD_ACCESS)
+    /* same with an illegal instruction after a store */
+    li TNUM, 29
+    la TRAP_RESUME, 1f
+    addi a0, a0, 1
+    sd a0, 0(a3)
+    .word 0
+    addi a0, a0, 100
+    j test_fail
+1:  CHECK_REG(a0, 7)
+    ld a4, 0(a3)
+    CHECK_REG(a4, 7)
+
     /* ---- mepc/sepc bit 0 is always zero (C is on). QEMU keeps the bit
      * as written (it only matters on xRET there): skipped on QEMU. ---- */
     TEST_ON_QEMU(s3)
@@ -361,3 +394,8 @@ deleg_brk:
     CHECK_REG(TRAP_CAUSE, CAUSE_ECALL_S)
 
 TEST_END
+
+    .data
+    .align 3
+scratch:
+    .dword 0

@@ -23,6 +23,8 @@
  *   s5  (x21) TRAP_STATUS  mstatus (sstatus) as the last caught trap left it
  * Caught traps resume in the mode that took them (M for the M catcher,
  * S for the S catcher) at TRAP_RESUME, which is then reset to 0.
+ * The macros use the local labels 1111, 2222, 3333, 4444, 5555, 5556,
+ * 6666, 7771, 7772, 8881-8883: tests should pick other numbers.
  */
 #ifndef RT_TEST_H
 #define RT_TEST_H

@@ -1,0 +1,65 @@
+/* Host character backends for serial devices, on the machine's libuv loop.
+ * The `-serial` spec chooses one:
+ *   stdio                  output to stdout, input from stdin (default).
+ *                          On a TTY: raw mode, Ctrl-A x quits, Ctrl-A h
+ *                          prints help, Ctrl-A Ctrl-A sends Ctrl-A; the
+ *                          terminal is restored on every way out.
+ *   file:PATH              output to PATH (truncated), no input.
+ *   tcp:[HOST]:PORT,server[,nowait]
+ *                          listen on HOST (default 127.0.0.1), one client
+ *                          at a time; input from it, output to it (dropped
+ *                          while no client is connected). Without nowait,
+ *                          chardev_new waits for the first client, as QEMU.
+ *   none                   output discarded, no input.
+ *
+ * Input flow: host bytes are queued in the backend (chardev_host_input, the
+ * only place host input enters) and offered to the frontend through its
+ * receive callback, which takes as many as it has room for. The frontend
+ * calls chardev_offer_input() between slices to get the rest, so input
+ * enters the guest only at slice boundaries. */
+#ifndef REWIND_DEVICES_CHARDEV_H
+#define REWIND_DEVICES_CHARDEV_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct Machine;
+
+typedef struct CharDev CharDev;
+
+/* Frontend callback: take up to len bytes, return how many were taken.
+ * The bytes not taken stay queued and are offered again later. */
+typedef size_t (*CharDevReceiveFn)(void *opaque, const uint8_t *buf, size_t len);
+
+/* Parse spec (NULL means "stdio") and open the backend. Returns NULL with a
+ * message naming the spec in err on failure. */
+CharDev *chardev_new(struct Machine *m, const char *spec, char *err, size_t errlen);
+
+/* Send guest output to the host. Output is buffered and written at the
+ * latest by the next chardev_flush() (the UART flushes between slices)
+ * or at a newline. A write error stops the machine with a message naming
+ * the spec. */
+void chardev_write(CharDev *cd, const uint8_t *buf, size_t len);
+void chardev_flush(CharDev *cd);
+
+/* Register the frontend (one per backend); queued input is offered at the
+ * next chardev_offer_input(). */
+void chardev_set_receive(CharDev *cd, CharDevReceiveFn fn, void *opaque);
+
+/* Offer queued host input to the frontend again (it made room). */
+void chardev_offer_input(CharDev *cd);
+
+/* Bytes received from the host and not yet taken by the frontend. */
+size_t chardev_pending_input(const CharDev *cd);
+
+/* The spec this backend was opened with (for messages). */
+const char *chardev_spec(const CharDev *cd);
+
+/* The local TCP port of a tcp backend (useful with port 0), else -1. */
+int chardev_tcp_port(const CharDev *cd);
+
+/* Close the backend (restores the terminal for stdio). NULL is allowed. */
+void chardev_free(CharDev *cd);
+
+#endif

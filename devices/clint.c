@@ -1,0 +1,172 @@
+/* CLINT: msip, mtimecmp and mtime. */
+#include "devices/clint.h"
+
+#include <stdlib.h>
+
+#include "core/machine.h"
+#include "translator/op.h"
+
+enum {
+    CLINT_MSIP = 0x0,
+    CLINT_MTIMECMP = 0x4000,
+    CLINT_MTIME = 0xbff8,
+};
+
+struct Clint {
+    Machine *m;
+    uint32_t msip[MACHINE_MAX_HARTS];
+    uint64_t mtimecmp[MACHINE_MAX_HARTS];
+    /* MTIP as last driven, so next_deadline can skip harts already due. */
+    bool mtip[MACHINE_MAX_HARTS];
+};
+
+/* Re-evaluate MTIP of one hart against the current time. */
+static void clint_update_timer(Clint *c, unsigned h)
+{
+    bool level = machine_mtime(c->m) >= c->mtimecmp[h];
+    c->mtip[h] = level;
+    hart_set_mip(&c->m->harts[h], IRQ_M_TIMER, level);
+}
+
+/* Read `size` bytes at byte offset `off` of a little-endian 64-bit value. */
+static uint64_t clint_extract(uint64_t v, unsigned off, unsigned size)
+{
+    v >>= 8 * off;
+    return size == 8 ? v : v & ((1ULL << (8 * size)) - 1);
+}
+
+static uint64_t clint_deposit(uint64_t v, unsigned off, unsigned size,
+                              uint64_t val)
+{
+    uint64_t mask = size == 8 ? ~0ULL : ((1ULL << (8 * size)) - 1) << (8 * off);
+    return (v & ~mask) | ((val << (8 * off)) & mask);
+}
+
+/* Timer registers take naturally aligned 4- and 8-byte accesses; the
+ * software-interrupt registers 4-byte ones only. */
+static bool clint_timer_access_ok(uint64_t off, unsigned size)
+{
+    return (size == 4 || size == 8) && (off & (size - 1)) == 0;
+}
+
+static bool clint_read(void *opaque, uint64_t off, unsigned size, uint64_t *val)
+{
+    Clint *c = opaque;
+    unsigned n = c->m->nharts;
+    if (off < CLINT_MTIMECMP) {
+        if (size != 4 || (off & 3))
+            return false;
+        unsigned h = (unsigned)(off / 4);
+        *val = h < n ? c->msip[h] : 0;
+        return true;
+    }
+    if (!clint_timer_access_ok(off, size))
+        return false;
+    if (off >= CLINT_MTIMECMP && off < CLINT_MTIMECMP + 8ULL * n) {
+        unsigned h = (unsigned)((off - CLINT_MTIMECMP) / 8);
+        *val = clint_extract(c->mtimecmp[h], off & 7, size);
+    } else if (off >= CLINT_MTIME && off < CLINT_MTIME + 8) {
+        *val = clint_extract(machine_mtime(c->m), off & 7, size);
+    } else {
+        *val = 0; /* reserved: reads as zero, as on QEMU */
+    }
+    return true;
+}
+
+static bool clint_write(void *opaque, uint64_t off, unsigned size, uint64_t val)
+{
+    Clint *c = opaque;
+    unsigned n = c->m->nharts;
+    if (off < CLINT_MTIMECMP) {
+        if (size != 4 || (off & 3))
+            return false;
+        unsigned h = (unsigned)(off / 4);
+        if (h < n) {
+            c->msip[h] = val & 1;
+            hart_set_mip(&c->m->harts[h], IRQ_M_SOFT, val & 1);
+        }
+        return true;
+    }
+    if (!clint_timer_access_ok(off, size))
+        return false;
+    if (off >= CLINT_MTIMECMP && off < CLINT_MTIMECMP + 8ULL * n) {
+        unsigned h = (unsigned)((off - CLINT_MTIMECMP) / 8);
+        c->mtimecmp[h] = clint_deposit(c->mtimecmp[h], off & 7, size, val);
+        clint_update_timer(c, h);
+    } else if (off >= CLINT_MTIME && off < CLINT_MTIME + 8) {
+        /* mtime is derived from icount (DESIGN.md, determinism): letting
+         * the guest set it would make the time CSR, the RTC and device
+         * deadlines disagree, so the write is dropped. */
+        log_printf(&c->m->log, LOG_UNIMP,
+                   "clint: write to mtime ignored (0x%llx)\n",
+                   (unsigned long long)val);
+    }
+    return true;
+}
+
+static const MmioOps clint_ops = { .read = clint_read, .write = clint_write };
+
+static void clint_tick(void *opaque)
+{
+    Clint *c = opaque;
+    for (unsigned h = 0; h < c->m->nharts; h++)
+        clint_update_timer(c, h);
+}
+
+static uint64_t clint_next_deadline(void *opaque)
+{
+    Clint *c = opaque;
+    uint64_t t = UINT64_MAX;
+    for (unsigned h = 0; h < c->m->nharts; h++)
+        if (!c->mtip[h] && c->mtimecmp[h] < t)
+            t = c->mtimecmp[h];
+    return t;
+}
+
+static void clint_reset(void *opaque)
+{
+    Clint *c = opaque;
+    for (unsigned h = 0; h < c->m->nharts; h++) {
+        c->msip[h] = 0;
+        /* All ones: no timer interrupt until software programs one. */
+        c->mtimecmp[h] = UINT64_MAX;
+        hart_set_mip(&c->m->harts[h], IRQ_M_SOFT, false);
+        clint_update_timer(c, h);
+    }
+}
+
+static void clint_free(void *opaque)
+{
+    free(opaque);
+}
+
+Clint *clint_new(Machine *m, uint64_t base, char *err, size_t errlen)
+{
+    Clint *c = calloc(1, sizeof(*c));
+    if (!c) {
+        snprintf(err, errlen, "clint: out of memory");
+        return NULL;
+    }
+    c->m = m;
+    clint_reset(c);
+    MachineDevice dev = {
+        .name = "clint",
+        .opaque = c,
+        .tick = clint_tick,
+        .next_deadline = clint_next_deadline,
+        .reset = clint_reset,
+        .free = clint_free,
+    };
+    if (!machine_add_device(m, &dev)) {
+        snprintf(err, errlen, "clint: too many devices");
+        free(c);
+        return NULL;
+    }
+    /* From here on the machine owns c (its free hook). */
+    if (!memory_add_mmio(&m->mem, base, CLINT_SIZE, &clint_ops, c, "clint")) {
+        snprintf(err, errlen, "clint: cannot map at 0x%llx (overlap?)",
+                 (unsigned long long)base);
+        return NULL;
+    }
+    return c;
+}

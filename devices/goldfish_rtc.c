@@ -1,0 +1,293 @@
+/* Goldfish RTC on the virtual clock, and the -rtc option. */
+#include "devices/goldfish_rtc.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "core/machine.h"
+
+enum {
+    RTC_TIME_LOW = 0x00,
+    RTC_TIME_HIGH = 0x04,
+    RTC_ALARM_LOW = 0x08,
+    RTC_ALARM_HIGH = 0x0c,
+    RTC_IRQ_ENABLED = 0x10,
+    RTC_CLEAR_ALARM = 0x14,
+    RTC_ALARM_STATUS = 0x18,
+    RTC_CLEAR_INTERRUPT = 0x1c,
+};
+
+/* One mtime tick (10 MHz) in nanoseconds. */
+#define RTC_NS_PER_MTIME 100ULL
+
+struct GoldfishRtc {
+    Machine *m;
+    IrqLine irq;
+    /* Wall-clock ns at mtime 0, plus what the guest added by setting the
+     * time (modulo 2^64, like the register). */
+    uint64_t base_ns, offset_ns;
+    uint32_t time_high_latch; /* TIME_HIGH as of the last TIME_LOW read */
+    uint32_t time_high_set;   /* TIME_HIGH written, applied by TIME_LOW */
+    uint64_t alarm_ns;
+    bool alarm_running, irq_pending, irq_enabled;
+};
+
+static uint64_t rtc_now_ns(const GoldfishRtc *r)
+{
+    return r->base_ns + r->offset_ns + machine_mtime(r->m) * RTC_NS_PER_MTIME;
+}
+
+static void rtc_update_irq(GoldfishRtc *r)
+{
+    irq_set(&r->irq, r->irq_pending && r->irq_enabled);
+}
+
+/* Fire the alarm if its time has come. */
+static void rtc_check_alarm(GoldfishRtc *r)
+{
+    if (r->alarm_running && rtc_now_ns(r) >= r->alarm_ns) {
+        r->alarm_running = false;
+        r->irq_pending = true;
+    }
+    rtc_update_irq(r);
+}
+
+static bool rtc_read(void *opaque, uint64_t off, unsigned size, uint64_t *val)
+{
+    GoldfishRtc *r = opaque;
+    if (size != 4 || (off & 3))
+        return false; /* 32-bit registers only */
+    uint64_t now;
+    switch (off) {
+    case RTC_TIME_LOW:
+        /* Latch the high half so that LOW then HIGH is one consistent
+         * 64-bit reading. */
+        now = rtc_now_ns(r);
+        r->time_high_latch = (uint32_t)(now >> 32);
+        *val = (uint32_t)now;
+        break;
+    case RTC_TIME_HIGH: *val = r->time_high_latch; break;
+    case RTC_ALARM_LOW: *val = (uint32_t)r->alarm_ns; break;
+    case RTC_ALARM_HIGH: *val = (uint32_t)(r->alarm_ns >> 32); break;
+    case RTC_IRQ_ENABLED: *val = r->irq_enabled; break;
+    case RTC_ALARM_STATUS: *val = r->alarm_running; break;
+    default: *val = 0; break;
+    }
+    return true;
+}
+
+static bool rtc_write(void *opaque, uint64_t off, unsigned size, uint64_t val)
+{
+    GoldfishRtc *r = opaque;
+    if (size != 4 || (off & 3))
+        return false;
+    uint32_t v = (uint32_t)val;
+    switch (off) {
+    case RTC_TIME_LOW: {
+        /* Linux sets the time as HIGH then LOW: LOW commits both. */
+        uint64_t want = (uint64_t)r->time_high_set << 32 | v;
+        r->offset_ns += want - rtc_now_ns(r);
+        break;
+    }
+    case RTC_TIME_HIGH: r->time_high_set = v; break;
+    case RTC_ALARM_LOW:
+        r->alarm_ns = (r->alarm_ns & ~0xffffffffULL) | v;
+        r->alarm_running = true;
+        break;
+    case RTC_ALARM_HIGH:
+        r->alarm_ns = (r->alarm_ns & 0xffffffffULL) | (uint64_t)v << 32;
+        break;
+    case RTC_IRQ_ENABLED: r->irq_enabled = v & 1; break;
+    case RTC_CLEAR_ALARM: r->alarm_running = false; break;
+    case RTC_CLEAR_INTERRUPT: r->irq_pending = false; break;
+    default:
+        log_printf(&r->m->log, LOG_UNIMP,
+                   "goldfish-rtc: write to unknown offset 0x%llx\n",
+                   (unsigned long long)off);
+        return true;
+    }
+    /* An alarm set in the past fires at once. */
+    rtc_check_alarm(r);
+    return true;
+}
+
+static const MmioOps rtc_ops = { .read = rtc_read, .write = rtc_write };
+
+static void rtc_tick(void *opaque)
+{
+    rtc_check_alarm(opaque);
+}
+
+static uint64_t rtc_next_deadline(void *opaque)
+{
+    GoldfishRtc *r = opaque;
+    if (!r->alarm_running)
+        return UINT64_MAX;
+    uint64_t mtime = machine_mtime(r->m), now = rtc_now_ns(r);
+    if (r->alarm_ns <= now)
+        return mtime;
+    uint64_t wait = (r->alarm_ns - now + RTC_NS_PER_MTIME - 1) / RTC_NS_PER_MTIME;
+    return wait > UINT64_MAX - mtime ? UINT64_MAX : mtime + wait;
+}
+
+static void rtc_reset(void *opaque)
+{
+    GoldfishRtc *r = opaque;
+    /* The clock is battery-backed: a guest-set time survives a reboot. */
+    r->time_high_latch = r->time_high_set = 0;
+    r->alarm_ns = 0;
+    r->alarm_running = r->irq_pending = r->irq_enabled = false;
+    rtc_update_irq(r);
+}
+
+static void rtc_free(void *opaque)
+{
+    free(opaque);
+}
+
+GoldfishRtc *goldfish_rtc_new(Machine *m, uint64_t base, IrqLine irq,
+                              int64_t base_ns, char *err, size_t errlen)
+{
+    GoldfishRtc *r = calloc(1, sizeof(*r));
+    if (!r) {
+        snprintf(err, errlen, "goldfish-rtc: out of memory");
+        return NULL;
+    }
+    r->m = m;
+    r->irq = irq;
+    /* The register is unsigned: time before 1970 wraps, as on QEMU. */
+    r->base_ns = (uint64_t)base_ns;
+    rtc_reset(r);
+    MachineDevice dev = {
+        .name = "goldfish-rtc",
+        .opaque = r,
+        .tick = rtc_tick,
+        .next_deadline = rtc_next_deadline,
+        .reset = rtc_reset,
+        .free = rtc_free,
+    };
+    if (!machine_add_device(m, &dev)) {
+        snprintf(err, errlen, "goldfish-rtc: too many devices");
+        free(r);
+        return NULL;
+    }
+    /* From here on the machine owns r (its free hook). */
+    if (!memory_add_mmio(&m->mem, base, GOLDFISH_RTC_SIZE, &rtc_ops, r,
+                         "goldfish-rtc")) {
+        snprintf(err, errlen, "goldfish-rtc: cannot map at 0x%llx (overlap?)",
+                 (unsigned long long)base);
+        return NULL;
+    }
+    return r;
+}
+
+/* ---- host time and the -rtc option ---- */
+
+int64_t rtc_host_time_ns(bool local)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    int64_t ns = (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+    if (local) {
+        struct tm tm;
+        time_t t = ts.tv_sec;
+        if (localtime_r(&t, &tm))
+            ns += (int64_t)tm.tm_gmtoff * 1000000000;
+    }
+    return ns;
+}
+
+/* Days from 1970-01-01 to a proleptic Gregorian date (month 1..12). */
+static int64_t rtc_days_from_civil(int64_t y, unsigned mon, unsigned day)
+{
+    /* Count years from March so the leap day is the last of the year. */
+    y -= mon <= 2;
+    int64_t era = (y >= 0 ? y : y - 399) / 400;
+    unsigned yoe = (unsigned)(y - era * 400);
+    unsigned doy = (153 * (mon + (mon > 2 ? -3 : 9)) + 2) / 5 + day - 1;
+    unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return era * 146097 + (int64_t)doe - 719468;
+}
+
+static bool rtc_leap(int y)
+{
+    return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+}
+
+/* "YYYY-MM-DDTHH:MM:SS" or "YYYY-MM-DD", UTC, from 1970 on. */
+static bool rtc_parse_date(const char *s, int64_t *ns)
+{
+    static const unsigned mdays[12] = { 31, 28, 31, 30, 31, 30,
+                                        31, 31, 30, 31, 30, 31 };
+    int y, mo, d, h = 0, mi = 0, sec = 0, n = -1;
+    if (sscanf(s, "%4d-%2d-%2d%n", &y, &mo, &d, &n) != 3 || n != 10)
+        return false;
+    if (s[n] == 'T') {
+        const char *t = s + n + 1;
+        int k = -1;
+        if (sscanf(t, "%2d:%2d:%2d%n", &h, &mi, &sec, &k) != 3 || k != 8 ||
+            t[k] != '\0')
+            return false;
+    } else if (s[n] != '\0') {
+        return false;
+    }
+    if (y < 1970 || mo < 1 || mo > 12 || d < 1 || h > 23 || mi > 59 ||
+        sec > 59 || h < 0 || mi < 0 || sec < 0)
+        return false;
+    unsigned last = mdays[mo - 1] + (mo == 2 && rtc_leap(y));
+    if ((unsigned)d > last)
+        return false;
+    int64_t days = rtc_days_from_civil(y, (unsigned)mo, (unsigned)d);
+    *ns = ((days * 24 + h) * 60 + mi) * 60 + sec;
+    *ns *= 1000000000;
+    return true;
+}
+
+bool rtc_parse_base(const char *spec, int64_t *base_ns, char *err,
+                    size_t errlen)
+{
+    const char *base = "utc";
+    char buf[128];
+    if (spec && *spec) {
+        if (strlen(spec) >= sizeof(buf)) {
+            snprintf(err, errlen, "-rtc %.40s...: option too long", spec);
+            return false;
+        }
+        strcpy(buf, spec);
+        char *save = NULL;
+        for (char *item = strtok_r(buf, ",", &save); item;
+             item = strtok_r(NULL, ",", &save)) {
+            if (strncmp(item, "base=", 5) == 0) {
+                base = item + 5;
+            } else if (strcmp(item, "clock=vm") == 0) {
+                /* The only clock there is: the RTC runs on virtual time. */
+            } else if (strncmp(item, "clock=", 6) == 0) {
+                snprintf(err, errlen,
+                         "-rtc %s: only clock=vm is supported (the RTC "
+                         "follows the deterministic virtual clock)",
+                         spec);
+                return false;
+            } else {
+                snprintf(err, errlen,
+                         "-rtc %s: unknown sub-option '%s' (expected "
+                         "base=utc|localtime|YYYY-MM-DDTHH:MM:SS)",
+                         spec, item);
+                return false;
+            }
+        }
+    }
+    if (strcmp(base, "utc") == 0) {
+        *base_ns = rtc_host_time_ns(false);
+    } else if (strcmp(base, "localtime") == 0) {
+        *base_ns = rtc_host_time_ns(true);
+    } else if (!rtc_parse_date(base, base_ns)) {
+        snprintf(err, errlen,
+                 "-rtc %s: bad base '%s' (expected utc, localtime or a UTC "
+                 "date YYYY-MM-DDTHH:MM:SS or YYYY-MM-DD from 1970 on)",
+                 spec, base);
+        return false;
+    }
+    return true;
+}
