@@ -118,8 +118,11 @@ void machine_run(Machine *m)
             if (machine_run_hart(m, h, m->cfg.quantum))
                 progress = true;
             /* A reservation does not survive another hart's turn, so an
-             * interleaved store can never be missed by SC. */
-            h->lr_valid = false;
+             * interleaved store can never be missed by SC. With one hart
+             * nothing can interleave: keep it (a spurious SC failure at
+             * every quantum boundary would differ from QEMU). */
+            if (m->nharts > 1)
+                h->lr_valid = false;
         }
         uv_run(m->loop, UV_RUN_NOWAIT);
         machine_tick_devices(m);

@@ -13,10 +13,11 @@
  *   none                   output discarded, no input.
  *
  * Input flow: host bytes are queued in the backend (chardev_host_input, the
- * only place host input enters) and offered to the frontend through its
- * receive callback, which takes as many as it has room for. The frontend
- * calls chardev_offer_input() between slices to get the rest, so input
- * enters the guest only at slice boundaries. */
+ * only place host input enters) and handed to the frontend only when it
+ * calls chardev_offer_input() (the UART does so between slices), through
+ * its receive callback, which takes as many as it has room for. So input
+ * enters the guest only at slice boundaries, and a full frontend applies
+ * back-pressure instead of losing bytes. */
 #ifndef REWIND_DEVICES_CHARDEV_H
 #define REWIND_DEVICES_CHARDEV_H
 
@@ -43,11 +44,17 @@ CharDev *chardev_new(struct Machine *m, const char *spec, char *err, size_t errl
 void chardev_write(CharDev *cd, const uint8_t *buf, size_t len);
 void chardev_flush(CharDev *cd);
 
+/* Queue bytes coming from the host (after the stdio escape keys are
+ * handled). Every backend's input goes through here; record/replay and
+ * tests may call it too. Bytes beyond the queue's room are dropped (the
+ * backends stop reading before that happens). */
+void chardev_host_input(CharDev *cd, const uint8_t *buf, size_t len);
+
 /* Register the frontend (one per backend); queued input is offered at the
  * next chardev_offer_input(). */
 void chardev_set_receive(CharDev *cd, CharDevReceiveFn fn, void *opaque);
 
-/* Offer queued host input to the frontend again (it made room). */
+/* Hand queued host input to the frontend (it takes what fits). */
 void chardev_offer_input(CharDev *cd);
 
 /* Bytes received from the host and not yet taken by the frontend. */

@@ -1,6 +1,7 @@
 /* Goldfish RTC on the virtual clock, and the -rtc option. */
 #include "devices/goldfish_rtc.h"
 
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -206,7 +207,7 @@ static int64_t rtc_days_from_civil(int64_t y, unsigned mon, unsigned day)
     y -= mon <= 2;
     int64_t era = (y >= 0 ? y : y - 399) / 400;
     unsigned yoe = (unsigned)(y - era * 400);
-    unsigned doy = (153 * (mon + (mon > 2 ? -3 : 9)) + 2) / 5 + day - 1;
+    unsigned doy = (153 * (mon > 2 ? mon - 3 : mon + 9) + 2) / 5 + day - 1;
     unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
     return era * 146097 + (int64_t)doe - 719468;
 }
@@ -216,25 +217,30 @@ static bool rtc_leap(int y)
     return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
 }
 
+/* s matches tmpl exactly, where 'd' stands for a digit. */
+static bool rtc_match(const char *s, const char *tmpl)
+{
+    for (; *tmpl; s++, tmpl++)
+        if (*tmpl == 'd' ? !isdigit((unsigned char)*s) : *s != *tmpl)
+            return false;
+    return *s == '\0';
+}
+
 /* "YYYY-MM-DDTHH:MM:SS" or "YYYY-MM-DD", UTC, from 1970 on. */
 static bool rtc_parse_date(const char *s, int64_t *ns)
 {
     static const unsigned mdays[12] = { 31, 28, 31, 30, 31, 30,
                                         31, 31, 30, 31, 30, 31 };
-    int y, mo, d, h = 0, mi = 0, sec = 0, n = -1;
-    if (sscanf(s, "%4d-%2d-%2d%n", &y, &mo, &d, &n) != 3 || n != 10)
-        return false;
-    if (s[n] == 'T') {
-        const char *t = s + n + 1;
-        int k = -1;
-        if (sscanf(t, "%2d:%2d:%2d%n", &h, &mi, &sec, &k) != 3 || k != 8 ||
-            t[k] != '\0')
-            return false;
-    } else if (s[n] != '\0') {
+    int y = 0, mo = 0, d = 0, h = 0, mi = 0, sec = 0;
+    if (rtc_match(s, "dddd-dd-ddTdd:dd:dd")) {
+        sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2d", &y, &mo, &d, &h, &mi, &sec);
+    } else if (rtc_match(s, "dddd-dd-dd")) {
+        sscanf(s, "%4d-%2d-%2d", &y, &mo, &d);
+    } else {
         return false;
     }
     if (y < 1970 || mo < 1 || mo > 12 || d < 1 || h > 23 || mi > 59 ||
-        sec > 59 || h < 0 || mi < 0 || sec < 0)
+        sec > 59)
         return false;
     unsigned last = mdays[mo - 1] + (mo == 2 && rtc_leap(y));
     if ((unsigned)d > last)

@@ -21,10 +21,9 @@ typedef struct Uart Uart;
 /* The clock-frequency property for the device tree. */
 #define UART_CLOCK_HZ 3686400u
 
-/* Map a UART at base, attach it to backend (which it does not own: the
- * caller frees the backend after machine_free) and register its machine
- * device record. Returns NULL with a message in err on failure. The
- * machine frees the UART. */
+/* Map a UART at base, attach it to backend and register its machine
+ * device record. On success the UART owns the backend: machine_free frees
+ * both. On failure (NULL, message in err) the caller still owns it. */
 Uart *uart_new(struct Machine *m, uint64_t base, IrqLine irq, CharDev *backend,
                char *err, size_t errlen);
 

@@ -761,6 +761,49 @@ class CaseGen:
             self.emit(f".insn r 0x2f, {2 if size == 4 else 3}, {f5 << 2:#x}, "
                       f"x{self.xd()}, x{t}, x{self.xs()}")
 
+    # Self-modifying code: store a new instruction over a placeholder a few
+    # bytes ahead, fence.i, run it.
+    SMC_R = [("add", 0, 0, 0x33), ("sub", 0x20, 0, 0x33), ("sll", 0, 1, 0x33),
+             ("slt", 0, 2, 0x33), ("sltu", 0, 3, 0x33), ("xor", 0, 4, 0x33),
+             ("srl", 0, 5, 0x33), ("sra", 0x20, 5, 0x33), ("or", 0, 6, 0x33),
+             ("and", 0, 7, 0x33), ("mul", 1, 0, 0x33), ("mulh", 1, 1, 0x33),
+             ("div", 1, 4, 0x33), ("rem", 1, 6, 0x33), ("addw", 0, 0, 0x3b),
+             ("subw", 0x20, 0, 0x3b), ("mulw", 1, 0, 0x3b)]
+
+    def g_smc(self):
+        r = self.r
+        lab = self.label()
+        t = self.xt()
+        v = self.xt(avoid=(t,))
+        rd = self.xd()
+        rs1, rs2 = r.randrange(32), r.randrange(32)
+        if r.random() < 0.7:
+            name, f7, f3, opc = r.choice(self.SMC_R)
+            enc = (f7 << 25) | (rs2 << 20) | (rs1 << 15) | (f3 << 12) | \
+                (rd << 7) | opc
+            text = f"{name} x{rd}, x{rs1}, x{rs2}"
+            store, hole = "sw", "nop"
+        else:
+            rd = self.xt()
+            if r.random() < 0.5:        # c.add rd, rs2 (rs2 != 0)
+                rs2 = r.randrange(1, 32)
+                enc = 0x9002 | (rd << 7) | (rs2 << 2)
+                text = f"c.add x{rd}, x{rs2}"
+            else:                       # c.li rd, imm
+                imm = r.randint(-32, 31) & 63
+                enc = 0x4001 | ((imm & 32) << 7) | (rd << 7) | ((imm & 31) << 2)
+                text = f"c.li x{rd}, {imm - 64 if imm & 32 else imm}"
+            store, hole = "sh", "c.nop"
+        self.emit(f"lla x{t}, {lab}")
+        self.emit(f"li x{v}, {enc}")
+        self.emit(f"{store} x{v}, 0(x{t})")
+        self.emit("fence.i")
+        self.lines.append(f"{lab}:    # becomes: {text}")
+        if hole == "c.nop":
+            self.rvc("c.nop")
+        else:
+            self.emit("nop")
+
     # Control flow: forward skips over a short body of plain units.
     def body(self, most=4):
         for _ in range(self.r.randint(1, most)):
@@ -820,7 +863,7 @@ class CaseGen:
         ("g_amo", 4), ("g_lrsc", 2), ("g_fp_arith", 8), ("g_fp_sqrt", 3),
         ("g_fp_fma", 6), ("g_fp_sgnj", 6), ("g_fp_cmp", 5), ("g_fp_cvt", 10),
         ("g_fp_mv", 4), ("g_fp_mem", 4), ("g_fcsr", 4), ("g_fence", 1),
-        ("g_trap", 1),
+        ("g_trap", 1), ("g_smc", 1),
     ]
     CONTROL = [("g_branch", 5), ("g_jal", 1), ("g_jalr", 1), ("g_cjump", 2)]
 

@@ -1,0 +1,341 @@
+/* /init of the rewind Linux guest: exercises every device of the virt
+ * machine from user space and prints what it saw, then powers off.
+ *
+ * The output is compared line by line between rewind and QEMU, so every
+ * line is either deterministic or starts with a fixed tag that the test
+ * masks (rtc time, random bytes). Lines are written with one write() each
+ * so that they never interleave.
+ *
+ * Built static: riscv64-linux-gnu-gcc -static -O2 (boot/linux/build). */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/fs.h>
+#include <linux/rtc.h>
+#include <poll.h>
+#include <sched.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mount.h>
+#include <sys/reboot.h>
+#include <sys/stat.h>
+#include <sys/utsname.h>
+#include <sys/wait.h>
+#include <termios.h>
+#include <time.h>
+#include <unistd.h>
+
+/* How long to wait for a line on the console, in guest seconds. */
+enum { INPUT_TIMEOUT_S = 10 };
+/* Work per CPU for the checksum job (iterations of the mixing loop). */
+enum { JOB_ITERATIONS = 2000000 };
+/* Sectors of /dev/vda the disk test overwrites (sector 0 is left alone:
+ * the test harness puts a label there). */
+enum { DISK_FIRST = 8, DISK_COUNT = 8, SECTOR = 512 };
+
+static void say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+static void say(const char *fmt, ...)
+{
+    char buf[512];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(buf, sizeof(buf) - 1, fmt, ap);
+    va_end(ap);
+    if (n < 0)
+        return;
+    if ((size_t)n > sizeof(buf) - 2)
+        n = sizeof(buf) - 2;
+    buf[n++] = '\n';
+    for (int off = 0; off < n;) {
+        ssize_t w = write(1, buf + off, (size_t)(n - off));
+        if (w <= 0) {
+            if (w < 0 && errno == EINTR)
+                continue;
+            return;
+        }
+        off += (int)w;
+    }
+}
+
+static void mount_fs(const char *src, const char *dir, const char *type)
+{
+    mkdir(dir, 0755);
+    if (mount(src, dir, type, 0, NULL) != 0 && errno != EBUSY)
+        say("init: mount %s on %s: %s", type, dir, strerror(errno));
+}
+
+static void show_uname(void)
+{
+    struct utsname u;
+    if (uname(&u) != 0) {
+        say("uname: %s", strerror(errno));
+        return;
+    }
+    say("uname: %s %s %s %s", u.sysname, u.release, u.version, u.machine);
+}
+
+static void show_rtc(void)
+{
+    int fd = open("/dev/rtc0", O_RDONLY);
+    struct rtc_time t;
+    if (fd < 0 || ioctl(fd, RTC_RD_TIME, &t) != 0) {
+        say("rtc: FAIL (%s)", strerror(errno));
+        if (fd >= 0)
+            close(fd);
+        return;
+    }
+    close(fd);
+    say("rtc: %04d-%02d-%02d %02d:%02d:%02d UTC", t.tm_year + 1900, t.tm_mon + 1,
+        t.tm_mday, t.tm_hour, t.tm_min, t.tm_sec);
+}
+
+static void show_hwrng(void)
+{
+    uint8_t b[16];
+    int fd = open("/dev/hwrng", O_RDONLY);
+    size_t got = 0;
+    while (fd >= 0 && got < sizeof(b)) {
+        ssize_t r = read(fd, b + got, sizeof(b) - got);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0)
+            break;
+        got += (size_t)r;
+    }
+    if (fd >= 0)
+        close(fd);
+    if (got < sizeof(b)) {
+        say("hwrng: FAIL (%s)", fd < 0 ? strerror(errno) : "short read");
+        return;
+    }
+    char hex[2 * sizeof(b) + 1];
+    for (size_t i = 0; i < sizeof(b); i++)
+        snprintf(hex + 2 * i, 3, "%02x", b[i]);
+    say("hwrng: %s", hex);
+}
+
+/* A deterministic CPU-bound mix (integer multiply, shifts and a bit of
+ * floating point, to exercise the FPU state of every hart). */
+static uint64_t checksum_job(unsigned cpu)
+{
+    uint64_t x = 0x9e3779b97f4a7c15ull ^ cpu;
+    double d = 1.0 + cpu;
+    for (unsigned i = 0; i < JOB_ITERATIONS; i++) {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        x += (uint64_t)i * 0x2545f4914f6cdd1dull;
+        if ((i & 1023) == 0)
+            d = d * 1.000001 + (double)(x & 0xff) / 256.0;
+    }
+    uint64_t bits;
+    memcpy(&bits, &d, sizeof(bits));
+    return x ^ bits;
+}
+
+/* One child per online CPU, each pinned to its CPU; results come back
+ * through a pipe and are printed in CPU order. */
+static void run_jobs(long ncpus)
+{
+    int fds[64];
+    int ok = 1;
+    long started = 0;
+    for (long c = 0; c < ncpus; c++) {
+        int p[2];
+        if (pipe(p) != 0) {
+            say("jobs: pipe: %s", strerror(errno));
+            ok = 0;
+            break;
+        }
+        pid_t pid = fork();
+        if (pid < 0) {
+            say("jobs: fork: %s", strerror(errno));
+            close(p[0]);
+            close(p[1]);
+            ok = 0;
+            break;
+        }
+        if (pid == 0) {
+            close(p[0]);
+            cpu_set_t set;
+            CPU_ZERO(&set);
+            CPU_SET((int)c, &set);
+            int pinned = sched_setaffinity(0, sizeof(set), &set) == 0;
+            uint64_t r[3] = { checksum_job((unsigned)c), (uint64_t)sched_getcpu(),
+                              (uint64_t)pinned };
+            if (write(p[1], r, sizeof(r)) != (ssize_t)sizeof(r))
+                _exit(1);
+            _exit(0);
+        }
+        close(p[1]);
+        fds[started++] = p[0];
+    }
+    /* All children run concurrently; collect in CPU order. */
+    for (long k = 0; k < started; k++) {
+        uint64_t r[3];
+        ssize_t n = read(fds[k], r, sizeof(r));
+        close(fds[k]);
+        if (n != (ssize_t)sizeof(r)) {
+            say("cpu %ld: FAIL (no result)", k);
+            ok = 0;
+            continue;
+        }
+        int right = r[2] && r[1] == (uint64_t)k;
+        if (!right)
+            ok = 0;
+        say("cpu %ld: checksum %016llx on cpu %lld %s", k, (unsigned long long)r[0],
+            (long long)r[1], right ? "OK" : "FAIL (wrong cpu)");
+    }
+    for (long k = 0; k < started; k++) {
+        int st;
+        if (wait(&st) < 0 || !WIFEXITED(st) || WEXITSTATUS(st) != 0)
+            ok = 0;
+    }
+    say("jobs: %s", ok ? "OK" : "FAIL");
+}
+
+static uint8_t pattern_byte(unsigned sector, unsigned i)
+{
+    return (uint8_t)((sector * 31u + i * 7u) ^ 0x5a);
+}
+
+static void test_disk(void)
+{
+    int fd = open("/dev/vda", O_RDWR | O_DIRECT | O_SYNC);
+    if (fd < 0) {
+        say("disk: FAIL (open /dev/vda: %s)", strerror(errno));
+        return;
+    }
+    uint64_t bytes = 0;
+    if (ioctl(fd, BLKGETSIZE64, &bytes) != 0)
+        say("disk: BLKGETSIZE64: %s", strerror(errno));
+    say("disk: /dev/vda %llu sectors", (unsigned long long)(bytes / SECTOR));
+
+    uint8_t *buf;
+    size_t len = (size_t)DISK_COUNT * SECTOR;
+    if (posix_memalign((void **)&buf, 4096, len) != 0) {
+        say("disk: FAIL (out of memory)");
+        close(fd);
+        return;
+    }
+    /* The label the harness wrote into sector 0 (printable prefix). */
+    if (pread(fd, buf, SECTOR, 0) == SECTOR) {
+        char label[33];
+        size_t n = 0;
+        while (n < sizeof(label) - 1 && buf[n] >= 0x20 && buf[n] < 0x7f) {
+            label[n] = (char)buf[n];
+            n++;
+        }
+        label[n] = '\0';
+        say("disk: label '%s'", label);
+    } else {
+        say("disk: FAIL (read sector 0: %s)", strerror(errno));
+    }
+
+    for (unsigned s = 0; s < DISK_COUNT; s++)
+        for (unsigned i = 0; i < SECTOR; i++)
+            buf[s * SECTOR + i] = pattern_byte(DISK_FIRST + s, i);
+    off_t off = (off_t)DISK_FIRST * SECTOR;
+    if (pwrite(fd, buf, len, off) != (ssize_t)len) {
+        say("disk: FAIL (write: %s)", strerror(errno));
+        goto out;
+    }
+    if (fsync(fd) != 0)
+        say("disk: fsync: %s", strerror(errno));
+    memset(buf, 0, len);
+    /* O_DIRECT: this read goes to the device, not the page cache. */
+    if (pread(fd, buf, len, off) != (ssize_t)len) {
+        say("disk: FAIL (read back: %s)", strerror(errno));
+        goto out;
+    }
+    for (unsigned s = 0; s < DISK_COUNT; s++)
+        for (unsigned i = 0; i < SECTOR; i++)
+            if (buf[s * SECTOR + i] != pattern_byte(DISK_FIRST + s, i)) {
+                say("disk: FAIL (sector %u byte %u differs)", DISK_FIRST + s, i);
+                goto out;
+            }
+    say("disk: wrote and read back sectors %u-%u: OK", DISK_FIRST,
+        DISK_FIRST + DISK_COUNT - 1);
+out:
+    free(buf);
+    close(fd);
+}
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+/* Read one line from the console. The hart keeps busy while it waits
+ * (polling with a zero timeout between short bursts of work) instead of
+ * sleeping in poll(): on rewind the virtual clock jumps ahead while every
+ * hart is idle, so a sleeping timeout would expire before the host input
+ * could arrive. Busy, guest time advances with the instructions. */
+static void read_console_line(void)
+{
+    /* No echo: the tty would echo the line whenever it arrives, at a point
+     * in the output that depends on host timing. */
+    struct termios t;
+    if (tcgetattr(0, &t) == 0) {
+        t.c_lflag &= ~(tcflag_t)(ECHO | ECHONL);
+        tcsetattr(0, TCSANOW, &t);
+    }
+    say("input: type a line within %d seconds", INPUT_TIMEOUT_S);
+    double deadline = now_s() + INPUT_TIMEOUT_S;
+    volatile uint64_t sink = 0;
+    for (;;) {
+        struct pollfd p = { .fd = 0, .events = POLLIN };
+        int r = poll(&p, 1, 0);
+        if (r > 0)
+            break;
+        if (now_s() >= deadline) {
+            say("input: no input");
+            return;
+        }
+        for (unsigned i = 0; i < 20000; i++)
+            sink += i;
+        sched_yield();
+    }
+    char line[256];
+    ssize_t n = read(0, line, sizeof(line) - 1);
+    if (n <= 0) {
+        say("input: no input (%s)", n < 0 ? strerror(errno) : "end of file");
+        return;
+    }
+    while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
+        n--;
+    line[n] = '\0';
+    say("input: got '%s'", line);
+}
+
+int main(void)
+{
+    mount_fs("devtmpfs", "/dev", "devtmpfs");
+    mount_fs("proc", "/proc", "proc");
+    mount_fs("sysfs", "/sys", "sysfs");
+
+    say("REWIND-GUEST-START");
+    show_uname();
+    show_rtc();
+    show_hwrng();
+    long ncpus = sysconf(_SC_NPROCESSORS_ONLN);
+    say("cpus: %ld online", ncpus);
+    if (ncpus < 1 || ncpus > 64)
+        ncpus = 1;
+    run_jobs(ncpus);
+    test_disk();
+    read_console_line();
+    say("REWIND-GUEST-DONE");
+    sync();
+    reboot(RB_POWER_OFF);
+    say("init: power off failed: %s", strerror(errno));
+    for (;;)
+        pause();
+}
