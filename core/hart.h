@@ -72,6 +72,7 @@ typedef struct Hart {
      * the exact count at op index i is icount - tb_len + i. */
     uint64_t icount;
     uint32_t cur_tb_len;
+    uint32_t exc_idx; /* index in its TB of the op that raised the last exception */
 
     /* Set by wfi: the hart sleeps until an interrupt is pending. */
     bool wfi;

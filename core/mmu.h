@@ -65,19 +65,41 @@ static inline TlbEntry *mmu_tlb_entry(Hart *h, int mmu_idx, int acc,
     return &h->tlb[mmu_idx][acc][(va >> 12) & (TLB_SIZE - 1)];
 }
 
+/* Does the TLB entry give direct access to [va, va+size) (one page)? */
+static inline bool mmu_tlb_hit(const TlbEntry *e, uint64_t va, unsigned size)
+{
+    return e->vpage == (va & ~0xfffULL) && (va & 0xfff) <= 0x1000u - size;
+}
+
+/* Little-endian host loads and stores of 1, 2, 4 or 8 bytes, any alignment. */
+static inline uint64_t mmu_host_load(uintptr_t addr, unsigned size)
+{
+    const uint8_t *p = (const uint8_t *)addr;
+    switch (size) {
+    case 1: return *p;
+    case 2: { uint16_t v; memcpy(&v, p, 2); return v; }
+    case 4: { uint32_t v; memcpy(&v, p, 4); return v; }
+    default: { uint64_t v; memcpy(&v, p, 8); return v; }
+    }
+}
+
+static inline void mmu_host_store(uintptr_t addr, unsigned size, uint64_t val)
+{
+    uint8_t *p = (uint8_t *)addr;
+    switch (size) {
+    case 1: *p = (uint8_t)val; break;
+    case 2: { uint16_t v = (uint16_t)val; memcpy(p, &v, 2); break; }
+    case 4: { uint32_t v = (uint32_t)val; memcpy(p, &v, 4); break; }
+    default: memcpy(p, &val, 8); break;
+    }
+}
+
 static inline bool mmu_read(Hart *h, const Op *op, uint64_t va, unsigned size,
                             uint64_t *val)
 {
-    TlbEntry *e = mmu_tlb_entry(h, h->mmu_idx_data, ACC_READ, va);
-    if (likely(e->vpage == (va & ~0xfffULL) &&
-               (va & 0xfff) <= 0x1000u - size)) {
-        const uint8_t *p = (const uint8_t *)(uintptr_t)(va + e->addend);
-        switch (size) {
-        case 1: *val = *p; break;
-        case 2: { uint16_t v; memcpy(&v, p, 2); *val = v; break; }
-        case 4: { uint32_t v; memcpy(&v, p, 4); *val = v; break; }
-        default: { uint64_t v; memcpy(&v, p, 8); *val = v; break; }
-        }
+    const TlbEntry *e = mmu_tlb_entry(h, h->mmu_idx_data, ACC_READ, va);
+    if (likely(mmu_tlb_hit(e, va, size))) {
+        *val = mmu_host_load(va + e->addend, size);
         return true;
     }
     return mmu_read_slow(h, op, va, size, val);
@@ -86,16 +108,9 @@ static inline bool mmu_read(Hart *h, const Op *op, uint64_t va, unsigned size,
 static inline bool mmu_write(Hart *h, const Op *op, uint64_t va, unsigned size,
                              uint64_t val)
 {
-    TlbEntry *e = mmu_tlb_entry(h, h->mmu_idx_data, ACC_WRITE, va);
-    if (likely(e->vpage == (va & ~0xfffULL) &&
-               (va & 0xfff) <= 0x1000u - size)) {
-        uint8_t *p = (uint8_t *)(uintptr_t)(va + e->addend);
-        switch (size) {
-        case 1: *p = (uint8_t)val; break;
-        case 2: { uint16_t v = (uint16_t)val; memcpy(p, &v, 2); break; }
-        case 4: { uint32_t v = (uint32_t)val; memcpy(p, &v, 4); break; }
-        default: memcpy(p, &val, 8); break;
-        }
+    const TlbEntry *e = mmu_tlb_entry(h, h->mmu_idx_data, ACC_WRITE, va);
+    if (likely(mmu_tlb_hit(e, va, size))) {
+        mmu_host_store(va + e->addend, size, val);
         return true;
     }
     return mmu_write_slow(h, op, va, size, val);

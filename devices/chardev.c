@@ -59,6 +59,7 @@ struct CharDev {
 
     uint8_t inq[CHARDEV_INQ_SIZE];
     size_t inq_len;
+    uint8_t readbuf[CHARDEV_INQ_SIZE]; /* libuv reads land here */
     uint8_t outbuf[CHARDEV_OUTBUF_SIZE];
     size_t out_len;
     bool write_failed;
@@ -182,23 +183,23 @@ static void chardev_alloc(uv_handle_t *handle, size_t suggested, uv_buf_t *buf)
 {
     (void)suggested;
     CharDev *cd = handle->data;
-    size_t room = CHARDEV_INQ_SIZE - cd->inq_len;
-    /* Reading into the tail of the queue itself saves a copy; the escape
-     * filter below only ever shrinks what was read. */
-    buf->base = (char *)cd->inq + cd->inq_len;
-    buf->len = room;
+    /* Never read more than the queue can take: the rest waits in the
+     * kernel (back-pressure instead of loss). */
+    buf->base = (char *)cd->readbuf;
+    buf->len = CHARDEV_INQ_SIZE - cd->inq_len;
 }
 
 static void chardev_close_cb(uv_handle_t *handle);
 
+/* Raw mode keeps ONLCR (libuv), so plain newlines suffice. */
 static void chardev_print_help(void)
 {
     fprintf(stderr,
-            "\r\n"
-            "rewind console escapes (Ctrl-A then a key):\r\n"
-            "  Ctrl-A x       quit rewind\r\n"
-            "  Ctrl-A h       print this help\r\n"
-            "  Ctrl-A Ctrl-A  send Ctrl-A to the guest\r\n");
+            "\n"
+            "rewind console escapes (Ctrl-A then a key):\n"
+            "  Ctrl-A x       quit rewind\n"
+            "  Ctrl-A h       print this help\n"
+            "  Ctrl-A Ctrl-A  send Ctrl-A to the guest\n");
 }
 
 /* Handle the Ctrl-A escapes in place over the n bytes just read at p;
@@ -217,7 +218,7 @@ static size_t chardev_filter_escapes(CharDev *cd, uint8_t *p, size_t n)
         }
         cd->escape = false;
         if (c == 'x') {
-            fprintf(stderr, "\r\nrewind: terminated (Ctrl-A x)\r\n");
+            fprintf(stderr, "\nrewind: terminated (Ctrl-A x)\n");
             machine_request_exit(cd->m, 0);
             cd->input_eof = true;
             return out;
@@ -234,6 +235,11 @@ static void chardev_stop_stdin(CharDev *cd)
 {
     if (!cd->in_stream)
         return;
+    /* libuv restores through the handle's own fd (a reopened copy of the
+     * tty), which closing the handle closes: restore first. */
+    if (cd->in_raw_tty)
+        uv_tty_reset_mode();
+    cd->in_raw_tty = false;
     if (cd->reading)
         uv_read_stop(cd->in_stream);
     cd->reading = false;
@@ -255,10 +261,8 @@ static void chardev_stdin_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
         chardev_stop_stdin(cd);
         return;
     }
-    /* The bytes are already at the queue's tail (chardev_alloc). */
-    uint8_t *p = cd->inq + cd->inq_len;
-    size_t keep = cd->in_raw_tty ? chardev_filter_escapes(cd, p, (size_t)n) : (size_t)n;
-    cd->inq_len += keep;
+    size_t keep = cd->in_raw_tty ? chardev_filter_escapes(cd, cd->readbuf, (size_t)n) : (size_t)n;
+    chardev_host_input(cd, cd->readbuf, keep);
     if (cd->input_eof)
         chardev_stop_stdin(cd);
     else
@@ -419,7 +423,7 @@ static void chardev_tcp_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
         chardev_tcp_close_client(cd);
         return;
     }
-    cd->inq_len += (size_t)n; /* read in place (chardev_alloc) */
+    chardev_host_input(cd, cd->readbuf, (size_t)n);
     chardev_update_reading(cd);
 }
 
@@ -725,8 +729,6 @@ void chardev_free(CharDev *cd)
         fclose(cd->out);
     else if (cd->out)
         fflush(cd->out);
-    if (cd->in_raw_tty)
-        uv_tty_reset_mode();
     chardev_stop_stdin(cd);
     if (cd->stdin_flags != -1)
         fcntl(STDIN_FILENO, F_SETFL, cd->stdin_flags); /* libuv made it non-blocking */

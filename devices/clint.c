@@ -1,6 +1,7 @@
 /* CLINT: msip, mtimecmp and mtime. */
 #include "devices/clint.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 
 #include "core/machine.h"

@@ -129,7 +129,9 @@ static uint64_t rtc_next_deadline(void *opaque)
     uint64_t mtime = machine_mtime(r->m), now = rtc_now_ns(r);
     if (r->alarm_ns <= now)
         return mtime;
-    uint64_t wait = (r->alarm_ns - now + RTC_NS_PER_MTIME - 1) / RTC_NS_PER_MTIME;
+    /* Round up (without overflow): tick must not run before the alarm. */
+    uint64_t diff = r->alarm_ns - now;
+    uint64_t wait = diff / RTC_NS_PER_MTIME + (diff % RTC_NS_PER_MTIME != 0);
     return wait > UINT64_MAX - mtime ? UINT64_MAX : mtime + wait;
 }
 

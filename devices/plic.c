@@ -2,6 +2,7 @@
  * thresholds and claim/complete. */
 #include "devices/plic.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 

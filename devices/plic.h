@@ -2,7 +2,7 @@
  * at 0x0 + 4*src, pending bits at 0x1000, enables at 0x2000 + 0x80*ctx,
  * threshold at 0x200000 + 0x1000*ctx, claim/complete at 0x200004 +
  * 0x1000*ctx. Two contexts per hart: 2*h drives MEIP, 2*h+1 drives SEIP.
- * Sources 1..95 are level-triggered with the claim/complete gateway. */
+ * Sources 1..96 are level-triggered with the claim/complete gateway. */
 #ifndef REWIND_DEVICES_PLIC_H
 #define REWIND_DEVICES_PLIC_H
 
@@ -15,8 +15,9 @@ struct Machine;
 
 #define PLIC_BASE 0xc000000ULL
 #define PLIC_SIZE 0x600000ULL
-/* Sources 0..95; 0 means "none", so the device tree says riscv,ndev = 95. */
-enum { PLIC_NUM_SOURCES = 96, PLIC_NDEV = PLIC_NUM_SOURCES - 1,
+/* Source ids 1..PLIC_NDEV (0 means "none"). QEMU 7.2's virt advertises
+ * riscv,ndev = 96 (0x60): use PLIC_NDEV for that property. */
+enum { PLIC_NDEV = 96, PLIC_NUM_SOURCES = PLIC_NDEV + 1,
        PLIC_MAX_PRIORITY = 7 };
 
 typedef struct Plic Plic;

@@ -1,6 +1,7 @@
 /* SiFive test finisher / syscon: poweroff, reboot and fail-with-code. */
 #include "devices/syscon.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 
 #include "core/machine.h"

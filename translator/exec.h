@@ -8,16 +8,14 @@
  * Returns the exit code of the op that ended it (OP_EXIT_*). */
 static inline int tb_exec(Hart *h, const TB *tb)
 {
-    const Op *op = tb->ops;
-    int r;
     h->icount += tb->ninsns;
     h->cur_tb_len = tb->ninsns;
-    while ((r = op->fn(h, op)) == OP_NEXT)
-        op++;
-    /* Only an exception leaves early: the faulting op and those after it
-     * did not retire. Other exits come from the TB's last op. */
+    int r = tb->ops[0].fn(h, tb->ops);
+    /* Only an exception leaves early: the faulting op (op_raise noted its
+     * index) and those after it did not retire. Other exits come from the
+     * TB's last op. */
     if (r == OP_EXIT_EXC)
-        h->icount -= tb->ninsns - op->idx;
+        h->icount -= tb->ninsns - h->exc_idx;
     return r;
 }
 

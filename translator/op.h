@@ -33,7 +33,9 @@ struct Op {
     uint16_t insn;   /* index in the instruction table (disassembly, stats) */
 };
 
-/* Handler results. */
+/* Handler results. Handlers that continue call op_next() instead of
+ * returning; OP_NEXT is what a TB's terminator returns in tests that run a
+ * single op (tests/unit/helpers.c). */
 enum {
     OP_NEXT = 0,      /* continue with the next op */
     OP_EXIT_JUMP0,    /* h->pc set to a direct target: chain slot 0 */
@@ -43,6 +45,14 @@ enum {
     OP_EXIT_EXC,      /* trap taken: h->pc is the handler, op not retired */
     OP_EXIT_WFI,      /* h->pc = next insn, hart waits for an interrupt */
 };
+
+/* Continue with the next op of the TB. Handlers tail-call each other
+ * (the compiler turns this into a jump), so there is no dispatch loop: the
+ * last op of every TB returns an exit code instead. */
+static inline int op_next(Hart *h, const Op *op)
+{
+    return op[1].fn(h, op + 1);
+}
 
 /* Helpers for handlers. */
 #define X(r) (h->x[(r)])

@@ -41,7 +41,7 @@ static int atomic_lr(Hart *h, const Op *op, unsigned size)
     h->lr_addr = pa;
     h->lr_valid = true;
     X(op->rd) = v;
-    return OP_NEXT;
+    return op_next(h, op);
 }
 
 static int atomic_sc(Hart *h, const Op *op, unsigned size)
@@ -65,7 +65,7 @@ static int atomic_sc(Hart *h, const Op *op, unsigned size)
         atomic_break_others(h, pa);
     }
     X(op->rd) = ok ? 0 : 1;
-    return OP_NEXT;
+    return op_next(h, op);
 }
 
 int op_lr_w(Hart *h, const Op *op) { return atomic_lr(h, op, 4); }
@@ -95,7 +95,7 @@ int op_sc_d(Hart *h, const Op *op) { return atomic_sc(h, op, 8); }
                                               __ATOMIC_RELAXED));           \
         atomic_break_others(h, pa);                                         \
         X(op->rd) = (uint64_t)(int64_t)(ST)a;                               \
-        return OP_NEXT;                                                     \
+        return op_next(h, op);                                                     \
     }
 
 #define AMO_PAIR(name, EXPR)                                                \

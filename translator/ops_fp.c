@@ -622,8 +622,8 @@ static uint64_t fp_classify(const FpFmt *f, uint64_t v)
  * exactly: it accepts only results that cannot have overflowed or
  * underflowed and whose operands rule out invalid and divide-by-zero, so
  * the only possible flag is NX, found from an exact error term. Anything
- * else (NaN, infinity, zero or tiny results, other rounding modes) goes to
- * the software engine. */
+ * else (NaN or infinite results, zero or tiny products, quotients and fused
+ * results, other rounding modes) goes to the software engine. */
 
 #if FP_HOST
 static inline bool fp_host_ready(void)
@@ -1004,11 +1004,11 @@ static inline void fp_accrue(Hart *h, unsigned fl)
 }
 
 /* After an FP register write: flags, and FS is dirty in any case. */
-static inline int fp_done(Hart *h, unsigned fl)
+static inline int fp_done(Hart *h, const Op *op, unsigned fl)
 {
     h->csr.fflags |= fl;
     csr_set_fs_dirty(h);
-    return OP_NEXT;
+    return op_next(h, op);
 }
 
 #define FP_GET_RM(h, op)                                                    \
@@ -1026,7 +1026,7 @@ int op_flw(Hart *h, const Op *op)
         return OP_EXIT_EXC;
     fp_set_s(h, op->rd, (uint32_t)v);
     csr_set_fs_dirty(h);
-    return OP_NEXT;
+    return op_next(h, op);
 }
 
 int op_fld(Hart *h, const Op *op)
@@ -1036,7 +1036,7 @@ int op_fld(Hart *h, const Op *op)
         return OP_EXIT_EXC;
     h->f[op->rd] = v;
     csr_set_fs_dirty(h);
-    return OP_NEXT;
+    return op_next(h, op);
 }
 
 /* Stores move raw bits: fsw ignores the NaN-boxing of its source. */
@@ -1045,14 +1045,14 @@ int op_fsw(Hart *h, const Op *op)
     if (!mmu_write(h, op, X(op->rs1) + (uint64_t)op->imm, 4,
                    (uint32_t)h->f[op->rs2]))
         return OP_EXIT_EXC;
-    return OP_NEXT;
+    return op_next(h, op);
 }
 
 int op_fsd(Hart *h, const Op *op)
 {
     if (!mmu_write(h, op, X(op->rs1) + (uint64_t)op->imm, 8, h->f[op->rs2]))
         return OP_EXIT_EXC;
-    return OP_NEXT;
+    return op_next(h, op);
 }
 
 /* ------------------------------------------------------------------------
@@ -1066,7 +1066,7 @@ int op_fsd(Hart *h, const Op *op)
         uint32_t r = fp_arith_s(kind, fp_get_s(h, op->rs1),                 \
                                 fp_get_s(h, op->rs2), (unsigned)rm, &fl);   \
         fp_set_s(h, op->rd, r);                                             \
-        return fp_done(h, fl);                                              \
+        return fp_done(h, op, fl);                                              \
     }                                                                       \
     int op_##name##_d(Hart *h, const Op *op)                                \
     {                                                                       \
@@ -1074,7 +1074,7 @@ int op_fsd(Hart *h, const Op *op)
         unsigned fl = 0;                                                    \
         h->f[op->rd] = fp_arith_d(kind, h->f[op->rs1], h->f[op->rs2],       \
                                   (unsigned)rm, &fl);                       \
-        return fp_done(h, fl);                                              \
+        return fp_done(h, op, fl);                                              \
     }
 
 FP_ARITH_OPS(fadd, FA_ADD)
@@ -1095,7 +1095,7 @@ FP_ARITH_OPS(fsqrt, FA_SQRT)
         c ^= (neg_add) ? 0x80000000u : 0;                                   \
         fp_set_s(h, op->rd,                                                 \
                  fp_fma_s(a, fp_get_s(h, op->rs2), c, (unsigned)rm, &fl));  \
-        return fp_done(h, fl);                                              \
+        return fp_done(h, op, fl);                                              \
     }                                                                       \
     int op_##name##_d(Hart *h, const Op *op)                                \
     {                                                                       \
@@ -1105,7 +1105,7 @@ FP_ARITH_OPS(fsqrt, FA_SQRT)
         a ^= (neg_prod) ? 1ULL << 63 : 0;                                   \
         c ^= (neg_add) ? 1ULL << 63 : 0;                                    \
         h->f[op->rd] = fp_fma_d(a, h->f[op->rs2], c, (unsigned)rm, &fl);    \
-        return fp_done(h, fl);                                              \
+        return fp_done(h, op, fl);                                              \
     }
 
 FP_FMA_OPS(fmadd, 0, 0)
@@ -1122,14 +1122,14 @@ FP_FMA_OPS(fnmadd, 1, 1)
         uint32_t a = fp_get_s(h, op->rs1), b = fp_get_s(h, op->rs2);        \
         const uint32_t sm = 0x80000000u;                                    \
         fp_set_s(h, op->rd, (a & ~sm) | ((expr) & sm));                     \
-        return fp_done(h, 0);                                               \
+        return fp_done(h, op, 0);                                               \
     }                                                                       \
     int op_##name##_d(Hart *h, const Op *op)                                \
     {                                                                       \
         uint64_t a = h->f[op->rs1], b = h->f[op->rs2];                      \
         const uint64_t sm = 1ULL << 63;                                     \
         h->f[op->rd] = (a & ~sm) | ((expr) & sm);                           \
-        return fp_done(h, 0);                                               \
+        return fp_done(h, op, 0);                                               \
     }
 
 FP_SGNJ_OPS(fsgnj, b)
@@ -1143,14 +1143,14 @@ FP_SGNJ_OPS(fsgnjx, a ^ b)
         fp_set_s(h, op->rd,                                                 \
                  (uint32_t)fp_minmax(&fp_single, fp_get_s(h, op->rs1),      \
                                      fp_get_s(h, op->rs2), is_max, &fl));   \
-        return fp_done(h, fl);                                              \
+        return fp_done(h, op, fl);                                              \
     }                                                                       \
     int op_##name##_d(Hart *h, const Op *op)                                \
     {                                                                       \
         unsigned fl = 0;                                                    \
         h->f[op->rd] = fp_minmax(&fp_double, h->f[op->rs1], h->f[op->rs2], \
                                  is_max, &fl);                              \
-        return fp_done(h, fl);                                              \
+        return fp_done(h, op, fl);                                              \
     }
 
 FP_MINMAX_OPS(fmin, false)
@@ -1164,7 +1164,7 @@ int op_fcvt_s_d(Hart *h, const Op *op)
     FP_GET_RM(h, op);
     unsigned fl = 0;
     fp_set_s(h, op->rd, fp_narrow(h->f[op->rs1], (unsigned)rm, &fl));
-    return fp_done(h, fl);
+    return fp_done(h, op, fl);
 }
 
 /* Widening is exact; the rm field must still be a valid mode. */
@@ -1174,7 +1174,7 @@ int op_fcvt_d_s(Hart *h, const Op *op)
     unsigned fl = 0;
     h->f[op->rd] = fpsoft_convert(&fp_double, &fp_single, fp_get_s(h, op->rs1),
                                   (unsigned)rm, &fl);
-    return fp_done(h, fl);
+    return fp_done(h, op, fl);
 }
 
 /* ------------------------------------------------------------------------
@@ -1187,7 +1187,7 @@ int op_fcvt_d_s(Hart *h, const Op *op)
         X(op->rd) = fp_compare(&fp_single, fp_get_s(h, op->rs1),            \
                                fp_get_s(h, op->rs2), kind, &fl);            \
         fp_accrue(h, fl);                                                   \
-        return OP_NEXT;                                                     \
+        return op_next(h, op);                                                     \
     }                                                                       \
     int op_##name##_d(Hart *h, const Op *op)                                \
     {                                                                       \
@@ -1195,7 +1195,7 @@ int op_fcvt_d_s(Hart *h, const Op *op)
         X(op->rd) = fp_compare(&fp_double, h->f[op->rs1], h->f[op->rs2],    \
                                kind, &fl);                                  \
         fp_accrue(h, fl);                                                   \
-        return OP_NEXT;                                                     \
+        return op_next(h, op);                                                     \
     }
 
 FP_CMP_OPS(feq, CMP_EQ)
@@ -1213,7 +1213,7 @@ FP_CMP_OPS(fle, CMP_LE)
         X(op->rd) = fp_to_int(&fp_single, fp_get_s(h, op->rs1), is_signed,  \
                               width, (unsigned)rm, &fl);                    \
         fp_accrue(h, fl);                                                   \
-        return OP_NEXT;                                                     \
+        return op_next(h, op);                                                     \
     }                                                                       \
     int op_fcvt_##name##_d(Hart *h, const Op *op)                           \
     {                                                                       \
@@ -1222,7 +1222,7 @@ FP_CMP_OPS(fle, CMP_LE)
         X(op->rd) = fp_to_int(&fp_double, h->f[op->rs1], is_signed, width,  \
                               (unsigned)rm, &fl);                           \
         fp_accrue(h, fl);                                                   \
-        return OP_NEXT;                                                     \
+        return op_next(h, op);                                                     \
     }
 
 FP_TO_INT_OPS(w, true, 32)
@@ -1239,7 +1239,7 @@ FP_TO_INT_OPS(lu, false, 64)
         uint64_t v = X(op->rs1);                                            \
         fp_set_s(h, op->rd, (uint32_t)fp_from_int(&fp_single, ext, is_signed, \
                                                   (unsigned)rm, &fl));      \
-        return fp_done(h, fl);                                              \
+        return fp_done(h, op, fl);                                              \
     }                                                                       \
     int op_fcvt_d_##name(Hart *h, const Op *op)                             \
     {                                                                       \
@@ -1248,7 +1248,7 @@ FP_TO_INT_OPS(lu, false, 64)
         uint64_t v = X(op->rs1);                                            \
         h->f[op->rd] = fp_from_int(&fp_double, ext, is_signed,              \
                                    (unsigned)rm, &fl);                      \
-        return fp_done(h, fl);                                              \
+        return fp_done(h, op, fl);                                              \
     }
 
 FP_FROM_INT_OPS(w, true, (uint64_t)(int64_t)(int32_t)v)
@@ -1263,35 +1263,35 @@ FP_FROM_INT_OPS(lu, false, v)
 int op_fmv_x_w(Hart *h, const Op *op)
 {
     X(op->rd) = (uint64_t)(int64_t)(int32_t)(uint32_t)h->f[op->rs1];
-    return OP_NEXT;
+    return op_next(h, op);
 }
 
 int op_fmv_x_d(Hart *h, const Op *op)
 {
     X(op->rd) = h->f[op->rs1];
-    return OP_NEXT;
+    return op_next(h, op);
 }
 
 int op_fmv_w_x(Hart *h, const Op *op)
 {
     fp_set_s(h, op->rd, (uint32_t)X(op->rs1));
-    return fp_done(h, 0);
+    return fp_done(h, op, 0);
 }
 
 int op_fmv_d_x(Hart *h, const Op *op)
 {
     h->f[op->rd] = X(op->rs1);
-    return fp_done(h, 0);
+    return fp_done(h, op, 0);
 }
 
 int op_fclass_s(Hart *h, const Op *op)
 {
     X(op->rd) = fp_classify(&fp_single, fp_get_s(h, op->rs1));
-    return OP_NEXT;
+    return op_next(h, op);
 }
 
 int op_fclass_d(Hart *h, const Op *op)
 {
     X(op->rd) = fp_classify(&fp_double, h->f[op->rs1]);
-    return OP_NEXT;
+    return op_next(h, op);
 }

@@ -125,7 +125,7 @@ int op_fence(Hart *h, const Op *op)
 {
     (void)h;
     (void)op;
-    return OP_NEXT;
+    return op_next(h, op);
 }
 
 int op_fence_i(Hart *h, const Op *op)

@@ -25,3 +25,14 @@ Hart *test_run_words(Machine *m, const uint32_t *words, unsigned count, uint64_t
     machine_run_hart(m, h, n);
     return h;
 }
+
+static int test_op_end(Hart *h, const Op *op)
+{
+    return OP_NEXT;
+}
+
+int test_exec_op(Hart *h, const Op *op)
+{
+    Op ops[2] = { *op, { .fn = test_op_end, .pc = op->pc + op->len } };
+    return ops[0].fn(h, &ops[0]);
+}

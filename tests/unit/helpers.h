@@ -6,6 +6,7 @@
 #include <stdint.h>
 
 #include "core/machine.h"
+#include "translator/op.h"
 
 /* A 1-hart machine with 16 MiB of RAM, hart in M mode at 0x80000000. */
 Machine *test_machine_new(void);
@@ -15,5 +16,9 @@ Machine *test_machine_new(void);
  * leaves the program). Returns the hart. */
 Hart *test_run_words(Machine *m, const uint32_t *words, unsigned count,
                      uint64_t n);
+
+/* Run a single op as a TB of its own: a terminator after it returns
+ * OP_NEXT, so a handler that continues (op_next) gives back OP_NEXT. */
+int test_exec_op(Hart *h, const Op *op);
 
 #endif

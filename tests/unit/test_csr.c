@@ -55,7 +55,7 @@ static int run_op(Op *op)
     op->idx = 0;
     th->cur_tb_len = 1;
     th->icount = tnow + 1;
-    return op->fn(th, op);
+    return test_exec_op(th, op);
 }
 
 static uint32_t csr_encode(unsigned f3, unsigned rd, unsigned rs1,

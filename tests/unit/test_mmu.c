@@ -699,7 +699,7 @@ static int run_op(Env *e, OpFn fn, unsigned rd, uint64_t addr, uint64_t src)
     e->h->x[12] = src;
     e->h->cur_tb_len = 1;
     e->h->csr.mcause = 0xdead;
-    return fn(e->h, &op);
+    return test_exec_op(e->h, &op);
 }
 
 START_TEST(test_lr_sc)
@@ -805,7 +805,7 @@ START_TEST(test_amo_results)
     Op op = make_op(op_amoadd_d, 12, 11, 12);
     h->x[11] = ADDR;
     h->x[12] = 5;
-    ck_assert_int_eq(op.fn(h, &op), OP_NEXT);
+    ck_assert_int_eq(test_exec_op(h, &op), OP_NEXT);
     ck_assert_uint_eq(h->x[12], 10);
     ck_assert_uint_eq(rd64(&e, ADDR), 15);
     env_free(&e);

@@ -327,16 +327,19 @@ START_TEST(plic_priority_regs)
     ck_assert_uint_eq(rd(PRIO(10), 4), 7);
     wr(PRIO(0), 4, 3); /* source 0 does not exist */
     ck_assert_uint_eq(rd(PRIO(0), 4), 0);
-    wr(PRIO(95), 4, 2);
-    ck_assert_uint_eq(rd(PRIO(95), 4), 2);
-    ck_assert_uint_eq(rd(PRIO(96), 4), 0);
-    /* Enable bit 0 is hardwired to zero; sources above 95 do not exist. */
+    wr(PRIO(96), 4, 2);
+    ck_assert_uint_eq(rd(PRIO(96), 4), 2);
+    wr(PRIO(97), 4, 2);
+    ck_assert_uint_eq(rd(PRIO(97), 4), 0);
+    /* Enable bit 0 is hardwired to zero; sources above 96 do not exist. */
     wr(ENABLE(0, 0), 4, 0xffffffff);
     ck_assert_uint_eq(rd(ENABLE(0, 0), 4), 0xfffffffe);
     wr(ENABLE(0, 2), 4, 0xffffffff);
     ck_assert_uint_eq(rd(ENABLE(0, 2), 4), 0xffffffff);
     wr(ENABLE(0, 3), 4, 0xffffffff);
-    ck_assert_uint_eq(rd(ENABLE(0, 3), 4), 0);
+    ck_assert_uint_eq(rd(ENABLE(0, 3), 4), 1);
+    wr(ENABLE(0, 4), 4, 0xffffffff);
+    ck_assert_uint_eq(rd(ENABLE(0, 4), 4), 0);
     wr(THRESHOLD(3), 4, 9);
     ck_assert_uint_eq(rd(THRESHOLD(3), 4), 1);
     /* 32-bit registers only. */
@@ -493,17 +496,25 @@ END_TEST
 
 START_TEST(plic_out_of_range_source)
 {
-    IrqLine l0 = plic_irq(tp, 0), l96 = plic_irq(tp, PLIC_NUM_SOURCES);
+    IrqLine l0 = plic_irq(tp, 0), l97 = plic_irq(tp, PLIC_NUM_SOURCES);
     ck_assert_ptr_null(l0.set);
-    ck_assert_ptr_null(l96.set);
+    ck_assert_ptr_null(l97.set);
     irq_set(&l0, true); /* harmless */
+    irq_set(&l97, true);
+    IrqLine l96 = plic_irq(tp, PLIC_NDEV), l95 = plic_irq(tp, 95);
+    ck_assert_uint_eq(PLIC_NDEV, 96); /* QEMU 7.2's riscv,ndev */
+    ck_assert_ptr_nonnull(l96.set);
     irq_set(&l96, true);
-    IrqLine l95 = plic_irq(tp, PLIC_NDEV);
-    ck_assert_ptr_nonnull(l95.set);
     irq_set(&l95, true);
     ck_assert_uint_eq(rd(PENDING(2), 4), 1u << 31);
+    ck_assert_uint_eq(rd(PENDING(3), 4), 1);
     ck_assert_uint_eq(rd(PENDING(0), 4), 0);
-    ck_assert_uint_eq(rd(PENDING(3), 4), 0);
+    ck_assert_uint_eq(rd(PENDING(4), 4), 0);
+    /* And it can be claimed like any other. */
+    wr(PRIO(96), 4, 7);
+    enable_src(0, 96);
+    ck_assert(mip(0, IRQ_M_EXT));
+    ck_assert_uint_eq(rd(CLAIM(0), 4), 96);
 }
 END_TEST
 

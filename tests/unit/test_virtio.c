@@ -539,8 +539,12 @@ START_TEST(test_dma_invalidates_code)
         { MEM_RAM_BASE + 0x800, 512, true },
         { BUF_PA + 0x100, 1, true },
     };
+    /* An LR reservation on the DMA target is broken like by a store. */
+    f.m->harts[0].lr_addr = MEM_RAM_BASE + 0x900;
+    f.m->harts[0].lr_valid = true;
     drv_submit(d, segs, 3);
     ck_assert_uint_eq(*ram(d, BUF_PA + 0x100, 1), 0);
+    ck_assert(!f.m->harts[0].lr_valid);
     ck_assert_uint_gt(f.m->stats.tb_invalidations, before);
     ck_assert(!memory_page_has_code(&f.m->mem, MEM_RAM_BASE));
     blk_teardown(&f);
