@@ -35,6 +35,8 @@ void hart_update_mmu_idx(Hart *h)
         data_priv = (unsigned)((h->csr.mstatus & MSTATUS_MPP) >> MSTATUS_MPP_SHIFT);
     h->mmu_idx_data = (uint8_t)mmu_idx_for(h, data_priv);
     h->mmu_idx_fetch = (uint8_t)mmu_idx_for(h, h->priv);
+    h->dtlb[ACC_READ] = h->tlb[h->mmu_idx_data][ACC_READ];
+    h->dtlb[ACC_WRITE] = h->tlb[h->mmu_idx_data][ACC_WRITE];
 }
 
 void hart_tlb_flush(Hart *h)

@@ -80,6 +80,10 @@ typedef struct Hart {
     /* Current MMU index for data and fetch accesses (derived from priv,
      * mstatus.MPRV/MPP and satp; recomputed by hart_update_mmu_idx). */
     uint8_t mmu_idx_data, mmu_idx_fetch;
+    /* The read and write TLB arrays of mmu_idx_data, so the load/store fast
+     * path indexes one array. Points into this Hart: recompute it (with
+     * hart_update_mmu_idx) after copying a Hart. */
+    TlbEntry *dtlb[2];
 
     TlbEntry tlb[MMU_IDX_COUNT][3][TLB_SIZE];
     struct TB *jmp_cache[JC_SIZE];

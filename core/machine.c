@@ -36,7 +36,9 @@ Machine *machine_new(const MachineConfig *cfg, char *err, size_t errlen)
     }
     m->nharts = cfg->nharts;
     m->harts = calloc(m->nharts, sizeof(Hart));
-    m->tbc = tb_cache_new(MEM_RAM_BASE, cfg->ram_size, TB_CODE_BUFFER_SIZE);
+    m->tbc = tb_cache_new(MEM_RAM_BASE, cfg->ram_size,
+                          cfg->code_buffer_size ? cfg->code_buffer_size
+                                                : TB_CODE_BUFFER_SIZE);
     if (!m->harts || !m->tbc) {
         snprintf(err, errlen, "out of memory");
         machine_free(m);

@@ -28,6 +28,8 @@ typedef struct MachineConfig {
     unsigned nharts;
     /* Instructions a hart runs before the next one takes its turn. */
     uint64_t quantum;
+    /* Bytes of translated code kept before a full flush (0: default). */
+    uint64_t code_buffer_size;
 } MachineConfig;
 
 typedef struct MachineStats {

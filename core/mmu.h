@@ -94,10 +94,16 @@ static inline void mmu_host_store(uintptr_t addr, unsigned size, uint64_t val)
     }
 }
 
+/* The data TLB entry for va in the current MMU index (acc: read or write). */
+static inline const TlbEntry *mmu_dtlb(const Hart *h, int acc, uint64_t va)
+{
+    return &h->dtlb[acc][(va >> 12) & (TLB_SIZE - 1)];
+}
+
 static inline bool mmu_read(Hart *h, const Op *op, uint64_t va, unsigned size,
                             uint64_t *val)
 {
-    const TlbEntry *e = mmu_tlb_entry(h, h->mmu_idx_data, ACC_READ, va);
+    const TlbEntry *e = mmu_dtlb(h, ACC_READ, va);
     if (likely(mmu_tlb_hit(e, va, size))) {
         *val = mmu_host_load(va + e->addend, size);
         return true;
@@ -108,7 +114,7 @@ static inline bool mmu_read(Hart *h, const Op *op, uint64_t va, unsigned size,
 static inline bool mmu_write(Hart *h, const Op *op, uint64_t va, unsigned size,
                              uint64_t val)
 {
-    const TlbEntry *e = mmu_tlb_entry(h, h->mmu_idx_data, ACC_WRITE, va);
+    const TlbEntry *e = mmu_dtlb(h, ACC_WRITE, va);
     if (likely(mmu_tlb_hit(e, va, size))) {
         mmu_host_store(va + e->addend, size, val);
         return true;

@@ -5,6 +5,7 @@
 #include <uv.h>
 
 #include "core/machine.h"
+#include "core/mmu.h"
 #include "core/trap.h"
 #include "translator/exec.h"
 #include "translator/translate.h"
@@ -20,6 +21,7 @@ uint64_t machine_run_hart(Machine *m, Hart *h, uint64_t n)
     const uint64_t start = h->icount, end = start + n;
     TB *prev = NULL; /* last TB, when it left through a chainable slot */
     int prev_slot = 0;
+    const bool trace = LOG_ON(&m->log, LOG_EXEC) != 0;
 
     while (m->stop == STOP_NONE && h->icount < end) {
         if (irq_maybe(h) && trap_check_interrupts(h))
@@ -43,7 +45,7 @@ uint64_t machine_run_hart(Machine *m, Hart *h, uint64_t n)
             tb_chain(m, prev, prev_slot, tb);
         prev = NULL;
         for (;;) {
-            if (LOG_ON(&m->log, LOG_EXEC))
+            if (unlikely(trace))
                 log_printf(&m->log, LOG_EXEC,
                            "Trace hart %u: pc 0x%016" PRIx64 " [%u insns] icount %" PRIu64 "\n",
                            h->id, tb->vpc, tb->ninsns, h->icount);

@@ -25,13 +25,39 @@ void disasm(char *buf, size_t len, uint32_t raw, unsigned ilen, uint64_t pc)
     }
     unsigned rd = op.rd == 32 ? 0 : op.rd;
     bool fp = d->flags & IF_FP;
-    /* FP rows name f registers, except an integer rd (IF_RDX) and the
-     * base address of FP loads and stores. */
+    uint32_t w = ilen == 2 ? rvc_expand((uint16_t)raw) : raw;
+    unsigned opcode = w & 0x7f, funct5 = w >> 27;
+    /* FP rows name f registers, except an integer rd (IF_RDX), the base
+     * address of FP loads and stores, and the integer source of fmv.?.x
+     * and fcvt.{s,d}.{w,l}[u] (OP-FP funct5 0x1e and 0x1a). */
+    bool int_rs1 = fp && opcode == 0x53 && (funct5 == 0x1e || funct5 == 0x1a);
     const char *rdn = (fp && !(d->flags & IF_RDX)) ? fname[rd] : xname[rd];
-    const char *r1 = (fp && !(d->flags & IF_MEM)) ? fname[op.rs1] : xname[op.rs1];
+    const char *r1 = (fp && !(d->flags & IF_MEM) && !int_rs1) ? fname[op.rs1]
+                                                              : xname[op.rs1];
     const char *r2 = fp ? fname[op.rs2] : xname[op.rs2];
     const char *c = ilen == 2 ? "c:" : "";
     long long imm = (long long)op.imm;
+    if (opcode == 0x2f) { /* AMO: rd, rs2, (rs1); lr has no rs2 */
+        if (funct5 == 0x02)
+            snprintf(buf, len, "%s%s %s,(%s)", c, d->name, rdn, xname[op.rs1]);
+        else
+            snprintf(buf, len, "%s%s %s,%s,(%s)", c, d->name, rdn,
+                     xname[op.rs2], xname[op.rs1]);
+        return;
+    }
+    if ((opcode & 0x73) == 0x43) { /* fmadd, fmsub, fnmsub, fnmadd */
+        snprintf(buf, len, "%s%s %s,%s,%s,%s", c, d->name, rdn, r1, r2,
+                 fname[op.rs3]);
+        return;
+    }
+    /* one-operand FP ops: fsqrt, fclass, fmv, fcvt (OP-FP funct5 0x0b,
+     * 0x1c, 0x1e, 0x18, 0x1a, 0x08) */
+    if (fp && opcode == 0x53 &&
+        (funct5 == 0x0b || funct5 == 0x1c || funct5 == 0x1e || funct5 == 0x18 ||
+         funct5 == 0x1a || funct5 == 0x08)) {
+        snprintf(buf, len, "%s%s %s,%s", c, d->name, rdn, r1);
+        return;
+    }
     switch (d->fmt) {
     case FMT_U:
         snprintf(buf, len, "%s%s %s,0x%llx", c, d->name, rdn,

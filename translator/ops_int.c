@@ -166,7 +166,7 @@ static __attribute__((noinline)) int store_slow(Hart *h, const Op *op, uint64_t 
     int op_##id(Hart *h, const Op *op)                                     \
     {                                                                      \
         uint64_t va = RS1 + IMM;                                           \
-        const TlbEntry *e = mmu_tlb_entry(h, h->mmu_idx_data, ACC_READ, va); \
+        const TlbEntry *e = mmu_dtlb(h, ACC_READ, va);                    \
         if (likely(mmu_tlb_hit(e, va, size))) {                            \
             X(op->rd) = load_extend(mmu_host_load(va + e->addend, size),   \
                                     size, sign);                           \
@@ -187,7 +187,7 @@ LOAD(lwu, 4, false)
     int op_##id(Hart *h, const Op *op)                                      \
     {                                                                       \
         uint64_t va = RS1 + IMM;                                            \
-        const TlbEntry *e = mmu_tlb_entry(h, h->mmu_idx_data, ACC_WRITE, va); \
+        const TlbEntry *e = mmu_dtlb(h, ACC_WRITE, va);                     \
         if (likely(mmu_tlb_hit(e, va, size))) {                             \
             mmu_host_store(va + e->addend, size, RS2);                      \
             return op_next(h, op);                                          \

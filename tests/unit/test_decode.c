@@ -151,6 +151,17 @@ START_TEST(test_disasm)
     ck_assert_str_eq(buf, "beq s1,zero,0x800000fe");
     disasm(buf, sizeof(buf), 0xffffffff, 4, 0x80000000);
     ck_assert_str_eq(buf, "illegal 0xffffffff");
+    /* encodings from riscv64-unknown-elf-as */
+    disasm(buf, sizeof(buf), 0x1836a5af, 4, 0x80000000); /* sc.w a1,gp,(a3) */
+    ck_assert_str_eq(buf, "sc.w a1,gp,(a3)");
+    disasm(buf, sizeof(buf), 0x1006ab2f, 4, 0x80000000); /* lr.w s6,(a3) */
+    ck_assert_str_eq(buf, "lr.w s6,(a3)");
+    disasm(buf, sizeof(buf), 0xf00403d3, 4, 0x80000000); /* fmv.w.x ft7,s0 */
+    ck_assert_str_eq(buf, "fmv.w.x ft7,s0");
+    disasm(buf, sizeof(buf), 0xe2051553, 4, 0x80000000); /* fclass.d a0,fa0 */
+    ck_assert_str_eq(buf, "fclass.d a0,fa0");
+    disasm(buf, sizeof(buf), 0x6a57f7c3, 4, 0x80000000); /* fmadd.d fa5,fa5,ft5,fa3 */
+    ck_assert_str_eq(buf, "fmadd.d fa5,fa5,ft5,fa3");
 }
 END_TEST
 

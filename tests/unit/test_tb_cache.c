@@ -96,6 +96,37 @@ START_TEST(test_tb_ends_at_page_boundary)
 }
 END_TEST
 
+START_TEST(test_full_buffer_flushes)
+{
+    /* A code buffer with room for a handful of TBs: a loop over 64 pages
+     * of straight-line code fills it again and again; every flush must
+     * leave the machine running correctly. */
+    char err[256];
+    MachineConfig cfg = { .ram_size = 16 << 20, .nharts = 1,
+                          .code_buffer_size = 64 << 10 };
+    Machine *m = machine_new(&cfg, err, sizeof(err));
+    ck_assert_ptr_nonnull(m);
+    uint8_t *ram = memory_ram_ptr(&m->mem, 0x80000000, 64 * 4096);
+    for (unsigned i = 0; i < 64 * 1024 - 1; i++) {
+        uint32_t addi = 0x00150513; /* addi a0,a0,1 */
+        memcpy(ram + i * 4, &addi, 4);
+    }
+    /* last word: jump back to the start */
+    int32_t off = -(int32_t)((64 * 1024 - 1) * 4);
+    uint32_t u = (uint32_t)off;
+    uint32_t jal = ((u >> 20) & 1) << 31 | ((u >> 1) & 0x3ff) << 21 |
+                   ((u >> 11) & 1) << 20 | ((u >> 12) & 0xff) << 12 | 0x6f;
+    memcpy(ram + (64 * 1024 - 1) * 4, &jal, 4);
+    Hart *h = &m->harts[0];
+    h->pc = 0x80000000;
+    machine_run_hart(m, h, 3 * 64 * 1024);
+    ck_assert_uint_ge(m->stats.tb_flushes, 2);
+    /* three passes of 65535 addi and one jal each */
+    ck_assert_uint_eq(h->x[10], 3 * (64 * 1024 - 1));
+    machine_free(m);
+}
+END_TEST
+
 Suite *suite_tb_cache(void)
 {
     Suite *s = suite_create("tb_cache");
@@ -105,6 +136,7 @@ Suite *suite_tb_cache(void)
     tcase_add_test(tc, test_store_to_code_invalidates);
     tcase_add_test(tc, test_flush_drops_everything);
     tcase_add_test(tc, test_tb_ends_at_page_boundary);
+    tcase_add_test(tc, test_full_buffer_flushes);
     suite_add_tcase(s, tc);
     return s;
 }
