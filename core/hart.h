@@ -73,6 +73,10 @@ typedef struct Hart {
     uint64_t icount;
     uint32_t cur_tb_len;
     uint32_t exc_idx; /* index in its TB of the op that raised the last exception */
+    uint32_t cur_tb_flags;
+    /* An op reached a device from a TB without CF_LAST_IO: it did not
+     * retire, and the run loop re-executes it alone in a CF_LAST_IO TB. */
+    bool io_retry;
 
     /* Set by wfi: the hart sleeps until an interrupt is pending. */
     bool wfi;

@@ -27,6 +27,10 @@ Machine *machine_new(const MachineConfig *cfg, char *err, size_t errlen)
     m->cfg = *cfg;
     if (!m->cfg.quantum)
         m->cfg.quantum = 10000;
+    if (!m->cfg.icount.ns_per_insn)
+        m->cfg.icount.ns_per_insn = 10; /* a nominal 100 MIPS */
+    m->next_digest = m->cfg.digest_every ? m->cfg.digest_every : UINT64_MAX;
+    m->digest_out = stdout;
     m->log.out = stderr;
     if (!memory_init(&m->mem, MEM_RAM_BASE, cfg->ram_size)) {
         snprintf(err, errlen, "cannot allocate %llu bytes of guest RAM",
@@ -105,11 +109,14 @@ uint64_t machine_icount(const Machine *m)
     return n;
 }
 
+uint64_t machine_clock_ns(const Machine *m)
+{
+    return machine_icount(m) * m->cfg.icount.ns_per_insn + m->mtime_skipped * 100;
+}
+
 uint64_t machine_mtime(const Machine *m)
 {
-    /* A nominal 100 MIPS against the 10 MHz timebase; the icount layer
-     * replaces this with its virtual clock. */
-    return machine_icount(m) / 10 + m->mtime_skipped;
+    return machine_clock_ns(m) / 100;
 }
 
 bool machine_add_device(Machine *m, const MachineDevice *dev)
@@ -118,6 +125,22 @@ bool machine_add_device(Machine *m, const MachineDevice *dev)
         return false;
     m->devices[m->ndevices++] = *dev;
     return true;
+}
+
+void machine_ram_written(Machine *m, uint64_t pa, uint64_t len)
+{
+    if (len == 0)
+        return;
+    for (uint64_t page = pa & ~0xfffULL; page < pa + len; page += 0x1000) {
+        memory_mark_dirty(&m->mem, page);
+        if (memory_ram_ptr(&m->mem, page, 1) && memory_page_has_code(&m->mem, page))
+            tb_invalidate_page(m, page);
+    }
+    for (unsigned i = 0; i < m->nharts; i++) {
+        Hart *h = &m->harts[i];
+        if (h->lr_valid && h->lr_addr + 8 > pa && h->lr_addr < pa + len)
+            h->lr_valid = false;
+    }
 }
 
 void machine_tick_devices(Machine *m)

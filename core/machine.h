@@ -11,6 +11,7 @@
 #include "core/hart.h"
 #include "core/log.h"
 #include "core/memory.h"
+#include "icount/icount.h"
 
 struct TbCache;
 struct Htif;
@@ -30,6 +31,10 @@ typedef struct MachineConfig {
     uint64_t quantum;
     /* Bytes of translated code kept before a full flush (0: default). */
     uint64_t code_buffer_size;
+    /* The virtual clock (icount/icount.h). */
+    IcountConfig icount;
+    /* Print a state digest every this many instructions (0: never). */
+    uint64_t digest_every;
 } MachineConfig;
 
 typedef struct MachineStats {
@@ -39,6 +44,9 @@ typedef struct MachineStats {
     uint64_t chain_links;
     uint64_t tb_flushes;       /* full flushes (code buffer full) */
     uint64_t tb_invalidations; /* TBs dropped by writes to code pages */
+    /* TBs cut short and rebuilt, by cause (icount): */
+    uint64_t recompile_io;     /* MMIO outside a CF_LAST_IO TB */
+    uint64_t recompile_budget; /* budget smaller than the TB */
 } MachineStats;
 
 /* Why the run loop stopped. */
@@ -82,6 +90,12 @@ typedef struct Machine {
     /* mtime units skipped while every hart was idle (the clock jumped to
      * the next deadline). */
     uint64_t mtime_skipped;
+    /* Host time at the start of the run, for shift=auto pacing. */
+    uint64_t host_start_ns;
+    /* Total icount at which the next state digest is due (UINT64_MAX: none),
+     * and where digest lines go. */
+    uint64_t next_digest;
+    FILE *digest_out;
     /* Set by a device that needs the run loop to come back to it soon
      * (e.g. a reboot request, new host input). */
     bool reset_requested;
@@ -104,6 +118,12 @@ void machine_free(Machine *m);
 /* Attach a device's hooks. Returns false when the table is full. The
  * machine calls dev->free on machine_free. */
 bool machine_add_device(Machine *m, const MachineDevice *dev);
+
+/* Guest RAM [pa, pa+len) is about to be written by something other than
+ * the soft-TLB fast path (slow-path stores, atomics, page-table A/D
+ * updates, device DMA): drop translated code there, mark the pages for the
+ * next digest, and end LR reservations on those bytes. */
+void machine_ram_written(Machine *m, uint64_t pa, uint64_t len);
 
 /* Run every device's tick hook (the run loop does this between slices). */
 void machine_tick_devices(Machine *m);
@@ -129,9 +149,11 @@ uint64_t machine_run_hart(Machine *m, Hart *h, uint64_t n);
 /* Total instructions retired by all harts. */
 uint64_t machine_icount(const Machine *m);
 
-/* The platform timer (mtime, the `time` CSR), 10 MHz timebase. Until the
- * icount layer lands it is derived from the total instruction count (a
- * nominal 100 MIPS) plus the time skipped while all harts were idle. */
+/* The virtual clock in ns (icount/icount.h): a function of the total
+ * instruction count and of the time skipped while all harts were idle. */
+uint64_t machine_clock_ns(const Machine *m);
+
+/* The platform timer (mtime, the `time` CSR): the clock in 10 MHz ticks. */
 uint64_t machine_mtime(const Machine *m);
 
 #endif

@@ -32,6 +32,10 @@ typedef struct Memory {
     /* One bit per RAM page: set while translated code exists for the page,
      * so that writes to it go through the slow path and invalidate it. */
     uint8_t *code_bitmap;
+    /* One bit per RAM page written since the last state digest. Writes
+     * through the soft TLB mark the page when the write entry is filled;
+     * the digest clears the bits and drops the write entries. */
+    uint8_t *dirty_bitmap;
 } Memory;
 
 /* Allocate RAM (zero-filled). Returns false on allocation failure. */
@@ -58,6 +62,13 @@ MmioRegion *memory_find_mmio(Memory *mem, uint64_t pa);
 /* True when the 4 KiB page of pa is RAM with no MMIO region in it: only
  * such pages may be cached in the soft TLB for direct host access. */
 bool memory_page_is_plain_ram(Memory *mem, uint64_t pa);
+
+static inline void memory_mark_dirty(Memory *mem, uint64_t pa)
+{
+    uint64_t page = (pa - mem->ram_base) >> 12;
+    if (pa >= mem->ram_base && page < (mem->ram_size >> 12))
+        mem->dirty_bitmap[page >> 3] |= (uint8_t)(1u << (page & 7));
+}
 
 /* Mark or clear "translated code exists in this RAM page". */
 void memory_set_code_page(Memory *mem, uint64_t pa, bool has_code);

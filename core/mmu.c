@@ -191,8 +191,7 @@ static XlateResult mmu_walk(Hart *h, uint64_t va, int acc, int mmu_idx,
                     w->why = "PMP denies the A/D update";
                     return XLATE_ACCESS_FAULT;
                 }
-                if (memory_page_has_code(mem, pte_addr))
-                    tb_invalidate_page(h->m, pte_addr & PAGE_MASK);
+                machine_ram_written(h->m, pte_addr, 8);
                 /* If the PTE changed under us, walk again from the root. */
                 if (!__atomic_compare_exchange_n((uint64_t *)pte_host, &pte,
                                                  want, false, __ATOMIC_ACQ_REL,
@@ -286,8 +285,7 @@ static bool phys_write(Hart *h, uint64_t pa, unsigned size, uint64_t val)
     /* Drop translated code before it can go stale. The TB that is running
      * keeps its ops until it ends; RISC-V needs fence.i to see new code
      * anyway. */
-    if (memory_page_has_code(mem, pa))
-        tb_invalidate_page(h->m, pa & PAGE_MASK);
+    machine_ram_written(h->m, pa, size);
     store_le(p, size, val);
     return true;
 }
@@ -313,8 +311,13 @@ static void mmu_tlb_fill(Hart *h, int mmu_idx, int acc, uint64_t va,
     uint64_t ppage = pa & PAGE_MASK;
     if (!memory_page_is_plain_ram(mem, ppage))
         return;
-    if (acc == ACC_WRITE && memory_page_has_code(mem, ppage))
-        return;
+    if (acc == ACC_WRITE) {
+        if (memory_page_has_code(mem, ppage))
+            return;
+        /* Writes through this entry bypass the slow path: count the page
+         * as written for the next digest now. */
+        memory_mark_dirty(mem, ppage);
+    }
     uint8_t *host = memory_ram_ptr(mem, ppage, PAGE_SIZE);
     uint64_t vpage = va & PAGE_MASK;
     TlbEntry *e = mmu_tlb_entry(h, mmu_idx, acc, va);
@@ -328,6 +331,20 @@ static void mmu_tlb_fill(Hart *h, int mmu_idx, int acc, uint64_t va,
 static bool mmu_raise(Hart *h, const Op *op, uint64_t cause, uint64_t tval)
 {
     op_raise(h, op, cause, tval);
+    return false;
+}
+
+/* icount: a device may only be reached by the one instruction of a
+ * CF_LAST_IO TB, so that it sees the exact instruction count. From any
+ * other TB the access is abandoned before it happens: the op does not
+ * retire and the run loop runs it again alone with CF_LAST_IO. */
+static bool mmu_io_gate(Hart *h, const Op *op, uint64_t pa)
+{
+    if ((h->cur_tb_flags & TBF_LAST_IO) || !memory_find_mmio(&h->m->mem, pa))
+        return true;
+    h->io_retry = true;
+    h->exc_idx = op->idx;
+    h->pc = op->pc;
     return false;
 }
 
@@ -367,7 +384,8 @@ static bool mmu_cross_page(Hart *h, const Op *op, uint64_t va, unsigned size,
     uint64_t exc = acc == ACC_WRITE ? EXC_STORE_ACCESS : EXC_LOAD_ACCESS;
 
     if (!mmu_resolve(h, op, va, n0, acc, &pa0, &u) ||
-        !mmu_resolve(h, op, va1, size - n0, acc, &pa1, &u))
+        !mmu_resolve(h, op, va1, size - n0, acc, &pa1, &u) ||
+        !mmu_io_gate(h, op, pa0) || !mmu_io_gate(h, op, pa1))
         return false;
     if (!phys_exists(h, pa0, n0))
         return mmu_raise(h, op, exc, va);
@@ -404,7 +422,8 @@ bool mmu_read_slow(Hart *h, const Op *op, uint64_t va, unsigned size,
         return mmu_cross_page(h, op, va, size, ACC_READ, val);
     uint64_t pa;
     bool uniform;
-    if (!mmu_resolve(h, op, va, size, ACC_READ, &pa, &uniform))
+    if (!mmu_resolve(h, op, va, size, ACC_READ, &pa, &uniform) ||
+        !mmu_io_gate(h, op, pa))
         return false;
     if (!phys_read(h, pa, size, val))
         return mmu_raise(h, op, EXC_LOAD_ACCESS, va);
@@ -420,7 +439,8 @@ bool mmu_write_slow(Hart *h, const Op *op, uint64_t va, unsigned size,
         return mmu_cross_page(h, op, va, size, ACC_WRITE, &val);
     uint64_t pa;
     bool uniform;
-    if (!mmu_resolve(h, op, va, size, ACC_WRITE, &pa, &uniform))
+    if (!mmu_resolve(h, op, va, size, ACC_WRITE, &pa, &uniform) ||
+        !mmu_io_gate(h, op, pa))
         return false;
     if (!phys_write(h, pa, size, val))
         return mmu_raise(h, op, EXC_STORE_ACCESS, va);
@@ -461,8 +481,13 @@ void *mmu_amo_ptr(Hart *h, const Op *op, uint64_t va, unsigned size,
         op_raise(h, op, mmu_fault_cause(r, acc), va);
         return NULL;
     }
-    if (!is_lr && memory_page_has_code(mem, pa))
-        tb_invalidate_page(h->m, pa & PAGE_MASK);
+    if (!is_lr) {
+        /* Other harts' reservations on these bytes end with this write;
+         * the caller handles its own. */
+        bool own = h->lr_valid;
+        machine_ram_written(h->m, pa, size);
+        h->lr_valid = own;
+    }
     if (pa_out)
         *pa_out = pa;
     return p;

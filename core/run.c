@@ -1,9 +1,14 @@
 /* The run loop: harts take turns (round robin, fixed quantum) on one host
- * thread; each turn looks up TBs, follows chains and takes interrupts. */
+ * thread. A turn is cut into slices: each slice's budget is the smallest of
+ * what is left of the quantum, the instructions until the next device
+ * deadline, and those until the next state digest, so that every event
+ * happens on its exact instruction. */
 #include <inttypes.h>
+#include <time.h>
 
 #include <uv.h>
 
+#include "core/digest.h"
 #include "core/machine.h"
 #include "core/mmu.h"
 #include "core/trap.h"
@@ -14,6 +19,20 @@
 static inline bool irq_maybe(const Hart *h)
 {
     return (h->csr.mip & h->csr.mie) != 0;
+}
+
+/* Run the op that reached a device again, alone, in a CF_LAST_IO TB: the
+ * device then sees the exact instruction count. */
+static void run_io_insn(Machine *m, Hart *h)
+{
+    h->io_retry = false;
+    m->stats.recompile_io++;
+    TB *tb = tb_find(h, tb_flags_for(h) | TBF_LAST_IO | 1u << TBF_COUNT_SHIFT);
+    if (tb)
+        tb_exec(h, tb);
+    /* A device may have retried again only if the TB was not LAST_IO,
+     * which cannot happen; clear it defensively. */
+    h->io_retry = false;
 }
 
 uint64_t machine_run_hart(Machine *m, Hart *h, uint64_t n)
@@ -34,6 +53,7 @@ uint64_t machine_run_hart(Machine *m, Hart *h, uint64_t n)
         if (tb && tb->ninsns > left) {
             /* Not enough budget for the whole block: run one cut to the
              * exact number of instructions left. */
+            m->stats.recompile_budget++;
             tb = tb_find(h, flags | (uint32_t)left << TBF_COUNT_SHIFT);
             prev = NULL;
         }
@@ -50,8 +70,15 @@ uint64_t machine_run_hart(Machine *m, Hart *h, uint64_t n)
                            "Trace hart %u: pc 0x%016" PRIx64 " [%u insns] icount %" PRIu64 "\n",
                            h->id, tb->vpc, tb->ninsns, h->icount);
             int r = tb_exec(h, tb);
-            if (r != OP_EXIT_JUMP0 && r != OP_EXIT_JUMP1)
+            if (r != OP_EXIT_JUMP0 && r != OP_EXIT_JUMP1) {
+                if (unlikely(h->io_retry)) {
+                    run_io_insn(m, h);
+                    /* Device state changed: let the caller look at
+                     * deadlines and interrupts before going on. */
+                    return h->icount - start;
+                }
                 break;
+            }
             int slot = r - OP_EXIT_JUMP0;
             TB *next = tb->next[slot];
             if (!next || next->ninsns > end - h->icount || irq_maybe(h) ||
@@ -81,6 +108,81 @@ static uint64_t next_deadline(Machine *m)
     return t;
 }
 
+/* Instructions that may run before the next event: a device deadline or a
+ * digest. 0 when one is due now. */
+static uint64_t insns_to_next_event(Machine *m)
+{
+    uint64_t n = UINT64_MAX;
+    uint64_t d = next_deadline(m);
+    if (d != UINT64_MAX) {
+        uint64_t deadline_ns = d > UINT64_MAX / 100 ? UINT64_MAX : d * 100;
+        n = icount_insns_until(machine_clock_ns(m), deadline_ns,
+                               m->cfg.icount.ns_per_insn);
+    }
+    uint64_t total = machine_icount(m);
+    if (m->next_digest != UINT64_MAX) {
+        uint64_t k = m->next_digest > total ? m->next_digest - total : 0;
+        if (k < n)
+            n = k;
+    }
+    return n;
+}
+
+/* shift=auto: keep the virtual clock from running ahead of the host. */
+static void pace(Machine *m, uint64_t target_ns)
+{
+    uint64_t host = icount_host_ns() - m->host_start_ns;
+    if (target_ns <= host + 1000000) /* within 1 ms: not worth a sleep */
+        return;
+    uint64_t d = target_ns - host;
+    if (d > 100000000) /* wake at least every 100 ms for host input */
+        d = 100000000;
+    struct timespec ts = { (time_t)(d / 1000000000), (long)(d % 1000000000) };
+    nanosleep(&ts, NULL);
+}
+
+/* Events due now: digests first (they describe the state before the
+ * devices react), then device ticks. */
+static void run_due_events(Machine *m)
+{
+    if (machine_icount(m) >= m->next_digest) {
+        digest_emit(m);
+        m->next_digest += m->cfg.digest_every;
+    }
+    machine_tick_devices(m);
+}
+
+/* One hart's turn: up to a quantum of instructions, in slices that end on
+ * each event. Returns the instructions retired. */
+static uint64_t hart_turn(Machine *m, Hart *h)
+{
+    uint64_t done = 0;
+    while (done < m->cfg.quantum && m->stop == STOP_NONE && !m->reset_requested) {
+        uint64_t n = insns_to_next_event(m);
+        if (n == 0) {
+            run_due_events(m);
+            n = insns_to_next_event(m);
+            if (n == 0)
+                n = 1; /* a device left its deadline in the past */
+        }
+        /* wfi ends when an interrupt is pending and enabled in mie, even
+         * if globally disabled. */
+        if (h->wfi && !(h->csr.mip & h->csr.mie))
+            break;
+        h->wfi = false;
+        uint64_t budget = m->cfg.quantum - done;
+        if (n < budget)
+            budget = n;
+        uint64_t ran = machine_run_hart(m, h, budget);
+        done += ran;
+        if (h->wfi)
+            break;
+        if (ran == 0 && !irq_maybe(h))
+            break; /* the machine stopped */
+    }
+    return done;
+}
+
 /* Every hart waits for an interrupt: jump the clock to the next device
  * deadline, or wait for host input. Returns false if nothing can ever
  * wake the machine. */
@@ -88,6 +190,8 @@ static bool idle(Machine *m)
 {
     uint64_t now = machine_mtime(m), t = next_deadline(m);
     if (t != UINT64_MAX) {
+        if (m->cfg.icount.pace)
+            pace(m, t * 100);
         if (t > now)
             m->mtime_skipped += t - now;
         return true;
@@ -101,6 +205,7 @@ static bool idle(Machine *m)
 
 void machine_run(Machine *m)
 {
+    m->host_start_ns = icount_host_ns();
     while (m->stop == STOP_NONE) {
         if (m->reset_requested) {
             char err[256];
@@ -112,12 +217,7 @@ void machine_run(Machine *m)
         bool progress = false;
         for (unsigned i = 0; i < m->nharts && m->stop == STOP_NONE; i++) {
             Hart *h = &m->harts[i];
-            /* wfi ends when an interrupt is pending and enabled in mie,
-             * even if globally disabled. */
-            if (h->wfi && !(h->csr.mip & h->csr.mie))
-                continue;
-            h->wfi = false;
-            if (machine_run_hart(m, h, m->cfg.quantum))
+            if (hart_turn(m, h))
                 progress = true;
             /* A reservation does not survive another hart's turn, so an
              * interleaved store can never be missed by SC. With one hart
@@ -127,13 +227,14 @@ void machine_run(Machine *m)
                 h->lr_valid = false;
         }
         uv_run(m->loop, UV_RUN_NOWAIT);
-        machine_tick_devices(m);
+        if (m->cfg.icount.pace)
+            pace(m, machine_clock_ns(m));
         if (!progress && m->stop == STOP_NONE && !m->reset_requested) {
             if (!idle(m))
                 machine_fail(m, "all harts are waiting for an interrupt that "
                                 "nothing can raise (icount %" PRIu64 ")",
                              machine_icount(m));
-            machine_tick_devices(m);
+            run_due_events(m);
         }
     }
 }

@@ -37,6 +37,19 @@ bool options_parse_size(const char *s, uint64_t *out)
     return true;
 }
 
+bool options_parse_count(const char *s, uint64_t *out)
+{
+    if (!s || !isdigit((unsigned char)s[0]))
+        return false;
+    errno = 0;
+    char *end;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (errno || *end != '\0' || v == 0)
+        return false;
+    *out = v;
+    return true;
+}
+
 bool options_parse_uint(const char *s, unsigned min, unsigned max, unsigned *out)
 {
     if (!s || !isdigit((unsigned char)s[0]))
@@ -70,6 +83,12 @@ void options_print_run_help(FILE *out)
         "  -smp N              number of harts, 1-%d (default 1)\n"
         "  -nographic          accepted (the console is always on stdio)\n"
         "\n"
+        "Time and determinism:\n"
+        "  -icount shift=N|auto  virtual clock: 2^N ns per instruction (0-10);\n"
+        "                      auto: 8 ns and paced to real time. Default: 10 ns\n"
+        "  --quantum N         instructions per hart turn (default 10000)\n"
+        "  --digest-every N    print a state digest every N instructions\n"
+        "\n"
         "Diagnostics:\n"
         "  -d CATEGORIES       log categories (comma separated; -d help lists them)\n"
         "  -D FILE             write the log to FILE instead of stderr\n"
@@ -98,7 +117,8 @@ bool options_parse_run(RunOptions *o, int argc, char **argv, char *err, size_t e
         const char *val = i + 1 < argc ? argv[i + 1] : NULL;
         static const char *const with_value[] = {
             "-bios", "-kernel", "-append", "-initrd", "-m", "-smp", "-d", "-D",
-            "-serial", "-rtc", "-drive", "-device", "-dumpdtb",
+            "-serial", "-rtc", "-drive", "-device", "-dumpdtb", "-icount",
+            "-quantum", "-digest-every",
         };
         bool takes_value = false;
         for (size_t k = 0; k < sizeof(with_value) / sizeof(with_value[0]); k++)
@@ -114,6 +134,21 @@ bool options_parse_run(RunOptions *o, int argc, char **argv, char *err, size_t e
             o->kernel = val;
         } else if (strcmp(a, "-append") == 0) {
             o->append = val;
+        } else if (strcmp(a, "-icount") == 0) {
+            if (!icount_parse(val, &o->icount, err, errlen))
+                return false;
+        } else if (strcmp(a, "-quantum") == 0 || strcmp(a, "-digest-every") == 0) {
+            bool q = a[1] == 'q';
+            uint64_t v;
+            if (!options_parse_count(val, &v) || (q && v > (1u << 30))) {
+                snprintf(err, errlen, "%s %s: expected a number of instructions%s",
+                         argv[i], val, q ? " from 1 to 2^30" : " (at least 1)");
+                return false;
+            }
+            if (q)
+                o->quantum = v;
+            else
+                o->digest_every = v;
         } else if (strcmp(a, "-initrd") == 0) {
             o->initrd = val;
         } else if (strcmp(a, "-dumpdtb") == 0) {

@@ -7,6 +7,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "icount/icount.h"
+
 typedef struct RunOptions {
     const char *bios;     /* NULL = none */
     const char *kernel;
@@ -22,6 +24,9 @@ typedef struct RunOptions {
     unsigned ndevices;
     uint64_t ram_size;
     unsigned smp;
+    IcountConfig icount;   /* -icount shift=N|auto (zeroed: the default clock) */
+    uint64_t quantum;      /* --quantum N (0: the default) */
+    uint64_t digest_every; /* --digest-every N (0: none) */
     unsigned log_mask;
     const char *log_file;
     bool stats;
@@ -34,6 +39,9 @@ bool options_parse_run(RunOptions *o, int argc, char **argv, char *err, size_t e
 
 /* "256M", "2G", "512K", or a plain number of MiB (as QEMU's -m). */
 bool options_parse_size(const char *s, uint64_t *out);
+
+/* A positive decimal number (64 bits). */
+bool options_parse_count(const char *s, uint64_t *out);
 
 /* A plain decimal number in [min, max]. */
 bool options_parse_uint(const char *s, unsigned min, unsigned max, unsigned *out);

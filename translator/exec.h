@@ -10,6 +10,7 @@ static inline int tb_exec(Hart *h, const TB *tb)
 {
     h->icount += tb->ninsns;
     h->cur_tb_len = tb->ninsns;
+    h->cur_tb_flags = tb->flags;
     int r = tb->ops[0].fn(h, tb->ops);
     /* Only an exception leaves early: the faulting op (op_raise noted its
      * index) and those after it did not retire. Other exits come from the

@@ -7,24 +7,14 @@
  *
  * The reservation is one physical address per hart. An SC succeeds when
  * the reservation is valid and its address equals the SC's; any SC ends
- * it. A successful SC or an AMO also ends the reservations other harts
- * hold on that address. Plain stores from other harts do not (they take
- * the TLB fast path): the scheduler ends a hart's reservation when it
- * switches harts, which keeps LR/SC atomic across harts. */
+ * it. SC and AMOs end the reservations other harts hold on the bytes they
+ * may write (mmu_amo_ptr -> machine_ram_written). Plain stores from other
+ * harts do not (they take the TLB fast path): the scheduler ends a hart's
+ * reservation when it switches harts, which keeps LR/SC atomic across
+ * harts. */
 #include "core/machine.h"
 #include "core/mmu.h"
 #include "translator/insn_table.h"
-
-/* Another hart's reservation on pa cannot survive our write to it. */
-static void atomic_break_others(Hart *h, uint64_t pa)
-{
-    Machine *m = h->m;
-    for (unsigned i = 0; i < m->nharts; i++) {
-        Hart *o = &m->harts[i];
-        if (o != h && o->lr_valid && o->lr_addr == pa)
-            o->lr_valid = false;
-    }
-}
 
 static int atomic_lr(Hart *h, const Op *op, unsigned size)
 {
@@ -62,7 +52,6 @@ static int atomic_sc(Hart *h, const Op *op, unsigned size)
                              __ATOMIC_SEQ_CST);
         else
             __atomic_store_n((uint64_t *)p, X(op->rs2), __ATOMIC_SEQ_CST);
-        atomic_break_others(h, pa);
     }
     X(op->rd) = ok ? 0 : 1;
     return op_next(h, op);
@@ -81,8 +70,7 @@ int op_sc_d(Hart *h, const Op *op) { return atomic_sc(h, op, 8); }
 #define AMO_HANDLER(id, T, ST, EXPR)                                        \
     int op_##id(Hart *h, const Op *op)                                      \
     {                                                                       \
-        uint64_t pa;                                                        \
-        T *p = mmu_amo_ptr(h, op, X(op->rs1), sizeof(T), false, &pa);       \
+        T *p = mmu_amo_ptr(h, op, X(op->rs1), sizeof(T), false, NULL);      \
         if (!p)                                                             \
             return OP_EXIT_EXC;                                             \
         T b = (T)X(op->rs2);                                                \
@@ -93,9 +81,8 @@ int op_sc_d(Hart *h, const Op *op) { return atomic_sc(h, op, 8); }
         } while (!__atomic_compare_exchange_n(p, &a, n, true,               \
                                               __ATOMIC_SEQ_CST,             \
                                               __ATOMIC_RELAXED));           \
-        atomic_break_others(h, pa);                                         \
         X(op->rd) = (uint64_t)(int64_t)(ST)a;                               \
-        return op_next(h, op);                                                     \
+        return op_next(h, op);                                              \
     }
 
 #define AMO_PAIR(name, EXPR)                                                \

@@ -4,6 +4,8 @@
 #include <check.h>
 #include <string.h>
 
+#include "translator/tb_cache.h"
+
 Machine *test_machine_new(void)
 {
     char err[256];
@@ -34,5 +36,7 @@ static int test_op_end(Hart *h, const Op *op)
 int test_exec_op(Hart *h, const Op *op)
 {
     Op ops[2] = { *op, { .fn = test_op_end, .pc = op->pc + op->len } };
+    /* A lone op is the last of its TB: it may reach devices. */
+    h->cur_tb_flags |= TBF_LAST_IO;
     return ops[0].fn(h, &ops[0]);
 }

@@ -8,6 +8,7 @@
 #include "core/memory.h"
 #include "core/mmu.h"
 #include "tests/unit/helpers.h"
+#include "translator/tb_cache.h"
 #include "tests/unit/suites.h"
 #include "translator/insn_table.h"
 
@@ -127,6 +128,8 @@ static const Op *dummy_op(Env *e)
 {
     static const Op op = { .pc = 0x80000040, .len = 4 };
     e->h->cur_tb_len = 1;
+    /* as the one op of a CF_LAST_IO TB: device accesses go through */
+    e->h->cur_tb_flags = TBF_LAST_IO;
     return &op;
 }
 

@@ -1,0 +1,74 @@
+/* State digests with xxHash (XXH3, 64 bits). */
+#include "core/digest.h"
+
+#include <inttypes.h>
+#include <xxhash.h>
+
+#include "core/machine.h"
+
+/* The state of one hart that a correct replay must reproduce. Host
+ * pointers and caches (TLB, jump cache) are left out: they are not
+ * guest-visible. */
+static void hash_hart(XXH3_state_t *st, const Hart *h)
+{
+    const Csrs *c = &h->csr;
+    uint64_t v[] = {
+        h->pc, h->priv, h->icount, c->mstatus, c->medeleg, c->mideleg, c->mie,
+        c->mip, c->mtvec, c->mscratch, c->mepc, c->mcause, c->mtval,
+        c->stvec, c->sscratch, c->sepc, c->scause, c->stval, c->satp,
+        c->mcounteren, c->scounteren, c->menvcfg, c->senvcfg, c->fflags,
+        c->frm, h->lr_valid ? h->lr_addr : UINT64_MAX,
+    };
+    XXH3_64bits_update(st, v, sizeof(v));
+    XXH3_64bits_update(st, &h->x[1], 31 * sizeof(uint64_t));
+    XXH3_64bits_update(st, h->f, sizeof(h->f));
+}
+
+Digest digest_take(Machine *m)
+{
+    Digest d = { .icount = machine_icount(m) };
+    XXH3_state_t *st = XXH3_createState();
+    XXH3_64bits_reset(st);
+    for (unsigned i = 0; i < m->nharts; i++)
+        hash_hart(st, &m->harts[i]);
+    d.harts = XXH3_64bits_digest(st);
+
+    Memory *mem = &m->mem;
+    uint64_t npages = mem->ram_size >> 12;
+    XXH3_64bits_reset(st);
+    for (uint64_t w = 0; w < (npages + 7) / 8; w++) {
+        if (!mem->dirty_bitmap[w])
+            continue;
+        for (unsigned b = 0; b < 8; b++) {
+            uint64_t page = w * 8 + b;
+            if (!(mem->dirty_bitmap[w] >> b & 1) || page >= npages)
+                continue;
+            XXH3_64bits_update(st, &page, sizeof(page));
+            XXH3_64bits_update(st, mem->ram + (page << 12), 4096);
+            d.pages++;
+        }
+        mem->dirty_bitmap[w] = 0;
+    }
+    d.memory = XXH3_64bits_digest(st);
+    XXH3_freeState(st);
+
+    /* Writes through cached TLB entries would not mark their pages again:
+     * drop the write entries so the next write refills (and marks). */
+    for (unsigned i = 0; i < m->nharts; i++)
+        for (int idx = 0; idx < MMU_IDX_COUNT; idx++)
+            for (int e = 0; e < TLB_SIZE; e++)
+                m->harts[i].tlb[idx][ACC_WRITE][e].vpage = TLB_INVALID;
+    return d;
+}
+
+void digest_emit(Machine *m)
+{
+    Digest d = digest_take(m);
+    FILE *out = m->digest_out ? m->digest_out : stdout;
+    fprintf(out, "digest icount=%" PRIu64 " mtime=%" PRIu64, d.icount, machine_mtime(m));
+    for (unsigned i = 0; i < m->nharts; i++)
+        fprintf(out, " pc%u=0x%" PRIx64, i, m->harts[i].pc);
+    fprintf(out, " harts=%016" PRIx64 " memory=%016" PRIx64 " pages=%" PRIu64 "\n",
+            d.harts, d.memory, d.pages);
+    fflush(out);
+}
