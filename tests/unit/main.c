@@ -17,7 +17,7 @@ static const struct {
     { "fp", suite_fp },         { "options", suite_options },
     { "elf", suite_elf },       { "uart", suite_uart },
     { "platform", suite_platform }, { "virtio", suite_virtio },
-    { "boot", suite_boot },
+    { "boot", suite_boot },     { "icount", suite_icount },
 };
 
 int main(int argc, char **argv)

@@ -15,5 +15,6 @@ Suite *suite_uart(void);
 Suite *suite_platform(void);
 Suite *suite_virtio(void);
 Suite *suite_boot(void);
+Suite *suite_icount(void);
 
 #endif
