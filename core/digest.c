@@ -61,14 +61,13 @@ Digest digest_take(Machine *m)
     return d;
 }
 
-void digest_emit(Machine *m)
+void digest_print(Machine *m, const Digest *d)
 {
-    Digest d = digest_take(m);
     FILE *out = m->digest_out ? m->digest_out : stdout;
-    fprintf(out, "digest icount=%" PRIu64 " mtime=%" PRIu64, d.icount, machine_mtime(m));
+    fprintf(out, "digest icount=%" PRIu64 " mtime=%" PRIu64, d->icount, machine_mtime(m));
     for (unsigned i = 0; i < m->nharts; i++)
         fprintf(out, " pc%u=0x%" PRIx64, i, m->harts[i].pc);
     fprintf(out, " harts=%016" PRIx64 " memory=%016" PRIx64 " pages=%" PRIu64 "\n",
-            d.harts, d.memory, d.pages);
+            d->harts, d->memory, d->pages);
     fflush(out);
 }

@@ -20,7 +20,7 @@ typedef struct Digest {
 /* Compute the digest now and start a new window of written pages. */
 Digest digest_take(struct Machine *m);
 
-/* Take a digest and print it on m->digest_out as one line. */
-void digest_emit(struct Machine *m);
+/* Print a digest on m->digest_out as one line. */
+void digest_print(struct Machine *m, const Digest *d);
 
 #endif

@@ -30,6 +30,7 @@ Machine *machine_new(const MachineConfig *cfg, char *err, size_t errlen)
     if (!m->cfg.icount.ns_per_insn)
         m->cfg.icount.ns_per_insn = 10; /* a nominal 100 MIPS */
     m->next_digest = m->cfg.digest_every ? m->cfg.digest_every : UINT64_MAX;
+    m->digest_print = m->cfg.digest_every != 0;
     m->digest_out = stdout;
     m->log.out = stderr;
     if (!memory_init(&m->mem, MEM_RAM_BASE, cfg->ram_size)) {

@@ -15,6 +15,7 @@
 
 struct TbCache;
 struct Htif;
+struct Replay;
 
 enum { MACHINE_MAX_HARTS = 8 };
 
@@ -99,6 +100,18 @@ typedef struct Machine {
     /* Set by a device that needs the run loop to come back to it soon
      * (e.g. a reboot request, new host input). */
     bool reset_requested;
+    /* Record/replay state (replay/replay.h); NULL when neither. */
+    struct Replay *replay;
+    /* Receivers of asynchronous input, by (kind, source) (replay/). */
+    struct {
+        int kind;
+        unsigned source;
+        void (*sink)(void *opaque, const uint8_t *buf, size_t len);
+        void *opaque;
+    } input_sinks[8];
+    unsigned ninput_sinks;
+    /* Print digest lines (--digest-every); they are taken for replay too. */
+    bool digest_print;
     /* Reloads the images after a machine reset (set by the boot code). */
     bool (*reload)(struct Machine *m, void *ctx, char *err, size_t errlen);
     void *reload_ctx;

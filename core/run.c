@@ -12,6 +12,7 @@
 #include "core/machine.h"
 #include "core/mmu.h"
 #include "core/trap.h"
+#include "replay/replay.h"
 #include "translator/exec.h"
 #include "translator/translate.h"
 
@@ -120,11 +121,13 @@ static uint64_t insns_to_next_event(Machine *m)
                                m->cfg.icount.ns_per_insn);
     }
     uint64_t total = machine_icount(m);
-    if (m->next_digest != UINT64_MAX) {
-        uint64_t k = m->next_digest > total ? m->next_digest - total : 0;
-        if (k < n)
-            n = k;
-    }
+    uint64_t ev[2] = { m->next_digest, replay_next_icount(m) };
+    for (int i = 0; i < 2; i++)
+        if (ev[i] != UINT64_MAX) {
+            uint64_t k = ev[i] > total ? ev[i] - total : 0;
+            if (k < n)
+                n = k;
+        }
     return n;
 }
 
@@ -141,14 +144,18 @@ static void pace(Machine *m, uint64_t target_ns)
     nanosleep(&ts, NULL);
 }
 
-/* Events due now: digests first (they describe the state before the
- * devices react), then device ticks. */
+/* Events due now: digests first (they describe the state before anything
+ * reacts), then recorded input, then device ticks. */
 static void run_due_events(Machine *m)
 {
     if (machine_icount(m) >= m->next_digest) {
-        digest_emit(m);
+        Digest d = digest_take(m);
+        if (m->digest_print)
+            digest_print(m, &d);
+        replay_on_digest(m, &d);
         m->next_digest += m->cfg.digest_every;
     }
+    replay_deliver_due(m);
     machine_tick_devices(m);
 }
 
@@ -237,4 +244,5 @@ void machine_run(Machine *m)
             run_due_events(m);
         }
     }
+    replay_on_stop(m);
 }
