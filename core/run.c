@@ -131,17 +131,32 @@ static uint64_t insns_to_next_event(Machine *m)
     return n;
 }
 
-/* shift=auto: keep the virtual clock from running ahead of the host. */
-static void pace(Machine *m, uint64_t target_ns)
+static bool any_hart_wakes(const Machine *m)
 {
-    uint64_t host = icount_host_ns() - m->host_start_ns;
-    if (target_ns <= host + 1000000) /* within 1 ms: not worth a sleep */
-        return;
-    uint64_t d = target_ns - host;
-    if (d > 100000000) /* wake at least every 100 ms for host input */
-        d = 100000000;
-    struct timespec ts = { (time_t)(d / 1000000000), (long)(d % 1000000000) };
-    nanosleep(&ts, NULL);
+    for (unsigned i = 0; i < m->nharts; i++)
+        if (irq_maybe(&m->harts[i]))
+            return true;
+    return false;
+}
+
+/* shift=auto: wait until the host's clock reaches the guest's clock at
+ * target_ns, polling host input every 10 ms. Returns false when input
+ * woke a hart (or the machine stopped) before that. */
+static bool pace(Machine *m, uint64_t target_ns)
+{
+    for (;;) {
+        uint64_t host = icount_host_ns() - m->host_start_ns;
+        if (target_ns <= host + 1000000) /* within 1 ms: not worth a sleep */
+            return true;
+        uint64_t d = target_ns - host;
+        if (d > 10000000)
+            d = 10000000;
+        struct timespec ts = { 0, (long)d };
+        nanosleep(&ts, NULL);
+        uv_run(m->loop, UV_RUN_NOWAIT);
+        if (m->stop != STOP_NONE || any_hart_wakes(m))
+            return false;
+    }
 }
 
 /* Events due now: digests first (they describe the state before anything
@@ -195,12 +210,23 @@ static uint64_t hart_turn(Machine *m, Hart *h)
  * wake the machine. */
 static bool idle(Machine *m)
 {
-    uint64_t now = machine_mtime(m), t = next_deadline(m);
+    uint64_t t = next_deadline(m);
     if (t != UINT64_MAX) {
-        if (m->cfg.icount.pace)
-            pace(m, t * 100);
+        /* With pacing, host input may wake a hart while we wait: then the
+         * clock does not jump (a replay, which delivers that input at the
+         * same icount before ever idling, takes no jump either). */
+        if (m->cfg.icount.pace && !pace(m, t * 100))
+            return true;
+        uint64_t now = machine_mtime(m);
         if (t > now)
             m->mtime_skipped += t - now;
+        return true;
+    }
+    if (replay_mode(m) == REPLAY_PLAY) {
+        machine_fail(m, "replay: every hart waits for an interrupt at icount %"
+                     PRIu64 " and nothing recorded comes before the next event "
+                     "(icount %" PRIu64 "): the replay has diverged",
+                     machine_icount(m), replay_next_icount(m));
         return true;
     }
     if (uv_loop_alive(m->loop)) {
@@ -235,7 +261,7 @@ void machine_run(Machine *m)
         }
         uv_run(m->loop, UV_RUN_NOWAIT);
         if (m->cfg.icount.pace)
-            pace(m, machine_clock_ns(m));
+            pace(m, machine_clock_ns(m)); /* ahead of the host: wait */
         if (!progress && m->stop == STOP_NONE && !m->reset_requested) {
             if (!idle(m))
                 machine_fail(m, "all harts are waiting for an interrupt that "

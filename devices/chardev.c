@@ -41,11 +41,12 @@ typedef enum {
 typedef struct TcpClient {
     uv_tcp_t handle; /* first: the handle's address is the client's */
     struct CharDev *cd;
+    size_t queued; /* bytes in uv_write requests not yet done */
 } TcpClient;
 
 typedef struct TcpWrite {
     uv_write_t req;
-    struct CharDev *cd;
+    TcpClient *client; /* outlives the request: freed at close, after it */
     size_t len;
     uint8_t data[];
 } TcpWrite;
@@ -86,7 +87,6 @@ struct CharDev {
     bool server_open;
     bool conn_pending; /* a connection waits in the backlog */
     TcpClient *client;
-    size_t tcp_queued;
 
     /* Open libuv handles: the struct is freed when the last one closed. */
     unsigned open_handles;
@@ -282,7 +282,7 @@ static void chardev_tcp_write_done(uv_write_t *req, int status)
 {
     TcpWrite *w = (TcpWrite *)req;
     (void)status; /* a failed write also shows up as a read error */
-    w->cd->tcp_queued -= w->len;
+    w->client->queued -= w->len;
     free(w);
 }
 
@@ -292,9 +292,10 @@ static void chardev_tcp_send(CharDev *cd, const uint8_t *buf, size_t len)
 {
     if (!cd->client)
         return; /* no one listening: dropped */
-    uv_stream_t *s = (uv_stream_t *)&cd->client->handle;
+    TcpClient *c = cd->client;
+    uv_stream_t *s = (uv_stream_t *)&c->handle;
     size_t done = 0;
-    if (cd->tcp_queued == 0) {
+    if (c->queued == 0) {
         uv_buf_t b = uv_buf_init((char *)buf, (unsigned)len);
         int r = uv_try_write(s, &b, 1);
         if (r >= 0)
@@ -305,12 +306,12 @@ static void chardev_tcp_send(CharDev *cd, const uint8_t *buf, size_t len)
         }
     }
     size_t rest = len - done;
-    if (!rest || cd->tcp_queued + rest > CHARDEV_TCP_MAX_QUEUED)
+    if (!rest || c->queued + rest > CHARDEV_TCP_MAX_QUEUED)
         return;
     TcpWrite *w = malloc(sizeof(*w) + rest);
     if (!w)
         return;
-    w->cd = cd;
+    w->client = c;
     w->len = rest;
     memcpy(w->data, buf + done, rest);
     uv_buf_t b = uv_buf_init((char *)w->data, (unsigned)rest);
@@ -319,7 +320,7 @@ static void chardev_tcp_send(CharDev *cd, const uint8_t *buf, size_t len)
         chardev_tcp_close_client(cd);
         return;
     }
-    cd->tcp_queued += rest;
+    c->queued += rest;
 }
 
 void chardev_flush(CharDev *cd)
@@ -447,7 +448,6 @@ static void chardev_tcp_accept(CharDev *cd)
     uv_tcp_nodelay(&c->handle, 1);
     cd->client = c;
     cd->reading = false;
-    cd->tcp_queued = 0;
     chardev_update_reading(cd);
 }
 

@@ -1,16 +1,19 @@
 /* Host character backends for serial devices, on the machine's libuv loop.
  * The `-serial` spec chooses one:
- *   stdio                  output to stdout, input from stdin (default).
- *                          On a TTY: raw mode, Ctrl-A x quits, Ctrl-A h
+ *   stdio (or mon:stdio)   output to stdout, input from stdin (default).
+ *                          On a TTY: raw mode (Ctrl-C goes to the guest,
+ *                          like QEMU's mon:stdio), Ctrl-A x quits, Ctrl-A h
  *                          prints help, Ctrl-A Ctrl-A sends Ctrl-A; the
- *                          terminal is restored on every way out.
+ *                          terminal is restored on every way out (exit,
+ *                          SIGINT/TERM/HUP/QUIT/ABRT). Not a TTY: a plain
+ *                          byte stream, EOF ends input.
  *   file:PATH              output to PATH (truncated), no input.
  *   tcp:[HOST]:PORT,server[,nowait]
  *                          listen on HOST (default 127.0.0.1), one client
  *                          at a time; input from it, output to it (dropped
  *                          while no client is connected). Without nowait,
  *                          chardev_new waits for the first client, as QEMU.
- *   none                   output discarded, no input.
+ *   none (or null)         output discarded, no input.
  *
  * Input flow: host bytes are queued in the backend (chardev_host_input, the
  * only place host input enters) and handed to the frontend only when it

@@ -83,6 +83,8 @@ struct Uart {
      * data and nothing entered or left it for 4 character times. */
     bool timeout_pending;
     uint64_t timeout_at;
+    /* Output sits in the backend's buffer until the next tick. */
+    bool tx_unflushed;
 };
 
 static const unsigned uart_trigger_levels[4] = { 1, 4, 8, 14 };
@@ -232,6 +234,7 @@ static void uart_write_thr(Uart *u, uint8_t c)
         uart_restart_timeout(u);
     } else {
         chardev_write(u->cd, &c, 1);
+        u->tx_unflushed = true;
     }
     /* Writing THR clears the THRE interrupt; the byte leaves at once, so
      * THR is empty again and the interrupt comes straight back. */
@@ -382,12 +385,16 @@ static void uart_tick(void *opaque)
         uart_update_irq(u);
     }
     chardev_flush(u->cd);
+    u->tx_unflushed = false;
 }
 
 static uint64_t uart_next_deadline(void *opaque)
 {
     Uart *u = opaque;
-    /* Queued host input with room for it: come back now. */
+    /* Output to flush (before the loop may block on the host), or queued
+     * host input with room for it: come back at the end of this slice. */
+    if (u->tx_unflushed)
+        return machine_mtime(u->m);
     if (chardev_pending_input(u->cd) && u->rx_count < uart_rx_capacity(u) &&
         !(u->mcr & UART_MCR_LOOP))
         return machine_mtime(u->m);

@@ -131,18 +131,7 @@ static void virtio_mmio_reset(VirtioMmio *vm)
 /* A device wrote [pa, pa+len) of guest RAM: translated code there is stale. */
 static void virtio_dma_written(VirtioMmio *vm, uint64_t pa, uint64_t len)
 {
-    if (len == 0)
-        return;
-    Memory *mem = &vm->m->mem;
-    for (uint64_t page = pa & ~0xfffull; page < pa + len; page += 0x1000)
-        if (memory_page_has_code(mem, page))
-            tb_invalidate_page(vm->m, page);
-    /* A store by another agent breaks an LR reservation on those bytes. */
-    for (unsigned i = 0; i < vm->m->nharts; i++) {
-        Hart *h = &vm->m->harts[i];
-        if (h->lr_valid && h->lr_addr + 8 > pa && h->lr_addr < pa + len)
-            h->lr_valid = false;
-    }
+    machine_ram_written(vm->m, pa, len);
 }
 
 static VirtioQueue *virtio_cur_queue(VirtioMmio *vm)

@@ -410,6 +410,70 @@ START_TEST(test_char_timeout)
 }
 END_TEST
 
+/* The checks Linux's 8250 driver makes when it probes and opens a port
+ * (autoconfig and startup), in order, with the answers a 16550A gives. */
+START_TEST(test_linux_8250_probe_sequence)
+{
+    Fix f;
+    fix_init(&f, "none");
+    /* IER holds exactly its low nibble. */
+    wr(&f, 1, 0x00);
+    ck_assert_uint_eq(rd(&f, 1) & 0x0f, 0x00);
+    wr(&f, 1, 0x0f);
+    ck_assert_uint_eq(rd(&f, 1) & 0x0f, 0x0f);
+    wr(&f, 1, 0x00);
+    /* Loopback with RTS|OUT2 must read CTS|DCD. */
+    uint8_t save_mcr = rd(&f, 4);
+    wr(&f, 4, 0x1a);
+    ck_assert_uint_eq(rd(&f, 6) & 0xf0, 0x90);
+    wr(&f, 4, save_mcr);
+    /* FIFO type: IIR bits 7:6 == 3 means a working 16550A FIFO. */
+    wr(&f, 2, 0x01);
+    ck_assert_uint_eq(rd(&f, 2) >> 6, 3);
+    /* No EFR behind LCR=0xBF (reg 2 does not read 0), no 64-byte FIFO,
+     * no XScale UUE bit in IER. */
+    wr(&f, 3, 0xbf);
+    ck_assert_uint_ne(rd(&f, 2), 0);
+    wr(&f, 3, 0x80);
+    wr(&f, 2, 0x21);
+    ck_assert_uint_eq(rd(&f, 2) & 0x20, 0);
+    wr(&f, 3, 0x00);
+    wr(&f, 1, 0x40);
+    ck_assert_uint_eq(rd(&f, 1) & 0x40, 0);
+    wr(&f, 1, 0x00);
+    /* Startup: clear and disable the FIFOs, drain, the port exists. */
+    wr(&f, 2, 0x01);
+    wr(&f, 2, 0x07);
+    wr(&f, 2, 0x00);
+    rd(&f, 5);
+    rd(&f, 0);
+    rd(&f, 2);
+    rd(&f, 6);
+    ck_assert_uint_ne(rd(&f, 5), 0xff);
+    wr(&f, 3, 0x03);
+    wr(&f, 2, 0x81); /* what the driver uses for a 16550A: trigger 8 */
+    /* THRE must be re-asserted after being acknowledged (else the driver
+     * sets UART_BUG_THRE and polls). */
+    wr(&f, 1, 0x02);
+    uint8_t iir1 = rd(&f, 2);
+    wr(&f, 1, 0x00);
+    wr(&f, 1, 0x02);
+    uint8_t iir = rd(&f, 2);
+    wr(&f, 1, 0x00);
+    ck_assert_uint_eq(iir1 & 0x01, 0);
+    ck_assert_uint_eq(iir & 0x01, 0);
+    /* Enabling the TX interrupt must show up in IIR (else UART_BUG_TXEN). */
+    wr(&f, 1, 0x02);
+    uint8_t lsr = rd(&f, 5);
+    iir = rd(&f, 2);
+    wr(&f, 1, 0x00);
+    ck_assert(lsr & 0x40);
+    ck_assert_uint_eq(iir & 0x01, 0);
+    ck_assert(!f.irq.level);
+    fix_done(&f);
+}
+END_TEST
+
 /* -------------------------------------------------------------- backends */
 
 START_TEST(test_file_backend)
@@ -424,9 +488,14 @@ START_TEST(test_file_backend)
     Fix f;
     fix_init(&f, spec);
     const char *msg = "hello, uart\r\nprompt# ";
+    const MachineDevice *d = uart_device(f.m);
+    ck_assert_uint_eq(d->next_deadline(d->opaque), UINT64_MAX);
     for (const char *p = msg; *p; p++)
         wr(&f, 0, (uint8_t)*p);
-    machine_tick_devices(f.m); /* flushes the partial line */
+    /* The partial line asks for a tick now, before the loop may block. */
+    ck_assert_uint_eq(d->next_deadline(d->opaque), machine_mtime(f.m));
+    machine_tick_devices(f.m);
+    ck_assert_uint_eq(d->next_deadline(d->opaque), UINT64_MAX);
     FILE *in = fopen(path, "r");
     ck_assert_ptr_nonnull(in);
     char buf[64] = { 0 };
@@ -544,6 +613,33 @@ START_TEST(test_tcp_backend)
     ck_assert(pump_until(&f, has_data, NULL));
     ck_assert_uint_eq(rd(&f, 0), '2');
     close(s2);
+    fix_done(&f);
+}
+END_TEST
+
+/* A client that stops reading: output queues up to a bound, then the
+ * client leaves with writes in flight; later output is dropped. */
+START_TEST(test_tcp_slow_client)
+{
+    Fix f;
+    CharDev *cd;
+    fix_init_cd(&f, "tcp::0,server,nowait", &cd);
+    int s = connect_to(chardev_tcp_port(cd));
+    for (unsigned i = 0; i < 20; i++)
+        uv_run(f.m->loop, UV_RUN_NOWAIT); /* accept */
+    static uint8_t chunk[64 << 10];
+    memset(chunk, 'o', sizeof(chunk));
+    for (unsigned i = 0; i < 40; i++) { /* 2.5 MiB, more than the bound */
+        chardev_write(cd, chunk, sizeof(chunk));
+        uv_run(f.m->loop, UV_RUN_NOWAIT);
+    }
+    ck_assert_int_eq(f.m->stop, STOP_NONE);
+    close(s);
+    for (unsigned i = 0; i < 20; i++) {
+        chardev_write(cd, chunk, sizeof(chunk));
+        uv_run(f.m->loop, UV_RUN_NOWAIT);
+    }
+    ck_assert_int_eq(f.m->stop, STOP_NONE);
     fix_done(&f);
 }
 END_TEST
@@ -719,12 +815,14 @@ Suite *suite_uart(void)
     tcase_add_test(regs, test_thre_interrupt);
     tcase_add_test(regs, test_loopback);
     tcase_add_test(regs, test_char_timeout);
+    tcase_add_test(regs, test_linux_8250_probe_sequence);
     suite_add_tcase(s, regs);
     TCase *back = tcase_create("backends");
     tcase_add_test(back, test_file_backend);
     tcase_add_test(back, test_write_error_names_spec);
     tcase_add_test(back, test_bad_specs);
     tcase_add_test(back, test_tcp_backend);
+    tcase_add_test(back, test_tcp_slow_client);
     tcase_add_test(back, test_stdio_pipe);
     tcase_add_test(back, test_stdio_file);
     tcase_add_test(back, test_stdio_tty_escapes);
