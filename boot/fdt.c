@@ -16,9 +16,10 @@
 #include "devices/uart.h"
 #include "devices/virtio_mmio.h"
 
-/* Room left after the tree for the firmware's fixups (OpenSBI adds
- * reserved-memory and domain nodes, Linux nothing). */
-enum { FDT_SLACK = 16 << 10, FDT_BUF = 256 << 10 };
+/* The tree is handed over packed, as QEMU does: OpenSBI makes room for its
+ * own fixups, and Linux then reserves the same number of pages as on
+ * QEMU, which keeps the boot logs comparable. */
+enum { FDT_BUF = 256 << 10 };
 
 /* Interrupt causes as the cpu-intc numbers them (mip bits). */
 enum { IRQ_S_SOFT = 1, IRQ_M_SOFT = 3, IRQ_S_TIMER = 5, IRQ_M_TIMER = 7,
@@ -298,15 +299,7 @@ void *bootfdt_build(const FdtConfig *c, size_t *size, char *err, size_t errlen)
     if (!b.err)
         check(&b, fdt_finish(b.fdt), "finish");
 
-    /* Give the finished tree its free space (fdt_finish packs it). */
-    size_t total = 0;
-    if (!b.err) {
-        total = ((size_t)fdt_totalsize(b.fdt) + FDT_SLACK + 0xfff) & ~(size_t)0xfff;
-        if (total > FDT_BUF)
-            check(&b, -FDT_ERR_NOSPACE, "free space");
-        else
-            check(&b, fdt_open_into(b.fdt, b.fdt, (int)total), "open_into");
-    }
+    size_t total = b.err ? 0 : fdt_totalsize(b.fdt);
     if (b.err) {
         snprintf(err, errlen, "device tree: %s: %s", b.what, fdt_strerror(b.err));
         free(b.fdt);

@@ -27,9 +27,9 @@ typedef struct FdtConfig {
     uint64_t initrd_start, initrd_end; /* both 0: no initrd */
 } FdtConfig;
 
-/* Build the blob. Returns malloc'd memory holding a valid tree of
- * *size bytes (fdt_totalsize), with some free space at the end for the
- * firmware's fixups; NULL with a message in err on failure. */
+/* Build the blob. Returns malloc'd memory holding a valid, packed tree of
+ * *size bytes (fdt_totalsize; a firmware that adds nodes makes room with
+ * fdt_open_into, as OpenSBI does); NULL with a message in err on failure. */
 void *bootfdt_build(const FdtConfig *cfg, size_t *size, char *err, size_t errlen);
 
 /* Write a blob to path (for --dumpdtb). Messages name the file. */

@@ -14,6 +14,7 @@
 #include <uv.h>
 
 #include "core/machine.h"
+#include "replay/replay.h"
 
 enum {
     CHARDEV_INQ_SIZE = 4096,  /* host input waiting for the frontend */
@@ -57,6 +58,11 @@ struct CharDev {
     char *spec;
     CharDevReceiveFn receive;
     void *receive_opaque;
+    /* Host input goes to the guest through replay/ (recorded, or taken from
+     * a trace instead of the host): this backend's source number there, and
+     * the bytes handed to it that have not come back to inq yet. */
+    unsigned source;
+    size_t inflight;
 
     uint8_t inq[CHARDEV_INQ_SIZE];
     size_t inq_len;
@@ -100,6 +106,33 @@ const char *chardev_spec(const CharDev *cd)
 
 /* ------------------------------------------------------------- input */
 
+/* While a trace is replayed the host's input is not read at all. */
+static bool chardev_replaying(const CharDev *cd)
+{
+    return replay_mode(cd->m) == REPLAY_PLAY;
+}
+
+/* Bytes read from the host: through replay/, which hands them back to
+ * chardev_replay_sink (at once, or at the point where a recording logs
+ * them). */
+static void chardev_from_host(CharDev *cd, const uint8_t *buf, size_t len)
+{
+    if (!len)
+        return;
+    cd->inflight += len;
+    replay_async_input(cd->m, EV_CONSOLE_INPUT, cd->source, buf, len);
+}
+
+static void chardev_update_reading(CharDev *cd);
+
+static void chardev_replay_sink(void *opaque, const uint8_t *buf, size_t len)
+{
+    CharDev *cd = opaque;
+    cd->inflight -= len < cd->inflight ? len : cd->inflight;
+    chardev_host_input(cd, buf, len);
+    chardev_update_reading(cd);
+}
+
 void chardev_host_input(CharDev *cd, const uint8_t *buf, size_t len)
 {
     size_t room = CHARDEV_INQ_SIZE - cd->inq_len;
@@ -122,6 +155,8 @@ void chardev_set_receive(CharDev *cd, CharDevReceiveFn fn, void *opaque)
 
 static uv_stream_t *chardev_input_stream(CharDev *cd)
 {
+    if (chardev_replaying(cd))
+        return NULL;
     if (cd->kind == CHARDEV_STDIO)
         return cd->in_stream;
     if (cd->kind == CHARDEV_TCP && cd->client)
@@ -139,7 +174,7 @@ static void chardev_update_reading(CharDev *cd)
     uv_stream_t *s = chardev_input_stream(cd);
     if (!s)
         return;
-    bool want = cd->inq_len < CHARDEV_INQ_SIZE;
+    bool want = cd->inq_len + cd->inflight < CHARDEV_INQ_SIZE;
     if (want && !cd->reading)
         uv_read_start(s, chardev_alloc,
                       cd->kind == CHARDEV_TCP ? chardev_tcp_read : chardev_stdin_read);
@@ -151,19 +186,20 @@ static void chardev_update_reading(CharDev *cd)
 /* stdin redirected from a file or a device: read what is there now. */
 static void chardev_refill_from_file(CharDev *cd)
 {
-    if (cd->stdin_mode != STDIN_FILE || cd->input_eof || cd->inq_len == CHARDEV_INQ_SIZE)
+    if (cd->stdin_mode != STDIN_FILE || cd->input_eof || chardev_replaying(cd) ||
+        cd->inq_len + cd->inflight >= CHARDEV_INQ_SIZE)
         return;
     struct pollfd p = { .fd = STDIN_FILENO, .events = POLLIN };
     if (poll(&p, 1, 0) <= 0)
         return;
     uint8_t buf[CHARDEV_INQ_SIZE];
-    ssize_t n = read(STDIN_FILENO, buf, CHARDEV_INQ_SIZE - cd->inq_len);
+    ssize_t n = read(STDIN_FILENO, buf, CHARDEV_INQ_SIZE - cd->inq_len - cd->inflight);
     if (n <= 0) {
         if (n == 0 || (errno != EINTR && errno != EAGAIN))
             cd->input_eof = true;
         return;
     }
-    chardev_host_input(cd, buf, (size_t)n);
+    chardev_from_host(cd, buf, (size_t)n);
 }
 
 void chardev_offer_input(CharDev *cd)
@@ -186,7 +222,7 @@ static void chardev_alloc(uv_handle_t *handle, size_t suggested, uv_buf_t *buf)
     /* Never read more than the queue can take: the rest waits in the
      * kernel (back-pressure instead of loss). */
     buf->base = (char *)cd->readbuf;
-    buf->len = CHARDEV_INQ_SIZE - cd->inq_len;
+    buf->len = CHARDEV_INQ_SIZE - cd->inq_len - cd->inflight;
 }
 
 static void chardev_close_cb(uv_handle_t *handle);
@@ -262,7 +298,7 @@ static void chardev_stdin_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
         return;
     }
     size_t keep = cd->in_raw_tty ? chardev_filter_escapes(cd, cd->readbuf, (size_t)n) : (size_t)n;
-    chardev_host_input(cd, cd->readbuf, keep);
+    chardev_from_host(cd, cd->readbuf, keep);
     if (cd->input_eof)
         chardev_stop_stdin(cd);
     else
@@ -424,7 +460,7 @@ static void chardev_tcp_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
         chardev_tcp_close_client(cd);
         return;
     }
-    chardev_host_input(cd, cd->readbuf, (size_t)n);
+    chardev_from_host(cd, cd->readbuf, (size_t)n);
     chardev_update_reading(cd);
 }
 
@@ -625,6 +661,8 @@ static void chardev_install_restore_hooks(void)
 static bool chardev_open_stdio(CharDev *cd, char *err, size_t errlen)
 {
     cd->out = stdout;
+    if (chardev_replaying(cd))
+        return true; /* output only: the trace has the input */
     uv_loop_t *loop = cd->m->loop;
     uv_handle_type t = uv_guess_handle(STDIN_FILENO);
     int r = 0;
@@ -717,6 +755,12 @@ CharDev *chardev_new(Machine *m, const char *spec, char *err, size_t errlen)
         chardev_free(cd);
         return NULL;
     }
+    /* Sources are numbered in creation order, which the machine
+     * configuration fixes: the same in a recording and its replay. (Host
+     * input is read only from the machine's next loop turn on.) */
+    for (unsigned i = 0; i < m->ninput_sinks; i++)
+        cd->source += m->input_sinks[i].kind == EV_CONSOLE_INPUT;
+    replay_register_sink(m, EV_CONSOLE_INPUT, cd->source, chardev_replay_sink, cd);
     return cd;
 }
 

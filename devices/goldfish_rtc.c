@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "core/machine.h"
+#include "replay/replay.h"
 
 enum {
     RTC_TIME_LOW = 0x00,
@@ -150,9 +151,29 @@ static void rtc_free(void *opaque)
     free(opaque);
 }
 
+/* The base time as rtc_parse_base found it (from the host clock or the
+ * option), as the "host read" of the replay interface. */
+static bool rtc_given_base(void *ctx, void *buf, size_t len)
+{
+    uint64_t v = (uint64_t)*(const int64_t *)ctx;
+    uint8_t *p = buf;
+    for (size_t i = 0; i < len && i < 8; i++)
+        p[i] = (uint8_t)(v >> (8 * i));
+    return len == 8;
+}
+
 GoldfishRtc *goldfish_rtc_new(Machine *m, uint64_t base, IrqLine irq,
                               int64_t base_ns, char *err, size_t errlen)
 {
+    /* The base is host input: a recording logs it, a replay takes the
+     * recorded one instead of the host's clock now. */
+    uint8_t le[8];
+    replay_sync_input(m, EV_RTC_BASE, 0, le, sizeof(le), rtc_given_base, &base_ns);
+    uint64_t v = 0;
+    for (int i = 7; i >= 0; i--)
+        v = v << 8 | le[i];
+    base_ns = (int64_t)v;
+
     GoldfishRtc *r = calloc(1, sizeof(*r));
     if (!r) {
         snprintf(err, errlen, "goldfish-rtc: out of memory");

@@ -8,6 +8,7 @@
 #include <sys/random.h>
 
 #include "core/machine.h"
+#include "replay/replay.h"
 #include "devices/virtio_mmio.h"
 
 enum {
@@ -22,10 +23,11 @@ struct VirtioRng {
     VirtqReq req;
 };
 
-/* The one place the device reads host input (record/replay hooks here).
- * Never leaves buf uninitialised: on failure the bytes are zeros. */
-static size_t rng_host_entropy(uint8_t *buf, size_t len)
+/* The host's entropy, all of it or nothing (replay/replay.h's host read). */
+static bool rng_read_host(void *ctx, void *vbuf, size_t len)
 {
+    (void)ctx;
+    uint8_t *buf = vbuf;
     size_t done = 0;
     while (done < len) {
         ssize_t n = getrandom(buf + done, len - done, 0);
@@ -35,8 +37,15 @@ static size_t rng_host_entropy(uint8_t *buf, size_t len)
             break;
         done += (size_t)n;
     }
-    memset(buf + done, 0, len - done);
-    return done;
+    return done == len;
+}
+
+/* The one place the device reads host input, through the replay
+ * interface (recorded, or taken from the trace). Never leaves buf
+ * uninitialised: on failure the bytes are zeros. */
+static size_t rng_host_entropy(Machine *m, uint8_t *buf, size_t len)
+{
+    return replay_sync_input(m, EV_ENTROPY, 0, buf, len, rng_read_host, NULL) ? len : 0;
 }
 
 static void rng_queue_notify(void *opaque, VirtioMmio *vm, unsigned q)
@@ -48,7 +57,7 @@ static void rng_queue_notify(void *opaque, VirtioMmio *vm, unsigned q)
         while (done < want) {
             uint8_t chunk[RNG_CHUNK];
             size_t n = want - done < RNG_CHUNK ? want - done : RNG_CHUNK;
-            size_t got = rng_host_entropy(chunk, n);
+            size_t got = rng_host_entropy(r->m, chunk, n);
             virtio_req_write(vm, &r->req, done, chunk, got);
             done += got;
             if (got < n) {

@@ -1,10 +1,10 @@
-/* `rewind run`: build the machine, load the images, run to the end. */
+/* `rewind run`: build the virt machine, load the images, run to the end. */
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
-#include "boot/loader.h"
+#include "boot/virt.h"
 #include "core/machine.h"
 #include "devices/htif.h"
 #include "tools/commands.h"
@@ -29,11 +29,82 @@ static void print_stats(const Machine *m, double seconds)
             "chain links:      %" PRIu64 "\n"
             "tb flushes:       %" PRIu64 "\n"
             "tb invalidations: %" PRIu64 "\n"
+            "recompiles, io:   %" PRIu64 "\n"
+            "recompiles, budget: %" PRIu64 "\n"
             "host seconds:     %.3f\n"
             "guest MIPS:       %.1f\n",
             insns, s->tbs_translated, s->tb_lookups_hit, s->tb_lookups_miss,
-            s->chain_links, s->tb_flushes, s->tb_invalidations, seconds,
+            s->chain_links, s->tb_flushes, s->tb_invalidations, s->recompile_io,
+            s->recompile_budget, seconds,
             seconds > 0 ? (double)insns / seconds / 1e6 : 0.0);
+}
+
+void run_machine_config(const RunOptions *o, MachineConfig *cfg)
+{
+    *cfg = (MachineConfig){ .ram_size = o->ram_size, .nharts = o->smp,
+                            .icount = o->icount, .quantum = o->quantum,
+                            .digest_every = o->digest_every };
+}
+
+bool run_session_open(RunSession *s, const RunOptions *o, const MachineConfig *cfg,
+                      RunAttachFn attach, void *ctx, char *err, size_t errlen)
+{
+    memset(s, 0, sizeof(*s));
+    Machine *m = machine_new(cfg, err, errlen);
+    if (!m)
+        return false;
+    s->m = m;
+    if (o->log_file) {
+        s->logf = fopen(o->log_file, "w");
+        if (!s->logf) {
+            snprintf(err, errlen, "-D %s: cannot open for writing", o->log_file);
+            return false;
+        }
+        m->log.out = s->logf;
+    }
+    m->log.mask = o->log_mask;
+    /* Record and replay hook in before the devices exist: the devices
+     * read host input (the RTC's base time) while they are built. */
+    if (attach && !attach(m, ctx, err, errlen))
+        return false;
+    VirtConfig vc = {
+        .bios = o->bios, .kernel = o->kernel, .initrd = o->initrd, .append = o->append,
+        .serial = o->serial, .rtc = o->rtc,
+        .drives = o->drives, .ndrives = o->ndrives,
+        .devices = o->devices, .ndevices = o->ndevices,
+        .dumpdtb = o->dumpdtb, .console = stdout,
+    };
+    return virt_build(m, &vc, err, errlen);
+}
+
+int run_session_run(RunSession *s, const char *who, bool stats)
+{
+    Machine *m = s->m;
+    double t0 = now_seconds();
+    machine_run(m);
+    s->seconds = now_seconds() - t0;
+    fflush(stdout);
+    int rc;
+    if (m->stop == STOP_ERROR) {
+        fprintf(stderr, "rewind %s: %s\n", who, m->error);
+        rc = EXIT_REWIND_ERROR;
+    } else {
+        rc = m->exit_code;
+    }
+    if (stats)
+        print_stats(m, s->seconds);
+    return rc;
+}
+
+void run_session_close(RunSession *s)
+{
+    Machine *m = s->m;
+    if (m && m->htif)
+        htif_free(m->htif);
+    machine_free(m);
+    if (s->logf)
+        fclose(s->logf);
+    memset(s, 0, sizeof(*s));
 }
 
 int cmd_run(int argc, char **argv)
@@ -49,47 +120,18 @@ int cmd_run(int argc, char **argv)
             options_print_run_help(stdout);
         return 0;
     }
-    MachineConfig cfg = { .ram_size = o.ram_size, .nharts = o.smp };
-    Machine *m = machine_new(&cfg, err, sizeof(err));
-    if (!m) {
-        fprintf(stderr, "rewind run: %s\n", err);
-        return EXIT_REWIND_ERROR;
-    }
-    FILE *logf = NULL;
-    if (o.log_file) {
-        logf = fopen(o.log_file, "w");
-        if (!logf) {
-            fprintf(stderr, "rewind run: -D %s: cannot open for writing\n", o.log_file);
-            machine_free(m);
-            return EXIT_REWIND_ERROR;
-        }
-        m->log.out = logf;
-    }
-    m->log.mask = o.log_mask;
-    BootConfig bc = { .bios = o.bios, .kernel = o.kernel, .append = o.append,
-                      .console = stdout };
+    MachineConfig cfg;
+    run_machine_config(&o, &cfg);
+    RunSession s;
     int rc;
-    if (!boot_load(m, &bc, err, sizeof(err))) {
+    if (!run_session_open(&s, &o, &cfg, NULL, NULL, err, sizeof(err))) {
         fprintf(stderr, "rewind run: %s\n", err);
         rc = EXIT_REWIND_ERROR;
+    } else if (o.dumpdtb) {
+        rc = 0; /* as QEMU: the tree is written, nothing runs */
     } else {
-        double t0 = now_seconds();
-        machine_run(m);
-        double t1 = now_seconds();
-        fflush(stdout);
-        if (m->stop == STOP_ERROR) {
-            fprintf(stderr, "rewind run: %s\n", m->error);
-            rc = EXIT_REWIND_ERROR;
-        } else {
-            rc = m->exit_code;
-        }
-        if (o.stats)
-            print_stats(m, t1 - t0);
+        rc = run_session_run(&s, "run", o.stats);
     }
-    if (m->htif)
-        htif_free(m->htif);
-    machine_free(m);
-    if (logf)
-        fclose(logf);
+    run_session_close(&s);
     return rc;
 }

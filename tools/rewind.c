@@ -13,8 +13,11 @@ static void usage(FILE *out)
         "\n"
         "Commands:\n"
         "  run        run a machine (rewind run --help for the options)\n"
+        "  record     run deterministically and write a trace of every input\n"
+        "  replay     re-run a trace exactly, checking it as it goes\n"
+        "  dump       print a trace: header, events, statistics\n"
         "\n"
-        "Planned (not in this version): record, replay, debug, dump, diff, timeline.\n"
+        "Planned (not in this version): debug, diff, timeline.\n"
         "\n"
         "  rewind --help       this text\n"
         "  rewind --version    the version\n");
@@ -37,6 +40,12 @@ int main(int argc, char **argv)
     }
     if (strcmp(cmd, "run") == 0)
         return cmd_run(argc - 2, argv + 2);
+    if (strcmp(cmd, "record") == 0)
+        return cmd_record(argc - 2, argv + 2);
+    if (strcmp(cmd, "replay") == 0)
+        return cmd_replay(argc - 2, argv + 2);
+    if (strcmp(cmd, "dump") == 0)
+        return cmd_dump(argc - 2, argv + 2);
     fprintf(stderr, "rewind: unknown command '%s' (try rewind --help)\n", cmd);
     return EXIT_REWIND_ERROR;
 }

@@ -25,12 +25,13 @@
 #include <sys/stat.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
+#include <dirent.h>
 #include <termios.h>
 #include <time.h>
 #include <unistd.h>
 
 /* How long to wait for a line on the console, in guest seconds. */
-enum { INPUT_TIMEOUT_S = 10 };
+enum { INPUT_TIMEOUT_S = 15 };
 /* Work per CPU for the checksum job (iterations of the mixing loop). */
 enum { JOB_ITERATIONS = 2000000 };
 /* Sectors of /dev/vda the disk test overwrites (sector 0 is left alone:
@@ -204,11 +205,35 @@ static uint8_t pattern_byte(unsigned sector, unsigned i)
     return (uint8_t)((sector * 31u + i * 7u) ^ 0x5a);
 }
 
+/* What the kernel found on the virtio bus (to diagnose a missing disk). */
+static void list_virtio(void)
+{
+    DIR *d = opendir("/sys/bus/virtio/devices");
+    struct dirent *e;
+    while (d && (e = readdir(d)) != NULL) {
+        if (e->d_name[0] == '.')
+            continue;
+        char path[300], id[32] = "?";
+        snprintf(path, sizeof(path), "/sys/bus/virtio/devices/%s/device", e->d_name);
+        int fd = open(path, O_RDONLY);
+        if (fd >= 0) {
+            ssize_t n = read(fd, id, sizeof(id) - 1);
+            id[n > 0 ? n : 0] = '\0';
+            id[strcspn(id, "\n")] = '\0';
+            close(fd);
+        }
+        say("disk: virtio device %s: id %s", e->d_name, id);
+    }
+    if (d)
+        closedir(d);
+}
+
 static void test_disk(void)
 {
     int fd = open("/dev/vda", O_RDWR | O_DIRECT | O_SYNC);
     if (fd < 0) {
         say("disk: FAIL (open /dev/vda: %s)", strerror(errno));
+        list_virtio();
         return;
     }
     uint64_t bytes = 0;

@@ -18,6 +18,7 @@ static const struct {
     { "elf", suite_elf },       { "uart", suite_uart },
     { "platform", suite_platform }, { "virtio", suite_virtio },
     { "boot", suite_boot },     { "icount", suite_icount },
+    { "trace", suite_trace },   { "replay", suite_replay },
 };
 
 int main(int argc, char **argv)

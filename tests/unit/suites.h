@@ -16,5 +16,7 @@ Suite *suite_platform(void);
 Suite *suite_virtio(void);
 Suite *suite_boot(void);
 Suite *suite_icount(void);
+Suite *suite_trace(void);
+Suite *suite_replay(void);
 
 #endif

@@ -1,0 +1,147 @@
+/* State shared by the files of replay/ (replay.c: the device interface and
+ * the points where input may enter; record.c; play.c). Not for use outside
+ * replay/: tools go through replay/session.h, devices through replay.h.
+ *
+ * Where input enters the guest (both modes follow the same rules, which is
+ * what makes a replay deliver each input at the very point of the run where
+ * the recording did):
+ *
+ *  A. at a run-loop query (replay_next_icount) that is the first one at a
+ *     new total icount: the query returns the current icount, so the run
+ *     loop calls replay_deliver_due() right away, before any instruction;
+ *  B. at a replay_deliver_due() that follows the run loop's idle step (every
+ *     hart waited for an interrupt for a whole round): the point is then
+ *     named by the total icount and the clock (mtime_skipped), since the
+ *     icount stands still while the clock jumps.
+ *
+ * The recorder delivers host bytes that arrived (from libuv, any time) at
+ * the next such point; the player delivers recorded bytes at the recorded
+ * point. Both points are defined by the guest-visible run alone. A digest
+ * taken at the point (the "input digest") precedes the input events in the
+ * trace and carries the point's kind and clock. */
+#ifndef REWIND_REPLAY_INTERNAL_H
+#define REWIND_REPLAY_INTERNAL_H
+
+#include <signal.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <uv.h>
+
+#include "core/digest.h"
+#include "core/machine.h"
+#include "replay/replay.h"
+#include "replay/session.h"
+#include "replay/statesum.h"
+#include "replay/trace.h"
+
+/* Input bytes the recorder holds until the next input point, per source. */
+typedef struct ReplayPending {
+    uint32_t kind;
+    uint32_t source;
+    uint8_t *buf;
+    size_t len, cap;
+} ReplayPending;
+
+enum { REPLAY_MAX_PENDING = 8 };
+
+/* The next event of the trace (player), with its payload copied. */
+typedef struct ReplayNext {
+    bool valid;
+    TraceEvent ev;
+    uint8_t *payload;
+    size_t cap;
+    /* For input digests: the point kind and clock from the payload. */
+    StateSumInfo info;
+} ReplayNext;
+
+struct Replay {
+    ReplayMode mode;
+    Machine *m;
+
+    /* ---- input points (both modes) ---- */
+    uint64_t last_query_total; /* UINT64_MAX before the first query */
+    /* The last query made the run loop stop here for a delivery. */
+    bool armed;
+    /* A device deadline query was seen with no replay_next_icount after
+     * it: the run loop is in its idle step (see replay.c). */
+    bool idle_step;
+    /* m->stop as the last query left it: a failure set after it (and
+     * before replay_deliver_due) is the run loop's verdict, in its idle
+     * step, that nothing can wake the machine. */
+    int stop_after_query;
+    /* Per-hart icount at the last query: tells which hart ran last. */
+    uint64_t hart_icount[MACHINE_MAX_HARTS];
+    unsigned last_hart;
+
+    /* ---- record ---- */
+    TraceWriter *writer;
+    ReplayPending pending[REPLAY_MAX_PENDING];
+    unsigned npending;
+    bool have_pending;
+    volatile sig_atomic_t *stop_signal;
+    int interrupted; /* the signal that ended the recording, 0 if none */
+    uv_idle_t wake;  /* active while bytes wait: the idle step must not block */
+    bool wake_open, wake_active;
+    bool closed;     /* END written, writer closed */
+    char werr[512];  /* first writer error */
+    TraceWriterStats wstats;
+
+    /* ---- replay ---- */
+    TraceReader *reader;
+    ReplayNext next;
+    bool reader_done;   /* no more readable events */
+    bool reader_damaged;
+    uv_idle_t keepalive; /* the idle step polls instead of failing */
+    bool keepalive_open;
+    unsigned idle_spins; /* idle steps in a row with nothing delivered */
+    uint64_t idle_spin_total, idle_spin_skipped;
+    uint64_t total_icount; /* the trace's last icount (progress bar) */
+    bool progress;         /* draw a progress bar on stderr */
+    bool progress_drawn;
+    uint64_t progress_ticks, progress_last_ns, progress_start_ns;
+    bool print_digests;
+
+    /* ---- outcome (replay) ---- */
+    ReplayResult result;
+    char report[4096];
+    int exit_code; /* the recorded run's exit code */
+    uint64_t digests_checked, events_replayed;
+    /* The last event handled, for divergence reports. */
+    char last_event[256];
+};
+
+/* replay.c: input points, shared by both modes. */
+bool replay_at_idle_step(struct Replay *r);
+bool replay_idle_verdict(const struct Replay *r);
+void replay_note_query(struct Replay *r, uint64_t total);
+unsigned replay_running_hart(const struct Replay *r);
+bool replay_attach_common(Machine *m, struct Replay *r, char *err, size_t errlen);
+
+/* record.c */
+void record_sync_input(Machine *m, EventKind kind, unsigned source, const void *buf,
+                       size_t len, bool ok);
+void record_async_input(Machine *m, EventKind kind, unsigned source, const uint8_t *buf,
+                        size_t len);
+void record_on_digest(Machine *m, const Digest *d);
+void record_on_stop(Machine *m);
+uint64_t record_next_icount(Machine *m, uint64_t total, bool first);
+void record_deliver_due(Machine *m);
+void record_on_reset(Machine *m);
+void record_free(struct Replay *r);
+
+/* play.c */
+bool play_sync_input(Machine *m, EventKind kind, unsigned source, void *buf, size_t len);
+void play_on_digest(Machine *m, const Digest *d);
+void play_on_stop(Machine *m);
+uint64_t play_next_icount(Machine *m, uint64_t total, bool first);
+void play_deliver_due(Machine *m);
+void play_on_reset(Machine *m);
+void play_free(struct Replay *r);
+
+/* Hand bytes to the sinks registered for (kind, source). */
+void replay_deliver_to_sinks(Machine *m, uint32_t kind, uint32_t source, const uint8_t *buf,
+                             size_t len);
+
+#endif

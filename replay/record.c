@@ -1,0 +1,279 @@
+/* Record mode: every host input is logged with the point of the run where
+ * it entered the guest; digests and the end of the run go to the trace.
+ *
+ * Host bytes (console input) arrive whenever libuv reads them; they wait
+ * here until the next input point (replay/internal.h), where a digest and
+ * the bytes are logged and the bytes are handed to the device. The player
+ * finds the same point from the trace alone. */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "replay/internal.h"
+
+static void record_check_writer(struct Replay *r)
+{
+    const char *e = trace_writer_error(r->writer);
+    if (e && !r->werr[0])
+        snprintf(r->werr, sizeof(r->werr), "%s", e);
+}
+
+static void record_append(struct Replay *r, const TraceEvent *ev)
+{
+    if (r->closed || !r->writer)
+        return;
+    if (!trace_writer_append(r->writer, ev)) {
+        record_check_writer(r);
+        /* A trace that cannot be written is worthless: stop, say why. */
+        machine_fail(r->m, "trace: %s", r->werr[0] ? r->werr : "write error");
+    }
+}
+
+void record_sync_input(Machine *m, EventKind kind, unsigned source, const void *buf,
+                       size_t len, bool ok)
+{
+    struct Replay *r = m->replay;
+    unsigned hart = replay_running_hart(r);
+    /* A failed host read is logged without bytes: the replay then fails the
+     * same way (zeros, false). */
+    TraceEvent ev = { .icount = machine_icount(m), .hart = hart, .pc = m->harts[hart].pc,
+                      .kind = kind, .source = source, .payload = buf,
+                      .len = ok ? len : 0 };
+    record_append(r, &ev);
+}
+
+static void record_wake(uv_idle_t *h)
+{
+    (void)h; /* only there so that the idle step does not block */
+}
+
+void record_async_input(Machine *m, EventKind kind, unsigned source, const uint8_t *buf,
+                        size_t len)
+{
+    struct Replay *r = m->replay;
+    if (r->closed || len == 0)
+        return;
+    ReplayPending *p = NULL;
+    for (unsigned i = 0; i < r->npending; i++)
+        if (r->pending[i].kind == kind && r->pending[i].source == source)
+            p = &r->pending[i];
+    if (!p) {
+        if (r->npending == REPLAY_MAX_PENDING)
+            return; /* more sources than any machine has */
+        p = &r->pending[r->npending++];
+        p->kind = kind;
+        p->source = source;
+    }
+    if (p->len + len > p->cap) {
+        size_t cap = p->cap ? p->cap : 256;
+        while (cap < p->len + len)
+            cap *= 2;
+        uint8_t *nb = realloc(p->buf, cap);
+        if (!nb)
+            return;
+        p->buf = nb;
+        p->cap = cap;
+    }
+    memcpy(p->buf + p->len, buf, len);
+    p->len += len;
+    r->have_pending = true;
+    /* The run loop's idle step waits on the host only while nothing is
+     * pending: an active idle handle turns that wait into a poll. */
+    if (r->wake_open && !r->wake_active) {
+        uv_idle_start(&r->wake, record_wake);
+        r->wake_active = true;
+    }
+}
+
+static void record_digest_event(struct Replay *r, const Digest *d, const StateSumInfo *info)
+{
+    Machine *m = r->m;
+    uint8_t *payload = NULL;
+    size_t len = statesum_encode(m, info, &payload);
+    unsigned hart = r->last_hart < m->nharts ? r->last_hart : 0;
+    TraceEvent ev = { .icount = d->icount, .hart = hart, .pc = m->harts[hart].pc,
+                      .kind = TRACE_DIGEST, .payload = payload, .len = len,
+                      .digest_harts = d->harts, .digest_memory = d->memory,
+                      .digest_pages = d->pages };
+    record_append(r, &ev);
+    free(payload);
+}
+
+void record_on_digest(Machine *m, const Digest *d)
+{
+    struct Replay *r = m->replay;
+    StateSumInfo info = { .mtime_skipped = m->mtime_skipped };
+    record_digest_event(r, d, &info);
+}
+
+/* A signal asked to end the recording: stop here, where the player can
+ * stop too (any point of the run at this icount is as good). */
+static void record_check_signal(struct Replay *r)
+{
+    if (!r->stop_signal || !*r->stop_signal || r->interrupted)
+        return;
+    r->interrupted = (int)*r->stop_signal;
+    machine_request_exit(r->m, 128 + r->interrupted);
+}
+
+uint64_t record_next_icount(Machine *m, uint64_t total, bool first)
+{
+    struct Replay *r = m->replay;
+    record_check_signal(r);
+    if (r->have_pending && first && m->stop == STOP_NONE) {
+        r->armed = true; /* point A: deliver before the next instruction */
+        return total;
+    }
+    return UINT64_MAX;
+}
+
+void record_deliver_due(Machine *m)
+{
+    struct Replay *r = m->replay;
+    bool idle = replay_at_idle_step(r);
+    bool armed = r->armed;
+    r->armed = false;
+    record_check_signal(r);
+    if (!r->have_pending || !(armed || idle) || r->closed)
+        return;
+    Digest d = digest_take(m);
+    StateSumInfo info = { .input_point = true, .idle_step = idle && !armed,
+                          .mtime_skipped = m->mtime_skipped };
+    record_digest_event(r, &d, &info);
+    unsigned hart = r->last_hart < m->nharts ? r->last_hart : 0;
+    for (unsigned i = 0; i < r->npending; i++) {
+        ReplayPending *p = &r->pending[i];
+        if (!p->len)
+            continue;
+        TraceEvent ev = { .icount = d.icount, .hart = hart, .pc = m->harts[hart].pc,
+                          .kind = p->kind, .source = p->source, .payload = p->buf,
+                          .len = p->len };
+        record_append(r, &ev);
+        /* Logged first: a sink may take long or stop the machine. */
+        size_t len = p->len;
+        p->len = 0;
+        replay_deliver_to_sinks(m, p->kind, p->source, p->buf, len);
+    }
+    r->have_pending = false;
+    if (r->wake_active) {
+        uv_idle_stop(&r->wake);
+        r->wake_active = false;
+    }
+}
+
+void record_on_reset(Machine *m)
+{
+    struct Replay *r = m->replay;
+    if (!r)
+        return;
+    TraceEvent ev = { .icount = machine_icount(m), .kind = TRACE_RESET };
+    record_append(r, &ev);
+}
+
+void record_on_stop(Machine *m)
+{
+    struct Replay *r = m->replay;
+    if (r->closed)
+        return;
+    uint64_t icount = machine_icount(m);
+    int code;
+    char why[320];
+    if (m->stop == STOP_ERROR) {
+        TraceEvent ev = { .icount = icount, .kind = TRACE_FAIL,
+                          .payload = (const uint8_t *)m->error, .len = strlen(m->error) };
+        record_append(r, &ev);
+        code = REPLAY_EXIT_ERROR;
+        snprintf(why, sizeof(why), "error: %s", m->error);
+    } else {
+        TraceEvent ev = { .icount = icount, .kind = TRACE_EXIT, .exit_code = m->exit_code };
+        record_append(r, &ev);
+        code = m->exit_code;
+        if (r->interrupted)
+            snprintf(why, sizeof(why), "interrupted by signal %d", r->interrupted);
+        else
+            snprintf(why, sizeof(why), "exit %d", m->exit_code);
+    }
+    TraceEvent end = { .icount = icount, .kind = TRACE_END, .exit_code = code,
+                       .payload = (const uint8_t *)why, .len = strlen(why) };
+    record_append(r, &end);
+    /* Statistics once every frame is out (only the index follows). */
+    if (!trace_writer_flush(r->writer))
+        record_check_writer(r);
+    trace_writer_stats(r->writer, &r->wstats);
+    char err[512];
+    if (!trace_writer_close(r->writer, err, sizeof(err)) && !r->werr[0])
+        snprintf(r->werr, sizeof(r->werr), "%s", err);
+    r->writer = NULL;
+    r->closed = true;
+}
+
+/* ------------------------------------------------------------ life */
+
+static void record_handle_closed(uv_handle_t *h)
+{
+    free(h->data);
+}
+
+void record_free(struct Replay *r)
+{
+    if (r->writer) /* the machine never ran to its end */
+        trace_writer_abandon(r->writer, true);
+    r->writer = NULL;
+    for (unsigned i = 0; i < r->npending; i++)
+        free(r->pending[i].buf);
+    if (r->wake_open) {
+        /* The struct goes with the handle's close callback. */
+        r->wake.data = r;
+        uv_close((uv_handle_t *)&r->wake, record_handle_closed);
+        return;
+    }
+    free(r);
+}
+
+bool replay_record_attach(Machine *m, const char *path, const TraceHeader *hdr,
+                          volatile sig_atomic_t *stop_signal, char *err, size_t errlen)
+{
+    struct Replay *r = calloc(1, sizeof(*r));
+    if (!r) {
+        snprintf(err, errlen, "out of memory");
+        return false;
+    }
+    r->mode = REPLAY_RECORD;
+    r->stop_signal = stop_signal;
+    r->writer = trace_writer_open(path, hdr, err, errlen);
+    if (!r->writer) {
+        free(r);
+        return false;
+    }
+    if (!replay_attach_common(m, r, err, errlen)) {
+        trace_writer_abandon(r->writer, false);
+        free(r);
+        return false;
+    }
+    if (uv_idle_init(m->loop, &r->wake) == 0)
+        r->wake_open = true;
+    return true;
+}
+
+bool replay_record_finish(Machine *m, ReplayRecordStats *st, char *err, size_t errlen)
+{
+    struct Replay *r = m->replay;
+    memset(st, 0, sizeof(*st));
+    if (!r || r->mode != REPLAY_RECORD) {
+        snprintf(err, errlen, "not recording");
+        return false;
+    }
+    if (!r->closed)
+        record_on_stop(m);
+    st->events = r->wstats.events;
+    st->frames = r->wstats.frames;
+    st->bytes_written = r->wstats.bytes_written;
+    st->bytes_uncompressed = r->wstats.bytes_uncompressed;
+    st->interrupted = r->interrupted;
+    if (r->werr[0]) {
+        snprintf(err, errlen, "%s", r->werr);
+        return false;
+    }
+    return true;
+}

@@ -1,0 +1,189 @@
+#!/usr/bin/env python3
+"""Damage a rewind trace on purpose, for the record/replay tests.
+
+tamper.py flip    IN OUT          flip one byte inside the first event frame
+tamper.py digest  IN OUT K        alter the memory hash of the K-th periodic
+                                  digest (frame checksums made valid again;
+                                  the index is dropped, as if cut short after
+                                  the last frame); prints that digest's icount
+tamper.py truncate IN OUT FRAC    keep the first FRAC of the file
+
+The container is described in docs/trace-format.md; frames are recompressed
+with the zstd command-line tool. Only the standard library is used.
+"""
+
+import struct
+import subprocess
+import sys
+import tempfile
+
+FILE_HDR = 20
+FRAME_HDR = 40
+
+
+# ------------------------------------------------------------ xxh32
+P1, P2, P3, P4, P5 = 2654435761, 2246822519, 3266489917, 668265263, 374761393
+M32 = 0xFFFFFFFF
+
+
+def _rotl(x, r):
+    return ((x << r) | (x >> (32 - r))) & M32
+
+
+def xxh32(data, seed=0):
+    n = len(data)
+    i = 0
+    if n >= 16:
+        v = [(seed + P1 + P2) & M32, (seed + P2) & M32, seed, (seed - P1) & M32]
+        while i + 16 <= n:
+            for k in range(4):
+                lane = struct.unpack_from("<I", data, i + 4 * k)[0]
+                v[k] = (_rotl((v[k] + lane * P2) & M32, 13) * P1) & M32
+            i += 16
+        h = (_rotl(v[0], 1) + _rotl(v[1], 7) + _rotl(v[2], 12) + _rotl(v[3], 18)) & M32
+    else:
+        h = (seed + P5) & M32
+    h = (h + n) & M32
+    while i + 4 <= n:
+        h = (_rotl((h + struct.unpack_from("<I", data, i)[0] * P3) & M32, 17) * P4) & M32
+        i += 4
+    while i < n:
+        h = (_rotl((h + data[i] * P5) & M32, 11) * P1) & M32
+        i += 1
+    h ^= h >> 15
+    h = (h * P2) & M32
+    h ^= h >> 13
+    h = (h * P3) & M32
+    h ^= h >> 16
+    return h
+
+
+# ------------------------------------------------------------ container
+def frames(buf):
+    """(offset, magic, csize) of every complete frame."""
+    hlen = struct.unpack_from("<I", buf, 12)[0]
+    off = FILE_HDR + hlen
+    out = []
+    while off + FRAME_HDR <= len(buf):
+        magic = buf[off:off + 4]
+        if magic not in (b"RWFR", b"RWIX"):
+            break
+        csize = struct.unpack_from("<I", buf, off + 4)[0]
+        if off + FRAME_HDR + csize > len(buf):
+            break
+        out.append((off, magic, csize))
+        off += FRAME_HDR + csize
+    return out
+
+
+def varint(b, i):
+    v = s = 0
+    while True:
+        c = b[i]
+        i += 1
+        v |= (c & 0x7F) << s
+        s += 7
+        if not c & 0x80:
+            return v, i
+
+
+def events(data):
+    """(start, end, fields) per event; fields: number -> (value, offset)."""
+    i = 0
+    out = []
+    while i < len(data):
+        n, i = varint(data, i)
+        start, end = i, i + n
+        fields = {}
+        while i < end:
+            tag, i = varint(data, i)
+            num, wt = tag >> 3, tag & 7
+            if wt == 0:
+                v, j = varint(data, i)
+            elif wt == 1:
+                v, j = struct.unpack_from("<Q", data, i)[0], i + 8
+            elif wt == 2:
+                ln, k = varint(data, i)
+                v, j = data[k:k + ln], k + ln
+            elif wt == 5:
+                v, j = struct.unpack_from("<I", data, i)[0], i + 4
+            else:
+                raise ValueError("bad wire type")
+            fields[num] = (v, i)
+            i = j
+        out.append((start, end, fields))
+    return out
+
+
+def zstd(data, decompress):
+    if decompress:
+        return subprocess.run(["zstd", "-q", "-d", "-c"], input=bytes(data),
+                              stdout=subprocess.PIPE, check=True).stdout
+    # From a file, so that the frame header states the content size.
+    with tempfile.NamedTemporaryFile() as f:
+        f.write(data)
+        f.flush()
+        return subprocess.run(["zstd", "-q", "-c", "--check", f.name],
+                              stdout=subprocess.PIPE, check=True).stdout
+
+
+def cmd_flip(src, dst):
+    buf = bytearray(open(src, "rb").read())
+    off, _, csize = frames(buf)[0]
+    buf[off + FRAME_HDR + csize // 2] ^= 0x40
+    open(dst, "wb").write(buf)
+
+
+def cmd_digest(src, dst, k):
+    buf = bytearray(open(src, "rb").read())
+    out = bytearray(buf[:frames(buf)[0][0]])
+    seen = 0
+    hit = None
+    for off, magic, csize in frames(buf):
+        if magic != b"RWFR":
+            break
+        hdr = bytearray(buf[off:off + FRAME_HDR])
+        comp = buf[off + FRAME_HDR:off + FRAME_HDR + csize]
+        if hit is None:
+            data = bytearray(zstd(comp, True))
+            for start, end, f in events(data):
+                payload = f.get(6, (b"",))[0]
+                periodic = len(payload) > 1 and not payload[1] & 1
+                if f.get(4, (0,))[0] == 64 and periodic and 8 in f:
+                    seen += 1
+                    if seen == k:
+                        pos = f[8][1]
+                        data[pos] ^= 1
+                        hit = f.get(1, (0,))[0]
+                        break
+            if hit is not None:
+                comp = zstd(data, False)
+                struct.pack_into("<I", hdr, 4, len(comp))
+                struct.pack_into("<I", hdr, 32, xxh32(comp))
+                struct.pack_into("<I", hdr, 36, xxh32(bytes(hdr[:36])))
+        out += hdr + comp
+    if hit is None:
+        sys.exit("tamper.py: no periodic digest number %d" % k)
+    open(dst, "wb").write(out)
+    print(hit)
+
+
+def cmd_truncate(src, dst, frac):
+    buf = open(src, "rb").read()
+    open(dst, "wb").write(buf[:int(len(buf) * frac)])
+
+
+def main():
+    a = sys.argv[1:]
+    if len(a) == 3 and a[0] == "flip":
+        cmd_flip(a[1], a[2])
+    elif len(a) == 4 and a[0] == "digest":
+        cmd_digest(a[1], a[2], int(a[3]))
+    elif len(a) == 4 and a[0] == "truncate":
+        cmd_truncate(a[1], a[2], float(a[3]))
+    else:
+        sys.exit(__doc__)
+
+
+if __name__ == "__main__":
+    main()

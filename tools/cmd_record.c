@@ -1,0 +1,209 @@
+/* `rewind record -o TRACE [machine options]`: run deterministically and
+ * write every input into a trace that `rewind replay` re-runs exactly. */
+#include <inttypes.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <uv.h>
+
+#include "replay/session.h"
+#include "tools/commands.h"
+#include "tools/trace_config.h"
+
+_Static_assert((int)REPLAY_EXIT_ERROR == (int)EXIT_REWIND_ERROR, "one error code");
+
+/* A signal handler can reach nothing else: the flag the recorder polls at
+ * every slice, and the handle that wakes the loop if it waits for input.
+ * (Process-wide by nature; set only while a recording runs.) */
+static volatile sig_atomic_t record_stop_signal;
+static uv_async_t *record_wake_handle;
+
+static void record_on_signal(int sig)
+{
+    if (record_stop_signal) {
+        /* A second signal: give up at once (the trace stays readable up
+         * to its last frame), with the terminal restored. */
+        uv_tty_reset_mode();
+        signal(sig, SIG_DFL);
+        raise(sig);
+        return;
+    }
+    record_stop_signal = sig;
+    if (record_wake_handle)
+        uv_async_send(record_wake_handle);
+}
+
+static void record_wake_cb(uv_async_t *h)
+{
+    (void)h; /* waking the loop is all it takes */
+}
+
+static void record_usage(FILE *out)
+{
+    fprintf(out,
+        "usage: rewind record -o TRACE [machine options]\n"
+        "\n"
+        "Run the machine deterministically (as rewind run) and write everything\n"
+        "the guest receives from the host into TRACE: console input, the RTC's\n"
+        "base time, entropy, with the exact instruction where each arrived, plus\n"
+        "state digests. `rewind replay TRACE` re-runs it exactly.\n"
+        "\n"
+        "  -o, --output TRACE  the trace file (created or truncated)\n"
+        "  --digest-every N    digest interval in instructions (default %llu);\n"
+        "                      the digests are printed, as with rewind run\n"
+        "\n"
+        "Drives behave as snapshot=on: the guest's writes stay in memory, the\n"
+        "image files stay as recorded. SIGINT or SIGTERM ends the recording\n"
+        "cleanly (exit code 128 + the signal); otherwise the exit code is the\n"
+        "guest's, as with rewind run.\n"
+        "\n",
+        (unsigned long long)REPLAY_DEFAULT_DIGEST_EVERY);
+    options_print_run_help(out);
+}
+
+typedef struct RecordCtx {
+    const RunOptions *o;
+    const char *path;
+    int argc;
+    char **argv;
+    TraceConfig tc;
+    uv_async_t wake;
+    bool wake_open;
+} RecordCtx;
+
+/* Between machine_new and the devices: header (from the resolved machine
+ * configuration), trace, signal wake-up. */
+static bool record_attach(Machine *m, void *vctx, char *err, size_t errlen)
+{
+    RecordCtx *c = vctx;
+    if (!trace_config_from_options(&c->tc, c->o, &m->cfg, c->argc, c->argv, err, errlen))
+        return false;
+    if (!replay_record_attach(m, c->path, &c->tc.hdr, &record_stop_signal, err, errlen))
+        return false;
+    if (uv_async_init(m->loop, &c->wake, record_wake_cb) == 0) {
+        c->wake_open = true;
+        /* It must not keep the loop alive: a guest waiting for input that
+         * can never come must fail as it does under rewind run. */
+        uv_unref((uv_handle_t *)&c->wake);
+        record_wake_handle = &c->wake;
+    }
+    return true;
+}
+
+int cmd_record(int argc, char **argv)
+{
+    /* -o may stand anywhere; the rest are the machine options. */
+    const char *path = NULL;
+    char **rest = calloc((size_t)argc + 1, sizeof(char *));
+    int nrest = 0;
+    bool help = false;
+    for (int i = 0; i < argc; i++) {
+        if (!strcmp(argv[i], "-o") || !strcmp(argv[i], "--output") ||
+            !strcmp(argv[i], "-output")) {
+            if (i + 1 >= argc) {
+                fprintf(stderr, "rewind record: %s needs a file name\n", argv[i]);
+                free(rest);
+                return EXIT_REWIND_ERROR;
+            }
+            path = argv[++i];
+        } else if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h") ||
+                   !strcmp(argv[i], "-help")) {
+            help = true;
+        } else {
+            rest[nrest++] = argv[i];
+        }
+    }
+    if (help) {
+        record_usage(stdout);
+        free(rest);
+        return 0;
+    }
+    RunOptions o;
+    char err[1024];
+    if (!options_parse_run(&o, nrest, rest, err, sizeof(err))) {
+        fprintf(stderr, "rewind record: %s\n", err);
+        free(rest);
+        return EXIT_REWIND_ERROR;
+    }
+    if (o.help) { /* -d help */
+        free(rest);
+        return 0;
+    }
+    if (!path || !*path) {
+        fprintf(stderr, "rewind record: no trace file: add -o TRACE (see rewind record --help)\n");
+        free(rest);
+        return EXIT_REWIND_ERROR;
+    }
+    if (o.dumpdtb) {
+        fprintf(stderr, "rewind record: --dumpdtb does not run the machine: use rewind run\n");
+        free(rest);
+        return EXIT_REWIND_ERROR;
+    }
+
+    MachineConfig cfg;
+    run_machine_config(&o, &cfg);
+    if (!cfg.digest_every)
+        cfg.digest_every = REPLAY_DEFAULT_DIGEST_EVERY;
+    /* Drives as snapshot=on: the recorded image stays valid for replay. */
+    TraceConfig snap = { 0 };
+    RunOptions mo = o;
+    for (unsigned i = 0; i < o.ndrives; i++)
+        mo.drives[i] = trace_config_snapshot_drive(&snap, o.drives[i]);
+
+    /* The command line as typed, for the header. */
+    char **full = calloc((size_t)argc + 3, sizeof(char *));
+    if (!full || !rest) {
+        fprintf(stderr, "rewind record: out of memory\n");
+        return EXIT_REWIND_ERROR;
+    }
+    full[0] = "rewind";
+    full[1] = "record";
+    memcpy(full + 2, argv, (size_t)argc * sizeof(char *));
+    RecordCtx c = { .o = &o, .path = path, .argc = argc + 2, .argv = full };
+
+    struct sigaction sa = { .sa_handler = record_on_signal }, old_int, old_term;
+    sigemptyset(&sa.sa_mask);
+    record_stop_signal = 0;
+    sigaction(SIGINT, &sa, &old_int);
+    sigaction(SIGTERM, &sa, &old_term);
+
+    RunSession s;
+    int rc;
+    bool ok = run_session_open(&s, &mo, &cfg, record_attach, &c, err, sizeof(err));
+    if (!ok) {
+        fprintf(stderr, "rewind record: %s\n", err);
+        rc = EXIT_REWIND_ERROR;
+    } else {
+        s.m->digest_print = o.digest_every != 0; /* as rewind run --digest-every */
+        rc = run_session_run(&s, "record", o.stats);
+    }
+    if (s.m && s.m->replay) {
+        ReplayRecordStats st;
+        if (!replay_record_finish(s.m, &st, err, sizeof(err))) {
+            fprintf(stderr, "rewind record: %s: %s\n", path, err);
+            rc = EXIT_REWIND_ERROR;
+        } else if (ok) {
+            if (st.interrupted) {
+                fprintf(stderr, "rewind record: interrupted by signal %d: the trace ends "
+                        "here\n", st.interrupted);
+                rc = 128 + st.interrupted;
+            }
+            fprintf(stderr, "rewind record: %s: %" PRIu64 " events, %" PRIu64
+                    " bytes in %" PRIu64 " frames, icount %" PRIu64 "\n", path, st.events,
+                    st.bytes_written, st.frames, machine_icount(s.m));
+        }
+    }
+    if (c.wake_open) {
+        record_wake_handle = NULL;
+        uv_close((uv_handle_t *)&c.wake, NULL); /* closed by machine_free's loop turn */
+    }
+    run_session_close(&s);
+    sigaction(SIGINT, &old_int, NULL);
+    sigaction(SIGTERM, &old_term, NULL);
+    trace_config_free(&c.tc);
+    trace_config_free(&snap);
+    free(full);
+    free(rest);
+    return rc;
+}

@@ -1,0 +1,199 @@
+/* `rewind replay TRACE [--image OLD=NEW]...`: rebuild the recorded machine
+ * from the trace's header alone and run it again with the recorded inputs,
+ * checking every digest on the way. */
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "replay/session.h"
+#include "tools/commands.h"
+#include "tools/trace_config.h"
+
+static void replay_usage(FILE *out)
+{
+    fprintf(out,
+        "usage: rewind replay TRACE [options]\n"
+        "\n"
+        "Re-run a recording exactly: the machine comes from the trace's header,\n"
+        "every input from the trace (the host's terminal, clock and entropy are\n"
+        "not read). Console output is the recording's. Each state digest is\n"
+        "compared; at the first mismatch the replay stops with a report: icount,\n"
+        "hart, pc, what differed, and the last event before it.\n"
+        "\n"
+        "  --image OLD=NEW   the image recorded as OLD is now at NEW (repeatable);\n"
+        "                    its size and xxh128 hash must still match\n"
+        "  --print-digests   print each periodic digest (as rewind run --digest-every)\n"
+        "  --progress, --no-progress\n"
+        "                    progress bar on stderr (default: when it is a terminal)\n"
+        "  -q, --quiet       no summary line on stderr\n"
+        "  --stats           execution statistics on stderr at the end\n"
+        "  -d CATEGORIES, -D FILE   logging, as rewind run\n"
+        "\n"
+        "Exit code: the recorded run's (the guest's exit code, 125 if the emulator\n"
+        "failed, 128+N if the recording was ended by signal N) when the replay\n"
+        "matches; %d when it diverged; %d when the trace was cut short (a killed\n"
+        "recording: replayed up to its last complete frame); %d for an image that\n"
+        "is not the recorded one, a damaged or unreadable trace, bad options.\n",
+        REPLAY_EXIT_DIVERGED, REPLAY_EXIT_CUT_SHORT, REPLAY_EXIT_ERROR);
+}
+
+typedef struct ReplayCtx {
+    TraceReader *reader;
+    ReplayPlayOptions popt;
+} ReplayCtx;
+
+static bool replay_attach(Machine *m, void *vctx, char *err, size_t errlen)
+{
+    ReplayCtx *c = vctx;
+    TraceReader *r = c->reader;
+    c->reader = NULL; /* the machine owns it now, even on failure */
+    return replay_play_attach(m, r, &c->popt, err, errlen);
+}
+
+int cmd_replay(int argc, char **argv)
+{
+    const char *path = NULL;
+    TraceImageMap maps[16];
+    unsigned nmaps = 0;
+    bool quiet = false, stats = false;
+    int progress = -1;
+    ReplayPlayOptions popt = { 0 };
+    const char *log_cats = NULL, *log_file = NULL;
+    for (int i = 0; i < argc; i++) {
+        const char *a = argv[i];
+        const char *val = i + 1 < argc ? argv[i + 1] : NULL;
+        if (!strcmp(a, "--help") || !strcmp(a, "-h") || !strcmp(a, "-help")) {
+            replay_usage(stdout);
+            return 0;
+        } else if (!strcmp(a, "--image") || !strcmp(a, "-image")) {
+            const char *eq = val ? strchr(val, '=') : NULL;
+            if (!eq || eq == val || !eq[1]) {
+                fprintf(stderr, "rewind replay: --image expects OLD=NEW (the recorded path, "
+                        "then where the image is now)\n");
+                return EXIT_REWIND_ERROR;
+            }
+            if (nmaps == sizeof(maps) / sizeof(maps[0])) {
+                fprintf(stderr, "rewind replay: too many --image options\n");
+                return EXIT_REWIND_ERROR;
+            }
+            maps[nmaps].from = strndup(val, (size_t)(eq - val));
+            maps[nmaps++].to = eq + 1;
+            i++;
+        } else if (!strcmp(a, "--print-digests")) {
+            popt.print_digests = true;
+        } else if (!strcmp(a, "--progress")) {
+            progress = 1;
+        } else if (!strcmp(a, "--no-progress")) {
+            progress = 0;
+        } else if (!strcmp(a, "-q") || !strcmp(a, "--quiet")) {
+            quiet = true;
+        } else if (!strcmp(a, "--stats") || !strcmp(a, "-stats")) {
+            stats = true;
+        } else if ((!strcmp(a, "-d") || !strcmp(a, "-D")) && val) {
+            *(a[1] == 'd' ? &log_cats : &log_file) = val;
+            i++;
+        } else if (a[0] == '-' && a[1]) {
+            fprintf(stderr, "rewind replay: unknown option '%s' (the machine comes from the "
+                    "trace; see rewind replay --help)\n", a);
+            return EXIT_REWIND_ERROR;
+        } else if (path) {
+            fprintf(stderr, "rewind replay: one trace at a time ('%s', then '%s')\n", path, a);
+            return EXIT_REWIND_ERROR;
+        } else {
+            path = a;
+        }
+    }
+    if (!path) {
+        fprintf(stderr, "rewind replay: which trace? (rewind replay TRACE)\n");
+        return EXIT_REWIND_ERROR;
+    }
+    popt.progress = progress < 0 ? isatty(STDERR_FILENO) : progress;
+
+    char err[1024];
+    TraceReader *reader = trace_reader_open(path, err, sizeof(err));
+    if (!reader) {
+        fprintf(stderr, "rewind replay: %s\n", err);
+        return EXIT_REWIND_ERROR;
+    }
+    const TraceHeader *h = trace_reader_header(reader);
+    TraceConfig tc;
+    RunOptions o;
+    MachineConfig cfg;
+    if (!trace_config_to_options(&tc, h, maps, nmaps, &o, &cfg, err, sizeof(err)) ||
+        !trace_config_check_images(h, maps, nmaps, err, sizeof(err))) {
+        fprintf(stderr, "rewind replay: %s: %s\n", path, err);
+        trace_config_free(&tc);
+        trace_reader_close(reader);
+        return EXIT_REWIND_ERROR;
+    }
+    if (log_cats || log_file) {
+        /* The log options parse as they do for rewind run. */
+        char *args[4];
+        int n = 0;
+        if (log_cats) {
+            args[n++] = "-d";
+            args[n++] = (char *)log_cats;
+        }
+        if (log_file) {
+            args[n++] = "-D";
+            args[n++] = (char *)log_file;
+        }
+        RunOptions lo;
+        if (!options_parse_run(&lo, n, args, err, sizeof(err))) {
+            fprintf(stderr, "rewind replay: %s\n", err);
+            trace_config_free(&tc);
+            trace_reader_close(reader);
+            return EXIT_REWIND_ERROR;
+        }
+        o.log_mask = lo.log_mask;
+        o.log_file = lo.log_file;
+    }
+
+    ReplayCtx c = { .reader = reader, .popt = popt };
+    RunSession s;
+    int rc;
+    if (!run_session_open(&s, &o, &cfg, replay_attach, &c, err, sizeof(err))) {
+        fprintf(stderr, "rewind replay: %s\n", err);
+        if (c.reader)
+            trace_reader_close(c.reader);
+        rc = EXIT_REWIND_ERROR;
+    } else {
+        int run_rc = run_session_run(&s, "replay", stats);
+        char report[4096];
+        int exit_code = 0;
+        uint64_t digests, events;
+        replay_play_counts(s.m, &digests, &events);
+        switch (replay_play_result(s.m, report, sizeof(report), &exit_code)) {
+        case REPLAY_RESULT_MATCHED:
+            rc = exit_code;
+            if (!quiet)
+                fprintf(stderr, "rewind replay: matched the recording: %" PRIu64 " digests and "
+                        "%" PRIu64 " events checked, icount %" PRIu64 ", exit code %d\n",
+                        digests, events, machine_icount(s.m), exit_code);
+            break;
+        case REPLAY_RESULT_DIVERGED:
+            fprintf(stderr, "rewind replay: %s: %s\n", path, report);
+            rc = REPLAY_EXIT_DIVERGED;
+            break;
+        case REPLAY_RESULT_CUT_SHORT:
+            fprintf(stderr, "rewind replay: %s\n", report);
+            rc = REPLAY_EXIT_CUT_SHORT;
+            break;
+        case REPLAY_RESULT_DAMAGED:
+            fprintf(stderr, "rewind replay: %s\n", report);
+            rc = REPLAY_EXIT_ERROR;
+            break;
+        default:
+            /* Stopped before the replay could judge (e.g. the machine could
+             * not start): the run's own code, its message printed. */
+            rc = run_rc;
+            break;
+        }
+    }
+    run_session_close(&s);
+    trace_config_free(&tc);
+    for (unsigned i = 0; i < nmaps; i++)
+        free((char *)maps[i].from);
+    return rc;
+}

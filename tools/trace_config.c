@@ -1,0 +1,275 @@
+/* The machine configuration in a trace header, both ways. */
+#include "tools/trace_config.h"
+
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "devices/virtio_blk.h"
+#include "devices/virtio_mmio.h"
+#include "replay/statesum.h"
+
+/* Keep s alive as long as tc; NULL when out of memory or full. */
+static const char *tc_keep(TraceConfig *tc, char *s)
+{
+    if (!s)
+        return NULL;
+    if (tc->nowned == sizeof(tc->owned) / sizeof(tc->owned[0])) {
+        free(s);
+        return NULL;
+    }
+    tc->owned[tc->nowned++] = s;
+    return s;
+}
+
+static const char *tc_printf(TraceConfig *tc, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+static const char *tc_printf(TraceConfig *tc, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(NULL, 0, fmt, ap);
+    va_end(ap);
+    char *s = n < 0 ? NULL : malloc((size_t)n + 1);
+    if (!s)
+        return NULL;
+    va_start(ap, fmt);
+    vsnprintf(s, (size_t)n + 1, fmt, ap);
+    va_end(ap);
+    return tc_keep(tc, s);
+}
+
+void trace_config_free(TraceConfig *tc)
+{
+    for (unsigned i = 0; i < tc->nowned; i++)
+        free(tc->owned[i]);
+    memset(tc, 0, sizeof(*tc));
+}
+
+const char *trace_config_snapshot_drive(TraceConfig *tc, const char *spec)
+{
+    /* The last snapshot= wins: the recorded image must stay as it was. */
+    return tc_printf(tc, "%s,snapshot=on", spec);
+}
+
+static bool tc_add_image(TraceConfig *tc, const char *role, const char *path, char *err,
+                         size_t errlen)
+{
+    if (tc->hdr.nimages == TRACE_CONFIG_MAX_IMAGES) {
+        snprintf(err, errlen, "too many images");
+        return false;
+    }
+    TraceImage *im = &tc->images[tc->hdr.nimages];
+    char why[512];
+    if (!trace_hash_file(path, &im->size, &im->hash_lo, &im->hash_hi, why, sizeof(why))) {
+        snprintf(err, errlen, "-%s %s", role, why);
+        return false;
+    }
+    im->role = role;
+    im->path = path;
+    tc->hdr.nimages++;
+    return true;
+}
+
+bool trace_config_from_options(TraceConfig *tc, const RunOptions *o, const MachineConfig *cfg,
+                               int argc, char **argv, char *err, size_t errlen)
+{
+    memset(tc, 0, sizeof(*tc));
+    TraceHeader *h = &tc->hdr;
+    h->ram_size = cfg->ram_size;
+    h->nharts = cfg->nharts;
+    h->ns_per_insn = cfg->icount.ns_per_insn;
+    h->pace = cfg->icount.pace;
+    h->quantum = cfg->quantum;
+    h->digest_every = cfg->digest_every;
+    h->rtc = o->rtc;
+    h->argv = (const char *const *)argv;
+    h->argc = (size_t)argc;
+    h->images = tc->images;
+    h->devices = tc->devices;
+    h->options = tc->options;
+
+    if ((o->bios && !tc_add_image(tc, "bios", o->bios, err, errlen)) ||
+        (o->kernel && !tc_add_image(tc, "kernel", o->kernel, err, errlen)) ||
+        (o->initrd && !tc_add_image(tc, "initrd", o->initrd, err, errlen)))
+        return false;
+    /* The drives' files, as the block device will open them. */
+    const char *snap[8];
+    for (unsigned i = 0; i < o->ndrives && i < 8; i++)
+        if (!(snap[i] = trace_config_snapshot_drive(tc, o->drives[i]))) {
+            snprintf(err, errlen, "out of memory");
+            return false;
+        }
+    VirtioDevSpec specs[VIRTIO_MMIO_SLOTS];
+    unsigned nspecs = 0;
+    if (!virtio_blk_parse_drives(snap, o->ndrives, o->devices, o->ndevices, specs,
+                                 VIRTIO_MMIO_SLOTS, &nspecs, err, errlen))
+        return false;
+    for (unsigned i = 0; i < nspecs; i++)
+        if (specs[i].kind == VIRTIO_DEV_BLK) {
+            const char *path = tc_printf(tc, "%s", specs[i].blk.file);
+            if (!path || !tc_add_image(tc, "drive", path, err, errlen))
+                return false;
+        }
+    for (unsigned i = 0; i < o->ndrives; i++)
+        tc->devices[h->ndevices++] = tc_printf(tc, "-drive %s", o->drives[i]);
+    for (unsigned i = 0; i < o->ndevices; i++)
+        tc->devices[h->ndevices++] = tc_printf(tc, "-device %s", o->devices[i]);
+    for (size_t i = 0; i < h->ndevices; i++)
+        if (!tc->devices[i]) {
+            snprintf(err, errlen, "out of memory");
+            return false;
+        }
+
+    static const char *const keys[] = { "bios", "kernel", "initrd", "append", "serial" };
+    const char *vals[] = { o->bios, o->kernel, o->initrd, o->append, o->serial };
+    for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+        if (vals[i])
+            tc->options[h->noptions++] = (TraceOption){ keys[i], vals[i] };
+    tc->options[h->noptions++] = (TraceOption){ "statesum",
+                                                STATESUM_VERSION == 1 ? "1" : "?" };
+    return true;
+}
+
+/* ------------------------------------------------------------- replay */
+
+static const char *tc_map(const TraceImageMap *maps, unsigned nmaps, const char *path)
+{
+    for (unsigned i = 0; path && i < nmaps; i++)
+        if (strcmp(maps[i].from, path) == 0)
+            return maps[i].to;
+    return path;
+}
+
+/* A -drive spec with its file= renamed (the value is written with ","
+ * doubled, as on the command line). */
+static const char *tc_map_drive(TraceConfig *tc, const char *spec, const TraceImageMap *maps,
+                                unsigned nmaps)
+{
+    for (unsigned i = 0; i < nmaps; i++) {
+        size_t fl = strlen(maps[i].from);
+        char *esc = malloc(2 * fl + 6), *p = esc;
+        if (!esc)
+            return spec;
+        p += sprintf(p, "file=");
+        for (size_t k = 0; k < fl; k++) {
+            *p++ = maps[i].from[k];
+            if (maps[i].from[k] == ',')
+                *p++ = ',';
+        }
+        *p = 0;
+        size_t el = strlen(esc);
+        for (const char *at = strstr(spec, esc); at; at = strstr(at + 1, esc)) {
+            bool start = at == spec || at[-1] == ',';
+            bool end = at[el] == 0 || (at[el] == ',' && at[el + 1] != ',');
+            if (!start || !end)
+                continue;
+            char *to = NULL;
+            size_t tl = strlen(maps[i].to);
+            char *out = malloc(strlen(spec) + 2 * tl + 8);
+            if (out) {
+                size_t pre = (size_t)(at - spec);
+                memcpy(out, spec, pre);
+                char *q = out + pre;
+                q += sprintf(q, "file=");
+                for (size_t k = 0; k < tl; k++) {
+                    *q++ = maps[i].to[k];
+                    if (maps[i].to[k] == ',')
+                        *q++ = ',';
+                }
+                strcpy(q, at + el);
+                to = out;
+            }
+            free(esc);
+            return to ? tc_keep(tc, to) : spec;
+        }
+        free(esc);
+    }
+    return spec;
+}
+
+bool trace_config_to_options(TraceConfig *tc, const TraceHeader *h, const TraceImageMap *maps,
+                             unsigned nmaps, RunOptions *o, MachineConfig *cfg, char *err,
+                             size_t errlen)
+{
+    memset(tc, 0, sizeof(*tc));
+    if (!options_parse_run(o, 0, NULL, err, errlen))
+        return false;
+    if (h->nharts < 1 || h->nharts > MACHINE_MAX_HARTS || !h->ram_size) {
+        snprintf(err, errlen, "the trace's header has no usable machine configuration "
+                 "(%u harts, %" PRIu64 " bytes of RAM)", h->nharts, h->ram_size);
+        return false;
+    }
+    o->ram_size = h->ram_size;
+    o->smp = h->nharts;
+    o->icount.ns_per_insn = h->ns_per_insn;
+    o->icount.pace = false; /* pacing is wall-clock only: replay runs flat out */
+    o->quantum = h->quantum;
+    o->digest_every = h->digest_every;
+    o->rtc = h->rtc;
+    o->bios = tc_map(maps, nmaps, trace_header_option(h, "bios"));
+    o->kernel = tc_map(maps, nmaps, trace_header_option(h, "kernel"));
+    o->initrd = tc_map(maps, nmaps, trace_header_option(h, "initrd"));
+    o->append = trace_header_option(h, "append");
+    const char *serial = trace_header_option(h, "serial");
+    /* The console comes to the terminal again; a recording without one
+     * stays without (a file or a socket of the recording is left alone). */
+    o->serial = serial && (!strcmp(serial, "none") || !strcmp(serial, "null")) ? "none"
+                                                                                : "stdio";
+    for (size_t i = 0; i < h->ndevices; i++) {
+        const char *d = h->devices[i];
+        if (!strncmp(d, "-drive ", 7) && o->ndrives < 8) {
+            const char *spec = tc_map_drive(tc, d + 7, maps, nmaps);
+            o->drives[o->ndrives] = trace_config_snapshot_drive(tc, spec);
+            if (!o->drives[o->ndrives++]) {
+                snprintf(err, errlen, "out of memory");
+                return false;
+            }
+        } else if (!strncmp(d, "-device ", 8) && o->ndevices < 8) {
+            o->devices[o->ndevices++] = d + 8;
+        } else {
+            snprintf(err, errlen, "the trace's header names a device this version does not "
+                     "know: '%s'", d);
+            return false;
+        }
+    }
+    *cfg = (MachineConfig){ .ram_size = o->ram_size, .nharts = o->smp,
+                            .icount = o->icount, .quantum = o->quantum,
+                            .digest_every = o->digest_every };
+    return true;
+}
+
+static void tc_hex128(char out[33], uint64_t hi, uint64_t lo)
+{
+    snprintf(out, 33, "%016" PRIx64 "%016" PRIx64, hi, lo);
+}
+
+bool trace_config_check_images(const TraceHeader *h, const TraceImageMap *maps,
+                               unsigned nmaps, char *err, size_t errlen)
+{
+    for (size_t i = 0; i < h->nimages; i++) {
+        const TraceImage *im = &h->images[i];
+        const char *path = tc_map(maps, nmaps, im->path);
+        uint64_t size, lo, hi;
+        char why[512];
+        if (!trace_hash_file(path, &size, &lo, &hi, why, sizeof(why))) {
+            snprintf(err, errlen, "%s image %s (if it moved: --image %s=NEW)", im->role,
+                     why, im->path);
+            return false;
+        }
+        if (size != im->size || lo != im->hash_lo || hi != im->hash_hi) {
+            char now[33], rec[33];
+            tc_hex128(now, hi, lo);
+            tc_hex128(rec, im->hash_hi, im->hash_lo);
+            snprintf(err, errlen, "%s image %s is not the recorded one: xxh128 %s (%" PRIu64
+                     " bytes), the recording has xxh128 %s (%" PRIu64 " bytes)%s%s",
+                     im->role, path, now, size, rec, im->size,
+                     path != im->path ? ", recorded as " : "",
+                     path != im->path ? im->path : "");
+            return false;
+        }
+    }
+    return true;
+}

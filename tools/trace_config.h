@@ -1,0 +1,57 @@
+/* The machine configuration of a recording, in its trace header: written
+ * from the machine options by `rewind record`, turned back into machine
+ * options by `rewind replay` (with moved images remapped), and the images'
+ * hashes checked. */
+#ifndef REWIND_TOOLS_TRACE_CONFIG_H
+#define REWIND_TOOLS_TRACE_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "core/machine.h"
+#include "replay/trace.h"
+#include "tools/options.h"
+
+enum { TRACE_CONFIG_MAX_IMAGES = 3 + 8 };
+
+/* Everything a header points to (the header itself, copies, hashes). */
+typedef struct TraceConfig {
+    TraceHeader hdr;
+    TraceImage images[TRACE_CONFIG_MAX_IMAGES];
+    const char *devices[16];
+    TraceOption options[8];
+    char *owned[32]; /* strings to free */
+    unsigned nowned;
+} TraceConfig;
+
+/* Fill tc->hdr from the options, the resolved machine configuration and
+ * the command line; hash every image (bios, kernel, initrd, drives).
+ * false with a message naming the file on a read error. */
+bool trace_config_from_options(TraceConfig *tc, const RunOptions *o, const MachineConfig *cfg,
+                               int argc, char **argv, char *err, size_t errlen);
+
+/* One --image OLD=NEW of `rewind replay`. */
+typedef struct TraceImageMap {
+    const char *from, *to;
+} TraceImageMap;
+
+/* Machine options and configuration from a header: images renamed by the
+ * maps, every drive in snapshot mode, the console on stdio unless the
+ * recording had none. Strings are allocated in tc (freed by
+ * trace_config_free). */
+bool trace_config_to_options(TraceConfig *tc, const TraceHeader *h, const TraceImageMap *maps,
+                             unsigned nmaps, RunOptions *o, MachineConfig *cfg, char *err,
+                             size_t errlen);
+
+/* Check every image of the header (renamed by the maps) against its
+ * recorded size and hash: false with a message naming the file and both
+ * hashes on the first mismatch. */
+bool trace_config_check_images(const TraceHeader *h, const TraceImageMap *maps,
+                               unsigned nmaps, char *err, size_t errlen);
+
+/* A -drive spec with ",snapshot=on" added (allocated in tc). */
+const char *trace_config_snapshot_drive(TraceConfig *tc, const char *spec);
+
+void trace_config_free(TraceConfig *tc);
+
+#endif
