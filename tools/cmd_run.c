@@ -116,7 +116,7 @@ int cmd_run(int argc, char **argv)
         return EXIT_REWIND_ERROR;
     }
     if (o.help) {
-        if (!o.log_mask)
+        if (!o.listed_log_categories)
             options_print_run_help(stdout);
         return 0;
     }

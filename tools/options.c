@@ -69,7 +69,8 @@ void options_print_run_help(FILE *out)
         "usage: rewind run [options]\n"
         "\n"
         "Machine (named as in QEMU):\n"
-        "  -bios FILE|none     firmware at 0x80000000 (ELF or raw); default none\n"
+        "  -bios FILE|none     firmware at 0x80000000 (ELF or raw); default none.\n"
+        "                      For Linux: -bios /usr/lib/riscv64-linux-gnu/opensbi/generic/fw_jump.bin\n"
         "  -kernel FILE        ELF or raw image; with -bios none it runs first\n"
         "  -append STR         kernel command line\n"
         "  -initrd FILE        initial ramdisk, placed high in RAM\n"
@@ -186,6 +187,7 @@ bool options_parse_run(RunOptions *o, int argc, char **argv, char *err, size_t e
             if (strcmp(val, "help") == 0) {
                 log_print_categories(stdout);
                 o->help = true;
+                o->listed_log_categories = true;
                 return true;
             }
             char why[128];

@@ -31,6 +31,7 @@ typedef struct RunOptions {
     const char *log_file;
     bool stats;
     bool help;
+    bool listed_log_categories; /* -d help: the list is printed already */
 } RunOptions;
 
 /* Fill defaults, then parse argv[0..argc). Returns false with a message
