@@ -303,6 +303,23 @@ static double now_s(void)
  * sleeping in poll(): on rewind the virtual clock jumps ahead while every
  * hart is idle, so a sleeping timeout would expire before the host input
  * could arrive. Busy, guest time advances with the instructions. */
+/* The input timeout: INPUT_TIMEOUT_S, or rewind.input_timeout=N on the
+ * kernel command line (0: do not wait; determinism tests use it). */
+static int input_timeout_s(void)
+{
+    char buf[1024];
+    int fd = open("/proc/cmdline", O_RDONLY);
+    if (fd < 0)
+        return INPUT_TIMEOUT_S;
+    ssize_t n = read(fd, buf, sizeof(buf) - 1);
+    close(fd);
+    if (n <= 0)
+        return INPUT_TIMEOUT_S;
+    buf[n] = '\0';
+    const char *p = strstr(buf, "rewind.input_timeout=");
+    return p ? atoi(p + strlen("rewind.input_timeout=")) : INPUT_TIMEOUT_S;
+}
+
 static void read_console_line(void)
 {
     /* No echo: the tty would echo the line whenever it arrives, at a point
@@ -312,8 +329,13 @@ static void read_console_line(void)
         t.c_lflag &= ~(tcflag_t)(ECHO | ECHONL);
         tcsetattr(0, TCSANOW, &t);
     }
-    say("input: type a line within %d seconds", INPUT_TIMEOUT_S);
-    double deadline = now_s() + INPUT_TIMEOUT_S;
+    int timeout = input_timeout_s();
+    if (timeout <= 0) {
+        say("input: not waiting (rewind.input_timeout=0)");
+        return;
+    }
+    say("input: type a line within %d seconds", timeout);
+    double deadline = now_s() + timeout;
     volatile uint64_t sink = 0;
     for (;;) {
         struct pollfd p = { .fd = 0, .events = POLLIN };
