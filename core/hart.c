@@ -7,7 +7,9 @@
 
 void hart_reset(Hart *h, unsigned id, struct Machine *m, uint64_t reset_pc)
 {
+    struct TB *cut_tb = h->cut_tb; /* host memory, kept across resets */
     memset(h, 0, sizeof(*h));
+    h->cut_tb = cut_tb;
     h->id = id;
     h->m = m;
     h->pc = reset_pc;

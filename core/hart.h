@@ -90,6 +90,8 @@ typedef struct Hart {
     TlbEntry *dtlb[2];
 
     TlbEntry tlb[MMU_IDX_COUNT][3][TLB_SIZE];
+    /* Scratch space for a budget-cut copy of a TB (translator/tb_cache.h). */
+    struct TB *cut_tb;
     struct TB *jmp_cache[JC_SIZE];
 
     unsigned id;

@@ -7,6 +7,7 @@
 
 #include <uv.h>
 
+#include "core/debug.h"
 #include "translator/tb_cache.h"
 
 /* Code buffer for translated blocks: flushed whole when full. */
@@ -57,8 +58,15 @@ Machine *machine_new(const MachineConfig *cfg, char *err, size_t errlen)
         machine_free(m);
         return NULL;
     }
-    for (unsigned i = 0; i < m->nharts; i++)
+    for (unsigned i = 0; i < m->nharts; i++) {
         hart_reset(&m->harts[i], i, m, MEM_RAM_BASE);
+        m->harts[i].cut_tb = tb_scratch_new();
+        if (!m->harts[i].cut_tb) {
+            snprintf(err, errlen, "out of memory");
+            machine_free(m);
+            return NULL;
+        }
+    }
     return m;
 }
 
@@ -66,6 +74,7 @@ void machine_free(Machine *m)
 {
     if (!m)
         return;
+    debug_free(m);
     for (unsigned i = m->ndevices; i-- > 0;)
         if (m->devices[i].free)
             m->devices[i].free(m->devices[i].opaque);
@@ -78,6 +87,8 @@ void machine_free(Machine *m)
     }
     if (m->tbc)
         tb_cache_free(m->tbc);
+    for (unsigned i = 0; m->harts && i < m->nharts; i++)
+        free(m->harts[i].cut_tb);
     free(m->harts);
     memory_free(&m->mem);
     free(m);

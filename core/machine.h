@@ -16,6 +16,7 @@
 struct TbCache;
 struct Htif;
 struct Replay;
+struct Debug;
 
 enum { MACHINE_MAX_HARTS = 8 };
 
@@ -102,6 +103,10 @@ typedef struct Machine {
     bool reset_requested;
     /* Record/replay state (replay/replay.h); NULL when neither. */
     struct Replay *replay;
+    /* Debugger state (core/debug.h); NULL without a debugger. The run
+     * loop stops at the next slice boundary when debug_pending is set. */
+    struct Debug *debug;
+    bool debug_pending;
     /* Receivers of asynchronous input, by (kind, source) (replay/). */
     struct {
         int kind;

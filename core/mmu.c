@@ -11,6 +11,7 @@
 #include <inttypes.h>
 
 #include "core/csr.h"
+#include "core/debug.h"
 #include "core/machine.h"
 #include "core/memory.h"
 #include "translator/tb_cache.h"
@@ -311,6 +312,9 @@ static void mmu_tlb_fill(Hart *h, int mmu_idx, int acc, uint64_t va,
     uint64_t ppage = pa & PAGE_MASK;
     if (!memory_page_is_plain_ram(mem, ppage))
         return;
+    /* Accesses to a debugger's watched range must reach the slow path. */
+    if (unlikely(h->m->debug) && debug_page_watched(h->m, va, acc))
+        return;
     if (acc == ACC_WRITE) {
         if (memory_page_has_code(mem, ppage))
             return;
@@ -346,6 +350,15 @@ static bool mmu_io_gate(Hart *h, const Op *op, uint64_t pa)
     h->exc_idx = op->idx;
     h->pc = op->pc;
     return false;
+}
+
+/* Debugger watchpoints (core/debug.h): false when the op stops before it
+ * happens, as mmu_io_gate does (but not to be retried). acc_mask:
+ * DEBUG_WATCH_*. */
+static inline bool mmu_watch_gate(Hart *h, const Op *op, uint64_t va,
+                                  unsigned size, int acc_mask)
+{
+    return likely(!h->m->debug) || debug_watch_access(h, op, va, size, acc_mask);
 }
 
 /* Translate and PMP-check [va, va+size), which lies within one page, for
@@ -385,7 +398,9 @@ static bool mmu_cross_page(Hart *h, const Op *op, uint64_t va, unsigned size,
 
     if (!mmu_resolve(h, op, va, n0, acc, &pa0, &u) ||
         !mmu_resolve(h, op, va1, size - n0, acc, &pa1, &u) ||
-        !mmu_io_gate(h, op, pa0) || !mmu_io_gate(h, op, pa1))
+        !mmu_io_gate(h, op, pa0) || !mmu_io_gate(h, op, pa1) ||
+        !mmu_watch_gate(h, op, va, size,
+                        acc == ACC_WRITE ? DEBUG_WATCH_WRITE : DEBUG_WATCH_READ))
         return false;
     if (!phys_exists(h, pa0, n0))
         return mmu_raise(h, op, exc, va);
@@ -423,7 +438,7 @@ bool mmu_read_slow(Hart *h, const Op *op, uint64_t va, unsigned size,
     uint64_t pa;
     bool uniform;
     if (!mmu_resolve(h, op, va, size, ACC_READ, &pa, &uniform) ||
-        !mmu_io_gate(h, op, pa))
+        !mmu_io_gate(h, op, pa) || !mmu_watch_gate(h, op, va, size, DEBUG_WATCH_READ))
         return false;
     if (!phys_read(h, pa, size, val))
         return mmu_raise(h, op, EXC_LOAD_ACCESS, va);
@@ -440,7 +455,7 @@ bool mmu_write_slow(Hart *h, const Op *op, uint64_t va, unsigned size,
     uint64_t pa;
     bool uniform;
     if (!mmu_resolve(h, op, va, size, ACC_WRITE, &pa, &uniform) ||
-        !mmu_io_gate(h, op, pa))
+        !mmu_io_gate(h, op, pa) || !mmu_watch_gate(h, op, va, size, DEBUG_WATCH_WRITE))
         return false;
     if (!phys_write(h, pa, size, val))
         return mmu_raise(h, op, EXC_STORE_ACCESS, va);
@@ -481,6 +496,11 @@ void *mmu_amo_ptr(Hart *h, const Op *op, uint64_t va, unsigned size,
         op_raise(h, op, mmu_fault_cause(r, acc), va);
         return NULL;
     }
+    /* An LR reads; SC and AMOs read and write (SC's read of the
+     * reservation counts as an access too). */
+    if (!mmu_watch_gate(h, op, va, size,
+                        is_lr ? DEBUG_WATCH_READ : DEBUG_WATCH_ACCESS))
+        return NULL;
     if (!is_lr) {
         /* Other harts' reservations on these bytes end with this write;
          * the caller handles its own. */

@@ -8,6 +8,7 @@
 
 #include <uv.h>
 
+#include "core/debug.h"
 #include "core/digest.h"
 #include "core/machine.h"
 #include "core/mmu.h"
@@ -43,7 +44,7 @@ uint64_t machine_run_hart(Machine *m, Hart *h, uint64_t n)
     int prev_slot = 0;
     const bool trace = LOG_ON(&m->log, LOG_EXEC) != 0;
 
-    while (m->stop == STOP_NONE && h->icount < end) {
+    while (m->stop == STOP_NONE && h->icount < end && !m->debug_pending) {
         if (irq_maybe(h) && trap_check_interrupts(h))
             prev = NULL;
         if (h->wfi)
@@ -52,10 +53,11 @@ uint64_t machine_run_hart(Machine *m, Hart *h, uint64_t n)
         uint32_t flags = tb_flags_for(h);
         TB *tb = tb_find(h, flags);
         if (tb && tb->ninsns > left) {
-            /* Not enough budget for the whole block: run one cut to the
-             * exact number of instructions left. */
+            /* Not enough budget for the whole block: run a copy of its
+             * first `left` instructions, so that the budget reaches zero
+             * on the exact instruction. */
             m->stats.recompile_budget++;
-            tb = tb_find(h, flags | (uint32_t)left << TBF_COUNT_SHIFT);
+            tb = tb_cut(tb, (unsigned)left, h->cut_tb);
             prev = NULL;
         }
         if (!tb) { /* fetch fault: the trap was taken */
@@ -83,7 +85,7 @@ uint64_t machine_run_hart(Machine *m, Hart *h, uint64_t n)
             int slot = r - OP_EXIT_JUMP0;
             TB *next = tb->next[slot];
             if (!next || next->ninsns > end - h->icount || irq_maybe(h) ||
-                m->stop != STOP_NONE) {
+                m->stop != STOP_NONE || m->debug_pending) {
                 if (!next && !tb->nochain && !tb->invalid) {
                     prev = tb;
                     prev_slot = slot;
@@ -154,7 +156,7 @@ static bool pace(Machine *m, uint64_t target_ns)
         struct timespec ts = { 0, (long)d };
         nanosleep(&ts, NULL);
         uv_run(m->loop, UV_RUN_NOWAIT);
-        if (m->stop != STOP_NONE || any_hart_wakes(m))
+        if (m->stop != STOP_NONE || any_hart_wakes(m) || m->debug_pending)
             return false;
     }
 }
@@ -195,11 +197,16 @@ static uint64_t hart_turn(Machine *m, Hart *h)
         uint64_t budget = m->cfg.quantum - done;
         if (n < budget)
             budget = n;
+        if (unlikely(m->debug))
+            budget = debug_budget(m, h, budget);
         uint64_t ran = machine_run_hart(m, h, budget);
         done += ran;
+        /* A debugger stop is served here, inside the turn, which then
+         * goes on as if nothing happened (core/debug.h). */
+        bool served = unlikely(m->debug) && debug_slice_end(m, h);
         if (h->wfi)
             break;
-        if (ran == 0 && !irq_maybe(h))
+        if (ran == 0 && !irq_maybe(h) && !served)
             break; /* the machine stopped */
     }
     return done;
@@ -247,6 +254,8 @@ void machine_run(Machine *m)
                 break;
             }
         }
+        if (unlikely(m->debug_pending))
+            debug_serve(m, NULL); /* -S, ctrl-C, a debugger attached */
         bool progress = false;
         for (unsigned i = 0; i < m->nharts && m->stop == STOP_NONE; i++) {
             Hart *h = &m->harts[i];
@@ -262,7 +271,8 @@ void machine_run(Machine *m)
         uv_run(m->loop, UV_RUN_NOWAIT);
         if (m->cfg.icount.pace)
             pace(m, machine_clock_ns(m)); /* ahead of the host: wait */
-        if (!progress && m->stop == STOP_NONE && !m->reset_requested) {
+        if (!progress && m->stop == STOP_NONE && !m->reset_requested &&
+            !m->debug_pending) {
             if (!idle(m))
                 machine_fail(m, "all harts are waiting for an interrupt that "
                                 "nothing can raise (icount %" PRIu64 ")",
@@ -271,4 +281,6 @@ void machine_run(Machine *m)
         }
     }
     replay_on_stop(m);
+    if (m->debug)
+        debug_on_exit(m);
 }

@@ -4,6 +4,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <uv.h>
 
@@ -70,6 +71,7 @@ typedef struct RecordCtx {
     TraceConfig tc;
     uv_async_t wake;
     bool wake_open;
+    bool trace_open; /* the file was created (truncated) */
 } RecordCtx;
 
 /* Between machine_new and the devices: header (from the resolved machine
@@ -81,6 +83,7 @@ static bool record_attach(Machine *m, void *vctx, char *err, size_t errlen)
         return false;
     if (!replay_record_attach(m, c->path, &c->tc.hdr, &record_stop_signal, err, errlen))
         return false;
+    c->trace_open = true;
     if (uv_async_init(m->loop, &c->wake, record_wake_cb) == 0) {
         c->wake_open = true;
         /* It must not keep the loop alive: a guest waiting for input that
@@ -199,6 +202,8 @@ int cmd_record(int argc, char **argv)
         uv_close((uv_handle_t *)&c.wake, NULL); /* closed by machine_free's loop turn */
     }
     run_session_close(&s);
+    if (!ok && c.trace_open)
+        unlink(path); /* nothing ran: no trace rather than a useless one */
     sigaction(SIGINT, &old_int, NULL);
     sigaction(SIGTERM, &old_term, NULL);
     trace_config_free(&c.tc);

@@ -77,7 +77,9 @@ int cmd_replay(int argc, char **argv)
                 fprintf(stderr, "rewind replay: too many --image options\n");
                 return EXIT_REWIND_ERROR;
             }
-            maps[nmaps].from = strndup(val, (size_t)(eq - val));
+            /* OLD is the part before '=': kept in place (argv is ours). */
+            *(char *)eq = '\0';
+            maps[nmaps].from = val;
             maps[nmaps++].to = eq + 1;
             i++;
         } else if (!strcmp(a, "--print-digests")) {
@@ -117,13 +119,17 @@ int cmd_replay(int argc, char **argv)
         return EXIT_REWIND_ERROR;
     }
     const TraceHeader *h = trace_reader_header(reader);
+    TraceConfig located = { 0 };
+    TraceImageMap all[32];
+    unsigned nall = trace_config_locate(&located, h, maps, nmaps, all, 32);
     TraceConfig tc;
     RunOptions o;
     MachineConfig cfg;
-    if (!trace_config_to_options(&tc, h, maps, nmaps, &o, &cfg, err, sizeof(err)) ||
-        !trace_config_check_images(h, maps, nmaps, err, sizeof(err))) {
+    if (!trace_config_to_options(&tc, h, all, nall, &o, &cfg, err, sizeof(err)) ||
+        !trace_config_check_images(h, all, nall, err, sizeof(err))) {
         fprintf(stderr, "rewind replay: %s: %s\n", path, err);
         trace_config_free(&tc);
+        trace_config_free(&located);
         trace_reader_close(reader);
         return EXIT_REWIND_ERROR;
     }
@@ -143,6 +149,7 @@ int cmd_replay(int argc, char **argv)
         if (!options_parse_run(&lo, n, args, err, sizeof(err))) {
             fprintf(stderr, "rewind replay: %s\n", err);
             trace_config_free(&tc);
+            trace_config_free(&located);
             trace_reader_close(reader);
             return EXIT_REWIND_ERROR;
         }
@@ -193,7 +200,6 @@ int cmd_replay(int argc, char **argv)
     }
     run_session_close(&s);
     trace_config_free(&tc);
-    for (unsigned i = 0; i < nmaps; i++)
-        free((char *)maps[i].from);
+    trace_config_free(&located);
     return rc;
 }

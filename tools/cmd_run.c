@@ -5,6 +5,7 @@
 #include <time.h>
 
 #include "boot/virt.h"
+#include "core/gdbstub.h"
 #include "core/machine.h"
 #include "devices/htif.h"
 #include "tools/commands.h"
@@ -74,7 +75,11 @@ bool run_session_open(RunSession *s, const RunOptions *o, const MachineConfig *c
         .devices = o->devices, .ndevices = o->ndevices,
         .dumpdtb = o->dumpdtb, .console = stdout,
     };
-    return virt_build(m, &vc, err, errlen);
+    if (!virt_build(m, &vc, err, errlen))
+        return false;
+    /* -s / -gdb / -S: the stub serves from the machine's event loop. */
+    const char *gdb = o->gdb ? o->gdb : o->gdb_wait ? GDBSTUB_DEFAULT_SPEC : NULL;
+    return !gdb || o->dumpdtb || gdbstub_start(m, gdb, o->gdb_wait, err, errlen);
 }
 
 int run_session_run(RunSession *s, const char *who, bool stats)

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/gdbstub.h"
 #include "core/log.h"
 #include "core/machine.h"
 
@@ -95,6 +96,13 @@ void options_print_run_help(FILE *out)
         "  -D FILE             write the log to FILE instead of stderr\n"
         "  --stats             print execution statistics on stderr at exit\n"
         "\n"
+        "Debugging (GDB remote protocol; harts are threads):\n"
+        "  -gdb tcp:[HOST]:PORT  wait for GDB connections on HOST:PORT (loopback\n"
+        "                      unless a host is named; port 0: any free port)\n"
+        "  -s                  shorthand for -gdb " GDBSTUB_DEFAULT_SPEC "\n"
+        "  -S                  do not start the harts until GDB says so (with\n"
+        "                      the stub of -s unless -gdb is given)\n"
+        "\n"
         "Bare-metal programs that define the HTIF symbols tohost/fromhost get a\n"
         "console and an exit path; rewind exits with the guest's exit code.\n",
         MACHINE_MAX_HARTS);
@@ -119,7 +127,7 @@ bool options_parse_run(RunOptions *o, int argc, char **argv, char *err, size_t e
         static const char *const with_value[] = {
             "-bios", "-kernel", "-append", "-initrd", "-m", "-smp", "-d", "-D",
             "-serial", "-rtc", "-drive", "-device", "-dumpdtb", "-icount",
-            "-quantum", "-digest-every",
+            "-quantum", "-digest-every", "-gdb",
         };
         bool takes_value = false;
         for (size_t k = 0; k < sizeof(with_value) / sizeof(with_value[0]); k++)
@@ -197,6 +205,10 @@ bool options_parse_run(RunOptions *o, int argc, char **argv, char *err, size_t e
             }
         } else if (strcmp(a, "-D") == 0) {
             o->log_file = val;
+        } else if (strcmp(a, "-gdb") == 0 || strcmp(argv[i], "-s") == 0 ||
+                   strcmp(argv[i], "-S") == 0) {
+            if (options_parse_gdb(o, argc, argv, i, err, errlen) < 0)
+                return false;
         } else if (strcmp(a, "-nographic") == 0) {
             /* accepted: the console is on stdio already */
         } else if (strcmp(a, "-stats") == 0) {
@@ -212,4 +224,31 @@ bool options_parse_run(RunOptions *o, int argc, char **argv, char *err, size_t e
             i++;
     }
     return true;
+}
+
+int options_parse_gdb(RunOptions *o, int argc, char **argv, int i, char *err, size_t errlen)
+{
+    const char *a = canonical(argv[i]);
+    if (strcmp(argv[i], "-s") == 0) {
+        o->gdb = GDBSTUB_DEFAULT_SPEC;
+        return 1;
+    }
+    if (strcmp(argv[i], "-S") == 0) {
+        o->gdb_wait = true;
+        return 1;
+    }
+    if (strcmp(a, "-gdb") != 0)
+        return 0;
+    if (i + 1 >= argc) {
+        snprintf(err, errlen, "option %s needs a value", argv[i]);
+        return -1;
+    }
+    char host[64], why[160];
+    unsigned port;
+    if (!gdbstub_parse_spec(argv[i + 1], host, sizeof(host), &port, why, sizeof(why))) {
+        snprintf(err, errlen, "-gdb %s", why);
+        return -1;
+    }
+    o->gdb = argv[i + 1];
+    return 2;
 }

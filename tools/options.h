@@ -29,6 +29,8 @@ typedef struct RunOptions {
     uint64_t digest_every; /* --digest-every N (0: none) */
     unsigned log_mask;
     const char *log_file;
+    const char *gdb;      /* -gdb tcp:HOST:PORT, -s: the GDB stub (NULL: none) */
+    bool gdb_wait;        /* -S: stop before the first instruction (-s implied) */
     bool stats;
     bool help;
     bool listed_log_categories; /* -d help: the list is printed already */
@@ -37,6 +39,11 @@ typedef struct RunOptions {
 /* Fill defaults, then parse argv[0..argc). Returns false with a message
  * naming the option at fault. */
 bool options_parse_run(RunOptions *o, int argc, char **argv, char *err, size_t errlen);
+
+/* -s, -S or -gdb SPEC at argv[i], for subcommands with a parser of their
+ * own (replay): returns how many arguments it took (0: none of these),
+ * or -1 with a message in err. */
+int options_parse_gdb(RunOptions *o, int argc, char **argv, int i, char *err, size_t errlen);
 
 /* "256M", "2G", "512K", or a plain number of MiB (as QEMU's -m). */
 bool options_parse_size(const char *s, uint64_t *out);

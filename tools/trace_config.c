@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "devices/virtio_blk.h"
 #include "devices/virtio_mmio.h"
@@ -130,7 +131,33 @@ bool trace_config_from_options(TraceConfig *tc, const RunOptions *o, const Machi
             tc->options[h->noptions++] = (TraceOption){ keys[i], vals[i] };
     tc->options[h->noptions++] = (TraceOption){ "statesum",
                                                 STATESUM_VERSION == 1 ? "1" : "?" };
+    /* Relative image paths are relative to this: a replay elsewhere finds
+     * them through it. */
+    char cwd[4096];
+    if (getcwd(cwd, sizeof(cwd)))
+        tc->options[h->noptions++] = (TraceOption){ "cwd", tc_printf(tc, "%s", cwd) };
     return true;
+}
+
+unsigned trace_config_locate(TraceConfig *tc, const TraceHeader *h, const TraceImageMap *maps,
+                             unsigned nmaps, TraceImageMap *out, unsigned max)
+{
+    unsigned n = 0;
+    for (unsigned i = 0; i < nmaps && n < max; i++)
+        out[n++] = maps[i];
+    const char *cwd = trace_header_option(h, "cwd");
+    for (size_t i = 0; cwd && i < h->nimages && n < max; i++) {
+        const char *p = h->images[i].path;
+        bool mapped = false;
+        for (unsigned k = 0; k < nmaps; k++)
+            mapped = mapped || strcmp(maps[k].from, p) == 0;
+        if (mapped || !p || p[0] == '/' || access(p, F_OK) == 0)
+            continue;
+        const char *there = tc_printf(tc, "%s/%s", cwd, p);
+        if (there && access(there, F_OK) == 0)
+            out[n++] = (TraceImageMap){ p, there };
+    }
+    return n;
 }
 
 /* ------------------------------------------------------------- replay */

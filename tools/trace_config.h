@@ -19,7 +19,7 @@ typedef struct TraceConfig {
     TraceHeader hdr;
     TraceImage images[TRACE_CONFIG_MAX_IMAGES];
     const char *devices[16];
-    TraceOption options[8];
+    TraceOption options[10];
     char *owned[32]; /* strings to free */
     unsigned nowned;
 } TraceConfig;
@@ -34,6 +34,12 @@ bool trace_config_from_options(TraceConfig *tc, const RunOptions *o, const Machi
 typedef struct TraceImageMap {
     const char *from, *to;
 } TraceImageMap;
+
+/* The maps to use: the given ones, then, for an image recorded with a
+ * relative path that is not found from here, the path under the directory
+ * the recording ran in (allocated in tc). Returns how many (at most max). */
+unsigned trace_config_locate(TraceConfig *tc, const TraceHeader *h, const TraceImageMap *maps,
+                             unsigned nmaps, TraceImageMap *out, unsigned max);
 
 /* Machine options and configuration from a header: images renamed by the
  * maps, every drive in snapshot mode, the console on stdio unless the

@@ -155,6 +155,37 @@ unsigned tb_invalidate_page(Machine *m, uint64_t ppage)
     return n;
 }
 
+/* Closes a cut TB: continues at the first instruction left out. */
+static int op_cut_exit(Hart *h, const Op *op)
+{
+    h->pc = op->pc;
+    return OP_EXIT_JUMP1;
+}
+
+TB *tb_scratch_new(void)
+{
+    return calloc(1, tb_bytes(TB_MAX_INSNS + 1));
+}
+
+TB *tb_cut(const TB *tb, unsigned count, TB *scratch)
+{
+    /* Ops are copied up to the first op of instruction `count` (an
+     * instruction may have more than one op, e.g. a debugger's). */
+    unsigned n = 0;
+    while (n < tb->nops && tb->ops[n].idx < count)
+        n++;
+    memcpy(scratch, tb, sizeof(*tb));
+    memcpy(scratch->ops, tb->ops, n * sizeof(Op));
+    Op *exit = &scratch->ops[n];
+    *exit = (Op){ .fn = op_cut_exit, .pc = tb->ops[n].pc, .idx = (uint16_t)count };
+    scratch->ninsns = (uint16_t)count;
+    scratch->nops = (uint16_t)(n + 1);
+    scratch->flags = tb->flags | (uint32_t)count << TBF_COUNT_SHIFT;
+    scratch->nochain = true;
+    scratch->next[0] = scratch->next[1] = NULL;
+    return scratch;
+}
+
 void tb_chain(Machine *m, TB *from, int slot, TB *to)
 {
     if (from->nochain || to->nochain || from->invalid || to->invalid)

@@ -66,6 +66,14 @@ void tb_cache_flush(struct Machine *m);
  * drop its TBs. Returns the number of TBs dropped. */
 unsigned tb_invalidate_page(struct Machine *m, uint64_t ppage);
 
+/* A TB of the first `count` instructions of tb, built in scratch (room
+ * for TB_MAX_INSNS + 1 ops) by copying its ops: the budget cut of icount
+ * without a new translation. The result is never cached or chained. */
+TB *tb_cut(const TB *tb, unsigned count, TB *scratch);
+
+/* Allocate a scratch TB for tb_cut. */
+TB *tb_scratch_new(void);
+
 /* Link from->next[slot] = to if both may be chained. */
 void tb_chain(struct Machine *m, TB *from, int slot, TB *to);
 

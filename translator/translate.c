@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "core/csr.h"
+#include "core/debug.h"
 #include "core/machine.h"
 #include "core/mmu.h"
 #include "core/trap.h"
@@ -69,10 +70,11 @@ static TB *translate(Hart *h, uint64_t vpc, uint64_t ppage, const uint8_t *host,
                      uint32_t flags)
 {
     Machine *m = h->m;
-    TB *tb = tb_cache_alloc(m->tbc, TB_MAX_INSNS + 1);
+    /* Room for the instructions, the exit and a debugger op. */
+    TB *tb = tb_cache_alloc(m->tbc, TB_MAX_INSNS + 2);
     if (!tb) {
         tb_cache_flush(m);
-        tb = tb_cache_alloc(m->tbc, TB_MAX_INSNS + 1);
+        tb = tb_cache_alloc(m->tbc, TB_MAX_INSNS + 2);
     }
     unsigned limit = (flags & TBF_COUNT_MASK) >> TBF_COUNT_SHIFT;
     if (!limit || limit > TB_MAX_INSNS)
@@ -87,7 +89,18 @@ static TB *translate(Hart *h, uint64_t vpc, uint64_t ppage, const uint8_t *host,
     uint64_t pc = vpc;
     unsigned n = 0;
     bool ended = false;
+    /* A debugger breakpoint starts a TB, behind an op that stops the hart
+     * before the instruction (core/debug.h). ops[k + nd] is instruction k. */
+    unsigned nd = 0;
+    if (unlikely(m->debug) && debug_bp_at(m, vpc)) {
+        memset(&tb->ops[0], 0, sizeof(Op));
+        tb->ops[0].fn = debug_op_break;
+        tb->ops[0].pc = vpc;
+        nd = 1;
+    }
     while (n < limit) {
+        if (n > 0 && unlikely(m->debug) && debug_bp_at(m, pc))
+            break;
         unsigned off = pc & 0xfff;
         uint16_t lo;
         memcpy(&lo, host + off, 2);
@@ -112,7 +125,7 @@ static TB *translate(Hart *h, uint64_t vpc, uint64_t ppage, const uint8_t *host,
                 memcpy(&raw, host + off, 4);
             }
         }
-        Op *op = &tb->ops[n];
+        Op *op = &tb->ops[n + nd];
         const InsnDesc *d = decode_op(op, raw, len, pc);
         op->idx = (uint16_t)n;
         if (d && (d->flags & IF_FP) && (flags & TBF_FS_OFF))
@@ -129,9 +142,9 @@ static TB *translate(Hart *h, uint64_t vpc, uint64_t ppage, const uint8_t *host,
             break;
     }
     tb->ninsns = (uint16_t)n;
-    tb->nops = (uint16_t)n;
+    tb->nops = (uint16_t)(n + nd);
     if (!ended) {
-        Op *op = &tb->ops[n];
+        Op *op = &tb->ops[n + nd];
         memset(op, 0, sizeof(*op));
         op->fn = op_goto_next;
         op->pc = pc;

@@ -19,6 +19,7 @@ static const struct {
     { "platform", suite_platform }, { "virtio", suite_virtio },
     { "boot", suite_boot },     { "icount", suite_icount },
     { "trace", suite_trace },   { "replay", suite_replay },
+    { "gdb", suite_gdb },
 };
 
 int main(int argc, char **argv)

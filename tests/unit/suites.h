@@ -18,5 +18,6 @@ Suite *suite_boot(void);
 Suite *suite_icount(void);
 Suite *suite_trace(void);
 Suite *suite_replay(void);
+Suite *suite_gdb(void);
 
 #endif

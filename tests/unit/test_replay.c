@@ -287,7 +287,7 @@ static uint64_t rr_tamper(const char *from, const char *to, unsigned k)
     while (trace_reader_next(rd, &ev) == 1) {
         StateSumInfo info;
         if (ev.kind == TRACE_DIGEST && statesum_info(ev.payload, ev.len, &info) &&
-            !info.input_point && ++seen == k) {
+            !info.input_point && !info.sync_input && ++seen == k) {
             ev.digest_memory ^= 1;
             at = ev.icount;
         }
