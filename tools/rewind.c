@@ -1,5 +1,6 @@
 /* rewind: the command line. Subcommands as in rr (run, record, replay,
  * debug, dump, diff, timeline); machine options as in QEMU. */
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -25,6 +26,9 @@ static void usage(FILE *out)
 
 int main(int argc, char **argv)
 {
+    /* A peer hanging up (GDB, a tcp serial client) must give a write error
+     * to handle, not kill the process. */
+    signal(SIGPIPE, SIG_IGN);
     if (argc < 2) {
         usage(stderr);
         return EXIT_REWIND_ERROR;
