@@ -73,6 +73,16 @@ typedef struct MachineDevice {
     /* Machine reset (reboot request): back to power-on state. */
     void (*reset)(void *opaque);
     void (*free)(void *opaque);
+    /* Checkpoints (core/snapshot.h). save writes the device's state (never
+     * host pointers or handles) to buf when it fits in cap and returns its
+     * size either way; load puts such a state back (false if it does not
+     * fit this device). release drops what a saved state holds besides its
+     * bytes (references to buffers shared copy-on-write); it gets no
+     * opaque, as it may run after the device is gone. A device without
+     * save has no state of its own. */
+    size_t (*save)(void *opaque, void *buf, size_t cap);
+    bool (*load)(void *opaque, const void *buf, size_t len);
+    void (*release)(void *buf, size_t len);
 } MachineDevice;
 
 enum { MACHINE_MAX_DEVICES = 32 };
@@ -92,6 +102,14 @@ typedef struct Machine {
     /* mtime units skipped while every hart was idle (the clock jumped to
      * the next deadline). */
     uint64_t mtime_skipped;
+    /* The round robin's position (core/run.c), here so that a snapshot
+     * puts it back: whose turn it is, the instructions done in that turn,
+     * and whether any hart made progress in this round so far. */
+    struct {
+        unsigned hart;
+        uint64_t done;
+        bool progress;
+    } sched;
     /* Host time at the start of the run, for shift=auto pacing. */
     uint64_t host_start_ns;
     /* Total icount at which the next state digest is due (UINT64_MAX: none),

@@ -177,11 +177,13 @@ static void run_due_events(Machine *m)
 }
 
 /* One hart's turn: up to a quantum of instructions, in slices that end on
- * each event. Returns the instructions retired. */
+ * each event. Returns the instructions retired. The count lives in
+ * m->sched.done (a snapshot may be taken, and restored, mid-turn). */
 static uint64_t hart_turn(Machine *m, Hart *h)
 {
-    uint64_t done = 0;
-    while (done < m->cfg.quantum && m->stop == STOP_NONE && !m->reset_requested) {
+    uint64_t done;
+    while ((done = m->sched.done) < m->cfg.quantum && m->stop == STOP_NONE &&
+           !m->reset_requested) {
         uint64_t n = insns_to_next_event(m);
         if (n == 0) {
             run_due_events(m);
@@ -190,8 +192,9 @@ static uint64_t hart_turn(Machine *m, Hart *h)
                 n = 1; /* a device left its deadline in the past */
         }
         /* wfi ends when an interrupt is pending and enabled in mie, even
-         * if globally disabled. */
-        if (h->wfi && !(h->csr.mip & h->csr.mie))
+         * if globally disabled. A wfi inside the turn ends it (as below):
+         * this is only seen here when a snapshot resumes the turn. */
+        if (h->wfi && (done > 0 || !(h->csr.mip & h->csr.mie)))
             break;
         h->wfi = false;
         uint64_t budget = m->cfg.quantum - done;
@@ -200,7 +203,7 @@ static uint64_t hart_turn(Machine *m, Hart *h)
         if (unlikely(m->debug))
             budget = debug_budget(m, h, budget);
         uint64_t ran = machine_run_hart(m, h, budget);
-        done += ran;
+        m->sched.done = done += ran;
         /* A debugger stop is served here, inside the turn, which then
          * goes on as if nothing happened (core/debug.h). */
         bool served = unlikely(m->debug) && debug_slice_end(m, h);
@@ -256,17 +259,25 @@ void machine_run(Machine *m)
         }
         if (unlikely(m->debug_pending))
             debug_serve(m, NULL); /* -S, ctrl-C, a debugger attached */
-        bool progress = false;
-        for (unsigned i = 0; i < m->nharts && m->stop == STOP_NONE; i++) {
-            Hart *h = &m->harts[i];
+        /* The round goes on from the schedule's position: hart 0 but after
+         * a restored snapshot, which may resume in the middle of a turn. */
+        while (m->sched.hart < m->nharts && m->stop == STOP_NONE) {
+            Hart *h = &m->harts[m->sched.hart];
             if (hart_turn(m, h))
-                progress = true;
+                m->sched.progress = true;
             /* A reservation does not survive another hart's turn, so an
              * interleaved store can never be missed by SC. With one hart
              * nothing can interleave: keep it (a spurious SC failure at
              * every quantum boundary would differ from QEMU). */
             if (m->nharts > 1)
                 h->lr_valid = false;
+            m->sched.hart++;
+            m->sched.done = 0;
+        }
+        bool progress = m->sched.progress;
+        if (m->sched.hart >= m->nharts) {
+            m->sched.hart = 0;
+            m->sched.progress = false;
         }
         uv_run(m->loop, UV_RUN_NOWAIT);
         if (m->cfg.icount.pace)

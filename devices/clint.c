@@ -5,6 +5,7 @@
 #include <stdlib.h>
 
 #include "core/machine.h"
+#include "core/snapshot.h"
 #include "translator/op.h"
 
 enum {
@@ -141,6 +142,21 @@ static void clint_free(void *opaque)
     free(opaque);
 }
 
+/* The state: everything after the machine pointer. */
+#define CLINT_STATE_OFF offsetof(Clint, msip)
+
+static size_t clint_save(void *opaque, void *buf, size_t cap)
+{
+    return snapshot_save_bytes(buf, cap, (char *)opaque + CLINT_STATE_OFF,
+                               sizeof(Clint) - CLINT_STATE_OFF);
+}
+
+static bool clint_load(void *opaque, const void *buf, size_t len)
+{
+    return snapshot_load_bytes((char *)opaque + CLINT_STATE_OFF,
+                               sizeof(Clint) - CLINT_STATE_OFF, buf, len);
+}
+
 Clint *clint_new(Machine *m, uint64_t base, char *err, size_t errlen)
 {
     Clint *c = calloc(1, sizeof(*c));
@@ -157,6 +173,8 @@ Clint *clint_new(Machine *m, uint64_t base, char *err, size_t errlen)
         .next_deadline = clint_next_deadline,
         .reset = clint_reset,
         .free = clint_free,
+        .save = clint_save,
+        .load = clint_load,
     };
     if (!machine_add_device(m, &dev)) {
         snprintf(err, errlen, "clint: too many devices");

@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "core/machine.h"
+#include "core/snapshot.h"
 #include "replay/replay.h"
 
 enum {
@@ -162,6 +163,22 @@ static bool rtc_given_base(void *ctx, void *buf, size_t len)
     return len == 8;
 }
 
+/* The state: everything after the machine pointer and the line (the base
+ * wall-clock time included: it is fixed at creation, or by the replay). */
+#define RTC_STATE_OFF offsetof(GoldfishRtc, base_ns)
+
+static size_t rtc_save(void *opaque, void *buf, size_t cap)
+{
+    return snapshot_save_bytes(buf, cap, (char *)opaque + RTC_STATE_OFF,
+                               sizeof(GoldfishRtc) - RTC_STATE_OFF);
+}
+
+static bool rtc_load(void *opaque, const void *buf, size_t len)
+{
+    return snapshot_load_bytes((char *)opaque + RTC_STATE_OFF,
+                               sizeof(GoldfishRtc) - RTC_STATE_OFF, buf, len);
+}
+
 GoldfishRtc *goldfish_rtc_new(Machine *m, uint64_t base, IrqLine irq,
                               int64_t base_ns, char *err, size_t errlen)
 {
@@ -191,6 +208,8 @@ GoldfishRtc *goldfish_rtc_new(Machine *m, uint64_t base, IrqLine irq,
         .next_deadline = rtc_next_deadline,
         .reset = rtc_reset,
         .free = rtc_free,
+        .save = rtc_save,
+        .load = rtc_load,
     };
     if (!machine_add_device(m, &dev)) {
         snprintf(err, errlen, "goldfish-rtc: too many devices");

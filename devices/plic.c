@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "core/machine.h"
+#include "core/snapshot.h"
 #include "translator/op.h"
 
 enum {
@@ -227,6 +228,22 @@ static void plic_free(void *opaque)
     free(opaque);
 }
 
+/* The state: the registers, from the priorities on (the geometry before
+ * them is fixed at creation). */
+#define PLIC_STATE_OFF offsetof(Plic, priority)
+
+static size_t plic_save(void *opaque, void *buf, size_t cap)
+{
+    return snapshot_save_bytes(buf, cap, (char *)opaque + PLIC_STATE_OFF,
+                               sizeof(Plic) - PLIC_STATE_OFF);
+}
+
+static bool plic_load(void *opaque, const void *buf, size_t len)
+{
+    return snapshot_load_bytes((char *)opaque + PLIC_STATE_OFF,
+                               sizeof(Plic) - PLIC_STATE_OFF, buf, len);
+}
+
 Plic *plic_new(Machine *m, uint64_t base, unsigned nharts, char *err,
                size_t errlen)
 {
@@ -249,6 +266,8 @@ Plic *plic_new(Machine *m, uint64_t base, unsigned nharts, char *err,
         .tick = plic_tick,
         .reset = plic_reset,
         .free = plic_free,
+        .save = plic_save,
+        .load = plic_load,
     };
     if (!machine_add_device(m, &dev)) {
         snprintf(err, errlen, "plic: too many devices");

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 
 #include "core/machine.h"
+#include "core/snapshot.h"
 
 enum {
     UART_FIFO_SIZE = 16,
@@ -414,6 +415,22 @@ static void uart_reset(void *opaque)
     uart_update_irq(u);
 }
 
+/* The state: registers, FIFO and timers, everything after the backend and
+ * the line (host input still queued in the backend is not guest state). */
+#define UART_STATE_OFF offsetof(Uart, irq_level)
+
+static size_t uart_save(void *opaque, void *buf, size_t cap)
+{
+    return snapshot_save_bytes(buf, cap, (char *)opaque + UART_STATE_OFF,
+                               sizeof(Uart) - UART_STATE_OFF);
+}
+
+static bool uart_load(void *opaque, const void *buf, size_t len)
+{
+    return snapshot_load_bytes((char *)opaque + UART_STATE_OFF,
+                               sizeof(Uart) - UART_STATE_OFF, buf, len);
+}
+
 static void uart_free(void *opaque)
 {
     Uart *u = opaque;
@@ -445,7 +462,7 @@ Uart *uart_new(Machine *m, uint64_t base, IrqLine irq, CharDev *backend, char *e
     }
     MachineDevice dev = { .name = "uart", .opaque = u, .tick = uart_tick,
                           .next_deadline = uart_next_deadline, .reset = uart_reset,
-                          .free = uart_free };
+                          .free = uart_free, .save = uart_save, .load = uart_load };
     machine_add_device(m, &dev); /* room checked above */
     chardev_set_receive(backend, uart_receive, u);
     return u;

@@ -37,6 +37,13 @@ enum {
     BLK_BOUNCE = 64 * 1024,    /* host <-> guest copy chunk */
 };
 
+/* An overlay cluster. Snapshots share clusters (refs > 1): a guest write
+ * to a shared one copies it first. */
+typedef struct BlkCluster {
+    uint64_t refs;
+    uint8_t data[BLK_CLUSTER];
+} BlkCluster;
+
 struct VirtioBlk {
     Machine *m;
     VirtioMmio *vm;
@@ -48,7 +55,7 @@ struct VirtioBlk {
     char file[1024];
     char serial[VIRTIO_BLK_SERIAL_LEN + 1];
     /* snapshot=on: clusters written by the guest, NULL = still the file's */
-    uint8_t **overlay;
+    BlkCluster **overlay;
     uint64_t nclusters;
     uint8_t bounce[BLK_BOUNCE];
     VirtqReq req;
@@ -107,7 +114,7 @@ static bool blk_read_bytes(VirtioBlk *b, uint8_t *buf, size_t len, uint64_t off)
         uint64_t c = off / BLK_CLUSTER, in = off % BLK_CLUSTER;
         size_t n = BLK_CLUSTER - in < len ? BLK_CLUSTER - in : len;
         if (b->overlay[c])
-            memcpy(buf, b->overlay[c] + in, n);
+            memcpy(buf, b->overlay[c]->data + in, n);
         else if (!blk_host_read(b, buf, n, off))
             return false;
         buf += n;
@@ -117,20 +124,36 @@ static bool blk_read_bytes(VirtioBlk *b, uint8_t *buf, size_t len, uint64_t off)
     return true;
 }
 
+static void blk_cluster_unref(BlkCluster *cl)
+{
+    if (cl && --cl->refs == 0)
+        free(cl);
+}
+
+/* Cluster c, writable: read from the file on first write, copied if a
+ * snapshot shares it. */
 static uint8_t *blk_overlay_cluster(VirtioBlk *b, uint64_t c)
 {
-    if (b->overlay[c])
-        return b->overlay[c];
-    uint8_t *p = calloc(1, BLK_CLUSTER);
+    BlkCluster *old = b->overlay[c];
+    if (old && old->refs == 1)
+        return old->data;
+    BlkCluster *p = calloc(1, sizeof(*p));
     if (!p)
         return NULL;
-    uint64_t start = c * BLK_CLUSTER;
-    uint64_t n = b->size - start < BLK_CLUSTER ? b->size - start : BLK_CLUSTER;
-    if (!blk_host_read(b, p, n, start)) {
-        free(p);
-        return NULL;
+    p->refs = 1;
+    if (old) {
+        memcpy(p->data, old->data, BLK_CLUSTER);
+        old->refs--; /* still held by a snapshot */
+    } else {
+        uint64_t start = c * BLK_CLUSTER;
+        uint64_t n = b->size - start < BLK_CLUSTER ? b->size - start : BLK_CLUSTER;
+        if (!blk_host_read(b, p->data, n, start)) {
+            free(p);
+            return NULL;
+        }
     }
-    return b->overlay[c] = p;
+    b->overlay[c] = p;
+    return p->data;
 }
 
 static bool blk_write_bytes(VirtioBlk *b, const uint8_t *buf, size_t len, uint64_t off)
@@ -270,12 +293,53 @@ static void blk_free(void *opaque)
     VirtioBlk *b = opaque;
     if (b->overlay) {
         for (uint64_t c = 0; c < b->nclusters; c++)
-            free(b->overlay[c]);
+            blk_cluster_unref(b->overlay[c]);
         free(b->overlay);
     }
     if (b->fd >= 0)
         close(b->fd);
     free(b);
+}
+
+/* Snapshots of the overlay: the table of clusters, each one shared (a
+ * reference taken) rather than copied. The image file itself is not
+ * state: without snapshot=on there is nothing to save. */
+static size_t blk_save(void *opaque, void *buf, size_t cap)
+{
+    VirtioBlk *b = opaque;
+    size_t len = b->nclusters * sizeof(BlkCluster *);
+    if (len <= cap) {
+        BlkCluster **table = buf;
+        for (uint64_t c = 0; c < b->nclusters; c++) {
+            table[c] = b->overlay[c];
+            if (table[c])
+                table[c]->refs++;
+        }
+    }
+    return len;
+}
+
+static bool blk_load(void *opaque, const void *buf, size_t len)
+{
+    VirtioBlk *b = opaque;
+    if (len != b->nclusters * sizeof(BlkCluster *))
+        return false;
+    BlkCluster *const *table = buf;
+    for (uint64_t c = 0; c < b->nclusters; c++)
+        if (b->overlay[c] != table[c]) {
+            blk_cluster_unref(b->overlay[c]);
+            b->overlay[c] = table[c];
+            if (table[c])
+                table[c]->refs++; /* the snapshot keeps its own */
+        }
+    return true;
+}
+
+static void blk_release(void *buf, size_t len)
+{
+    BlkCluster **table = buf;
+    for (size_t c = 0; c < len / sizeof(*table); c++)
+        blk_cluster_unref(table[c]);
 }
 
 static void blk_reset(void *opaque)
@@ -345,6 +409,15 @@ VirtioBlk *virtio_blk_new(Machine *m, uint64_t base, IrqLine irq,
     if (!vm)
         return NULL;
     b->vm = vm;
+    if (b->overlay) {
+        /* The transport owns b (and frees it); this record only saves. */
+        MachineDevice dev = { .name = "virtio-blk-overlay", .opaque = b, .save = blk_save,
+                              .load = blk_load, .release = blk_release };
+        if (!machine_add_device(m, &dev)) {
+            snprintf(err, errlen, "-drive file=%s: too many devices", b->file);
+            return NULL;
+        }
+    }
     return b;
 }
 

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "core/machine.h"
+#include "core/snapshot.h"
 #include "core/memory.h"
 #include "translator/tb_cache.h"
 
@@ -530,6 +531,21 @@ static void virtio_mmio_machine_reset(void *opaque)
     virtio_mmio_reset(opaque);
 }
 
+/* The state: the registers and the queues, from status up to the name
+ * (the device model behind saves its own state, if it has any). */
+#define VIRTIO_STATE_OFF offsetof(VirtioMmio, status)
+#define VIRTIO_STATE_LEN (offsetof(VirtioMmio, name) - VIRTIO_STATE_OFF)
+
+static size_t virtio_mmio_save(void *opaque, void *buf, size_t cap)
+{
+    return snapshot_save_bytes(buf, cap, (char *)opaque + VIRTIO_STATE_OFF, VIRTIO_STATE_LEN);
+}
+
+static bool virtio_mmio_load(void *opaque, const void *buf, size_t len)
+{
+    return snapshot_load_bytes((char *)opaque + VIRTIO_STATE_OFF, VIRTIO_STATE_LEN, buf, len);
+}
+
 static void virtio_mmio_free(void *opaque)
 {
     VirtioMmio *vm = opaque;
@@ -572,6 +588,8 @@ VirtioMmio *virtio_mmio_new(Machine *m, uint64_t base, IrqLine irq,
         .opaque = vm,
         .reset = virtio_mmio_machine_reset,
         .free = virtio_mmio_free,
+        .save = virtio_mmio_save,
+        .load = virtio_mmio_load,
     };
     if (!machine_add_device(m, &md)) {
         snprintf(err, errlen, "%s: too many devices", vm->name);

@@ -19,7 +19,7 @@ static const struct {
     { "platform", suite_platform }, { "virtio", suite_virtio },
     { "boot", suite_boot },     { "icount", suite_icount },
     { "trace", suite_trace },   { "replay", suite_replay },
-    { "gdb", suite_gdb },
+    { "gdb", suite_gdb },       { "snapshot", suite_snapshot },
 };
 
 int main(int argc, char **argv)

@@ -19,5 +19,6 @@ Suite *suite_icount(void);
 Suite *suite_trace(void);
 Suite *suite_replay(void);
 Suite *suite_gdb(void);
+Suite *suite_snapshot(void);
 
 #endif

@@ -1,0 +1,72 @@
+/* Machine checkpoints: the whole guest-visible state (harts, the clock, the
+ * round robin's position, every device, RAM) saved in memory and put back
+ * later, the groundwork of reverse debugging.
+ *
+ * What is saved: each hart's registers, CSRs, pc, privilege, icount, LR
+ * reservation and wfi flag (not its soft TLB or jump cache: they are
+ * flushed on restore); mtime_skipped and the next digest's icount; the
+ * scheduler position (m->sched); the stop state; the written-pages window
+ * of the digest; every device's state through its MachineDevice save/load
+ * pair; and RAM.
+ *
+ * RAM is kept as 4 KiB pages shared between checkpoints by reference
+ * count: a new checkpoint copies only the pages that differ from the last
+ * checkpoint taken or restored on the machine (found by comparing, which
+ * does not depend on dirty tracking), and all-zero pages cost nothing.
+ *
+ * Not saved: host-side state (chardev queues, open files, libuv handles),
+ * the record/replay session (m->replay) and the debugger's state. A disk
+ * without snapshot=on writes through to its image file, which checkpoints
+ * cannot undo; with snapshot=on its overlay is saved (clusters shared
+ * copy-on-write).
+ *
+ * Take and restore only between slices or from a debugger stop (inside
+ * debug_serve), never from inside a TB. Free every snapshot before the
+ * machine it was taken on: the machine keeps references to the last one's
+ * pages. */
+#ifndef REWIND_CORE_SNAPSHOT_H
+#define REWIND_CORE_SNAPSHOT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+struct Machine;
+
+typedef struct Snapshot Snapshot;
+
+/* Save the machine's state now. Returns NULL when out of memory. */
+Snapshot *snapshot_take(struct Machine *m);
+
+/* Put m back in the state s describes (taken on m, or on a machine built
+ * the same way). Returns false with a message when s does not fit m (the
+ * machine is then unchanged), or when a device refused its state (the
+ * machine is then in an undefined state). */
+bool snapshot_restore(struct Machine *m, const Snapshot *s, char *err, size_t errlen);
+
+void snapshot_free(Snapshot *s);
+
+/* Host memory this snapshot added: its own records, device states and the
+ * RAM pages it was first to copy (pages shared with earlier snapshots are
+ * counted there), so the sum over a series of snapshots is their cost. */
+size_t snapshot_bytes(const Snapshot *s);
+
+/* For devices whose state is one plain block of bytes (a struct's tail
+ * without pointers): the save and load halves of MachineDevice's pair. */
+static inline size_t snapshot_save_bytes(void *buf, size_t cap, const void *state, size_t n)
+{
+    if (n <= cap)
+        memcpy(buf, state, n);
+    return n;
+}
+
+static inline bool snapshot_load_bytes(void *state, size_t n, const void *buf, size_t len)
+{
+    if (len != n)
+        return false;
+    memcpy(state, buf, n);
+    return true;
+}
+
+#endif

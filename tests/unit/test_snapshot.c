@@ -1,0 +1,467 @@
+/* Snapshots: a guest program (2 harts storing pseudo-random values over
+ * 256 KiB each, an atomic shared counter, CLINT timer interrupts, hart 0
+ * reading the UART, every hart sleeping in wfi every 256 loops) runs on the virt
+ * machine; a snapshot taken at icount N, the machine run to N + M, put
+ * back and run to N + M again must reach the same state. Stops at exact
+ * icounts come from the debugger (core/debug.h), inside the turn. */
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <xxhash.h>
+
+#include "boot/virt.h"
+#include "core/debug.h"
+#include "core/digest.h"
+#include "core/snapshot.h"
+#include "devices/uart.h"
+#include "devices/virtio_mmio.h"
+#include "tests/unit/helpers.h"
+#include "tests/unit/suites.h"
+
+/* The guest (assembled from a small .S, RV64 without compressed
+ * instructions): see the comment at the top. a5 counts timer interrupts. */
+static const uint32_t snap_guest[] = {
+    0x00000297, 0x11c28293, 0x30529073, 0x00001437, 0x8014041b, 0x01441413,
+    0x01251313, 0x00640433, 0x000034b7, 0x0394849b, 0x00a484b3, 0x020009b7,
+    0x000042b7, 0x00598a33, 0x00351313, 0x006a0a33, 0x0000c2b7, 0xff82829b,
+    0x00598ab3, 0x000ab283, 0x1f428293, 0x005a3023, 0x08000293, 0x30429073,
+    0x30046073, 0x10000b37, 0x00001bb7, 0x803b8b9b, 0x014b9b93, 0x00000c13,
+    0x001612b7, 0x47d2829b, 0x00e29293, 0x2d528293, 0x00d29293, 0x92b28293,
+    0x00f29293, 0xf2d28293, 0x025484b3, 0x00281337, 0xaf73031b, 0x00c31313,
+    0xfdf30313, 0x00c31313, 0xecf30313, 0x00f31313, 0x14f30313, 0x006484b3,
+    0x0284d393, 0x00040e37, 0xff8e0e1b, 0x01c3f3b3, 0x008383b3, 0x0093b023,
+    0x00100e93, 0x01dbb02f, 0x001c0c13, 0x0ffc7f13, 0x000f1463, 0x10500073,
+    0x00050463, 0xf85ff06f, 0x005b4f03, 0x001f7f13, 0xf60f0ce3, 0x000b4f03,
+    0x008bbf83, 0x001f9f93, 0x01ef8fb3, 0x01fbb423, 0xf61ff06f, 0x000ab603,
+    0x2bc60613, 0x00ca3023, 0x00178793, 0x30200073,
+};
+
+enum { SNAP_RAM = 64 << 20, DISK_BYTES = 1 << 20 };
+#define REG_A5 15
+#define UART_PA 0x10000000ULL
+
+/* What must be equal after a restore and the same run. */
+typedef struct SnapState {
+    Digest digest;
+    uint64_t ram_hash, devices_hash, mtime, icount[MACHINE_MAX_HARTS];
+    uint64_t sched_done;
+    unsigned sched_hart;
+} SnapState;
+
+typedef struct Script {
+    Machine *m;
+    uint64_t snap_at, end_at;
+    Snapshot *snap;
+    uint64_t done_at_snap;
+    const char *uart_input; /* queued in the FIFO just before the snapshot */
+    bool ended;
+    SnapState end;
+} Script;
+
+typedef struct SnapFix {
+    char dir[64], kernel[96], disk[96];
+    Machine *m;
+    Script sc;
+} SnapFix;
+
+/* The state of every device that saves plain bytes (the disk overlay's
+ * state is a table of shared clusters: checked by reading the disk). */
+static uint64_t devices_hash(Machine *m)
+{
+    XXH3_state_t *st = XXH3_createState();
+    XXH3_64bits_reset(st);
+    for (unsigned i = 0; i < m->ndevices; i++) {
+        MachineDevice *d = &m->devices[i];
+        if (!d->save || d->release)
+            continue;
+        size_t n = d->save(d->opaque, NULL, 0);
+        void *buf = malloc(n ? n : 1);
+        ck_assert_uint_eq(d->save(d->opaque, buf, n), n);
+        XXH3_64bits_update(st, buf, n);
+        free(buf);
+    }
+    uint64_t h = XXH3_64bits_digest(st);
+    XXH3_freeState(st);
+    return h;
+}
+
+static SnapState state_now(Machine *m)
+{
+    SnapState s = { 0 };
+    s.ram_hash = XXH3_64bits(m->mem.ram, m->mem.ram_size);
+    s.devices_hash = devices_hash(m);
+    s.mtime = machine_mtime(m);
+    for (unsigned i = 0; i < m->nharts; i++)
+        s.icount[i] = m->harts[i].icount;
+    s.sched_done = m->sched.done;
+    s.sched_hart = m->sched.hart;
+    s.digest = digest_take(m); /* last: it starts a new written-pages window */
+    return s;
+}
+
+static void state_eq(const SnapState *a, const SnapState *b)
+{
+    ck_assert_uint_eq(a->digest.icount, b->digest.icount);
+    ck_assert_uint_eq(a->digest.harts, b->digest.harts);
+    ck_assert_uint_eq(a->digest.memory, b->digest.memory);
+    ck_assert_uint_eq(a->digest.pages, b->digest.pages);
+    ck_assert_uint_eq(a->ram_hash, b->ram_hash);
+    ck_assert_uint_eq(a->devices_hash, b->devices_hash);
+    ck_assert_uint_eq(a->mtime, b->mtime);
+    ck_assert_uint_eq(a->sched_done, b->sched_done);
+    ck_assert_uint_eq(a->sched_hart, b->sched_hart);
+    ck_assert(memcmp(a->icount, b->icount, sizeof(a->icount)) == 0);
+}
+
+/* Debugger stops: take the snapshot at snap_at and go on; stop the run at
+ * end_at. */
+static void script_stopped(void *opaque, const DebugStop *why)
+{
+    Script *sc = opaque;
+    Machine *m = sc->m;
+    uint64_t now = machine_icount(m);
+    ck_assert_int_eq(why->kind, DEBUG_STOP_ICOUNT);
+    if (!sc->snap && now == sc->snap_at) {
+        if (sc->uart_input) {
+            MmioRegion *r = memory_find_mmio(&m->mem, UART_PA);
+            size_t n = strlen(sc->uart_input);
+            /* The guest leaves the FIFO off: one byte fits. */
+            ck_assert_uint_ge(uart_host_input(r->opaque, (const uint8_t *)sc->uart_input, n), 1);
+        }
+        sc->done_at_snap = m->sched.done;
+        sc->snap = snapshot_take(m);
+        ck_assert_ptr_nonnull(sc->snap);
+        debug_resume(m, 0);
+        debug_set_stop_icount(m, sc->end_at);
+        return;
+    }
+    ck_assert_uint_eq(now, sc->end_at);
+    sc->end = state_now(m);
+    sc->ended = true;
+    machine_request_exit(m, 0);
+}
+
+static char *fix_file(SnapFix *f, char *path, size_t cap, const char *name, const void *data,
+                      size_t len)
+{
+    snprintf(path, cap, "%s/%s", f->dir, name);
+    FILE *fp = fopen(path, "wb");
+    ck_assert_ptr_nonnull(fp);
+    ck_assert_uint_eq(fwrite(data, 1, len, fp), len);
+    fclose(fp);
+    return path;
+}
+
+static void fix_setup(SnapFix *f, unsigned nharts, uint64_t quantum, bool disk)
+{
+    memset(f, 0, sizeof(*f));
+    snprintf(f->dir, sizeof(f->dir), "/tmp/rewind-snap-XXXXXX");
+    ck_assert_ptr_nonnull(mkdtemp(f->dir));
+    char err[512];
+    MachineConfig cfg = { .ram_size = SNAP_RAM, .nharts = nharts, .quantum = quantum };
+    f->m = machine_new(&cfg, err, sizeof(err));
+    ck_assert_msg(f->m != NULL, "%s", err);
+    VirtConfig vc = { .serial = "none", .rtc = "base=2020-01-01T00:00:00", .console = stdout };
+    vc.kernel = fix_file(f, f->kernel, sizeof(f->kernel), "guest.bin", snap_guest,
+                         sizeof(snap_guest));
+    char drive[160];
+    const char *drives[1] = { drive };
+    if (disk) {
+        uint8_t *img = malloc(DISK_BYTES);
+        for (size_t i = 0; i < DISK_BYTES; i++)
+            img[i] = (uint8_t)(i * 7 + 3);
+        fix_file(f, f->disk, sizeof(f->disk), "disk.img", img, DISK_BYTES);
+        free(img);
+        snprintf(drive, sizeof(drive), "file=%s,if=virtio,snapshot=on", f->disk);
+        vc.drives = drives;
+        vc.ndrives = 1;
+    }
+    ck_assert_msg(virt_build(f->m, &vc, err, sizeof(err)), "%s", err);
+    f->sc.m = f->m;
+    DebugFrontEnd fe = { .opaque = &f->sc, .stopped = script_stopped };
+    ck_assert(debug_attach(f->m, &fe));
+}
+
+static void fix_teardown(SnapFix *f)
+{
+    snapshot_free(f->sc.snap);
+    machine_free(f->m);
+    unlink(f->kernel);
+    if (f->disk[0])
+        unlink(f->disk);
+    rmdir(f->dir);
+}
+
+/* Run until the script's end point. */
+static void run_to_end(SnapFix *f, uint64_t first_stop)
+{
+    f->sc.ended = false;
+    debug_set_stop_icount(f->m, first_stop);
+    machine_run(f->m);
+    ck_assert_msg(f->m->stop == STOP_EXIT, "%s", f->m->error);
+    ck_assert(f->sc.ended);
+}
+
+/* Snapshot at n, run to n + more, restore, run to n + more again (twice):
+ * the same state every time. */
+static void check_round_trip(SnapFix *f, uint64_t n, uint64_t more)
+{
+    Script *sc = &f->sc;
+    sc->snap_at = n;
+    sc->end_at = n + more;
+    run_to_end(f, n);
+    ck_assert_ptr_nonnull(sc->snap);
+    SnapState first = sc->end;
+    for (int round = 0; round < 2; round++) {
+        char err[256];
+        ck_assert_msg(snapshot_restore(f->m, sc->snap, err, sizeof(err)), "%s", err);
+        ck_assert_uint_eq(machine_icount(f->m), n);
+        ck_assert_uint_eq(f->m->sched.done, sc->done_at_snap);
+        run_to_end(f, sc->end_at);
+        state_eq(&first, &sc->end);
+    }
+}
+
+START_TEST(test_snapshot_one_hart)
+{
+    SnapFix f;
+    fix_setup(&f, 1, 0, false);
+    check_round_trip(&f, 30011, 50000);
+    /* Timer interrupts were taken between the snapshot and the end. */
+    ck_assert_uint_gt(f.m->harts[0].x[REG_A5], 5);
+    fix_teardown(&f);
+}
+END_TEST
+
+START_TEST(test_snapshot_timer_deadline_inside)
+{
+    /* The CLINT deadline falls inside the run after the snapshot, and the
+     * snapshot lands one instruction before a timer interrupt. */
+    SnapFix f;
+    fix_setup(&f, 1, 0, false);
+    check_round_trip(&f, 6999, 20000);
+    fix_teardown(&f);
+}
+END_TEST
+
+START_TEST(test_snapshot_uart_input)
+{
+    SnapFix f;
+    fix_setup(&f, 1, 0, false);
+    f.sc.uart_input = "snapshot!";
+    check_round_trip(&f, 40000, 30000);
+    /* Hart 0 folded the bytes into its checksum word. */
+    uint64_t sum;
+    memcpy(&sum, memory_ram_ptr(&f.m->mem, 0x80300008ULL, 8), 8);
+    ck_assert_uint_ne(sum, 0);
+    fix_teardown(&f);
+}
+END_TEST
+
+START_TEST(test_snapshot_two_harts_mid_turn)
+{
+    SnapFix f;
+    fix_setup(&f, 2, 777, false);
+    check_round_trip(&f, 50123, 60000);
+    /* The snapshot was taken inside a turn. */
+    ck_assert_uint_gt(f.sc.done_at_snap, 0);
+    ck_assert_uint_lt(f.sc.done_at_snap, 777);
+    /* Both harts ran, and the clock jumped while both slept. */
+    ck_assert_uint_gt(f.m->mtime_skipped, 0);
+    ck_assert_uint_gt(f.m->harts[1].icount, 10000);
+    fix_teardown(&f);
+}
+END_TEST
+
+START_TEST(test_snapshot_shares_pages)
+{
+    SnapFix f;
+    fix_setup(&f, 2, 1000, false);
+    check_round_trip(&f, 20000, 20000);
+    /* RAM is 64 MiB, mostly zeros: the first snapshot holds the program,
+     * the device tree and the pages written so far. */
+    size_t first = snapshot_bytes(f.sc.snap);
+    ck_assert_uint_lt(first, 2u << 20);
+    /* A second snapshot shares every unchanged page with the first. */
+    Snapshot *s2 = snapshot_take(f.m);
+    ck_assert_ptr_nonnull(s2);
+    ck_assert_uint_lt(snapshot_bytes(s2), first);
+    Snapshot *s3 = snapshot_take(f.m);
+    /* Nothing changed: the page table (8 bytes a page) and the records. */
+    ck_assert_uint_lt(snapshot_bytes(s3), (SNAP_RAM / 4096) * 8 + (16u << 10));
+    snapshot_free(s2);
+    char err[256];
+    ck_assert(snapshot_restore(f.m, s3, err, sizeof(err)));
+    snapshot_free(s3);
+    fix_teardown(&f);
+}
+END_TEST
+
+START_TEST(test_snapshot_mismatch)
+{
+    SnapFix f, g;
+    fix_setup(&f, 1, 0, false);
+    fix_setup(&g, 2, 0, false);
+    Snapshot *s = snapshot_take(f.m);
+    char err[256] = "";
+    ck_assert(!snapshot_restore(g.m, s, err, sizeof(err)));
+    ck_assert_ptr_nonnull(strstr(err, "harts"));
+    snapshot_free(s);
+    fix_teardown(&g);
+    fix_teardown(&f);
+}
+END_TEST
+
+/* ---- virtio-blk overlay: a driver in the test, as in test_virtio.c */
+
+#define Q_DESC 0x80400000ULL
+#define Q_AVAIL 0x80401000ULL
+#define Q_USED 0x80402000ULL
+#define Q_HDR 0x80403000ULL
+#define Q_DATA 0x80404000ULL
+#define Q_STATUS 0x80405000ULL
+enum { Q_SIZE = 8 };
+
+static void blk_wr(MmioRegion *r, uint64_t off, uint32_t v)
+{
+    ck_assert(r->ops->write(r->opaque, off, 4, v));
+}
+
+static void put(Machine *m, uint64_t pa, const void *v, size_t n)
+{
+    memcpy(memory_ram_ptr(&m->mem, pa, n), v, n);
+}
+
+static MmioRegion *blk_driver_init(Machine *m)
+{
+    MmioRegion *r = memory_find_mmio(&m->mem, virtio_mmio_slot_base((unsigned)virtio_slot_for(0)));
+    ck_assert_ptr_nonnull(r);
+    blk_wr(r, VIRTIO_MMIO_STATUS, VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER);
+    blk_wr(r, VIRTIO_MMIO_DRIVER_FEATURES_SEL, 1);
+    blk_wr(r, VIRTIO_MMIO_DRIVER_FEATURES, 1); /* VERSION_1 */
+    blk_wr(r, VIRTIO_MMIO_STATUS, VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER |
+                                      VIRTIO_STATUS_FEATURES_OK);
+    blk_wr(r, VIRTIO_MMIO_QUEUE_SEL, 0);
+    blk_wr(r, VIRTIO_MMIO_QUEUE_NUM, Q_SIZE);
+    blk_wr(r, VIRTIO_MMIO_QUEUE_DESC_LOW, (uint32_t)Q_DESC);
+    blk_wr(r, VIRTIO_MMIO_QUEUE_DESC_HIGH, 0);
+    blk_wr(r, VIRTIO_MMIO_QUEUE_DRIVER_LOW, (uint32_t)Q_AVAIL);
+    blk_wr(r, VIRTIO_MMIO_QUEUE_DRIVER_HIGH, 0);
+    blk_wr(r, VIRTIO_MMIO_QUEUE_DEVICE_LOW, (uint32_t)Q_USED);
+    blk_wr(r, VIRTIO_MMIO_QUEUE_DEVICE_HIGH, 0);
+    blk_wr(r, VIRTIO_MMIO_QUEUE_READY, 1);
+    blk_wr(r, VIRTIO_MMIO_STATUS, VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER |
+                                      VIRTIO_STATUS_FEATURES_OK | VIRTIO_STATUS_DRIVER_OK);
+    return r;
+}
+
+static void desc(Machine *m, unsigned i, uint64_t addr, uint32_t len, uint16_t flags,
+                 uint16_t next)
+{
+    uint8_t d[16];
+    memcpy(d, &addr, 8);
+    memcpy(d + 8, &len, 4);
+    memcpy(d + 12, &flags, 2);
+    memcpy(d + 14, &next, 2);
+    put(m, Q_DESC + 16 * i, d, 16);
+}
+
+/* One 512-byte request on sector: write buf to it, or read it into buf.
+ * The avail index is read from guest RAM, so a restore rewinds it. */
+static void blk_io(Machine *m, MmioRegion *r, bool write, uint64_t sector, uint8_t *buf)
+{
+    uint32_t hdr[4] = { write ? 1 : 0, 0, (uint32_t)sector, (uint32_t)(sector >> 32) };
+    put(m, Q_HDR, hdr, sizeof(hdr));
+    if (write)
+        put(m, Q_DATA, buf, 512);
+    desc(m, 0, Q_HDR, 16, VIRTQ_DESC_F_NEXT, 1);
+    desc(m, 1, Q_DATA, 512, VIRTQ_DESC_F_NEXT | (write ? 0 : VIRTQ_DESC_F_WRITE), 2);
+    desc(m, 2, Q_STATUS, 1, VIRTQ_DESC_F_WRITE, 0);
+    uint16_t idx;
+    memcpy(&idx, memory_ram_ptr(&m->mem, Q_AVAIL + 2, 2), 2);
+    uint16_t head = 0, used_before, used_after;
+    put(m, Q_AVAIL + 4 + 2 * (idx % Q_SIZE), &head, 2);
+    idx++;
+    put(m, Q_AVAIL + 2, &idx, 2);
+    uint8_t status = 0xff;
+    put(m, Q_STATUS, &status, 1);
+    memcpy(&used_before, memory_ram_ptr(&m->mem, Q_USED + 2, 2), 2);
+    blk_wr(r, VIRTIO_MMIO_QUEUE_NOTIFY, 0);
+    memcpy(&used_after, memory_ram_ptr(&m->mem, Q_USED + 2, 2), 2);
+    ck_assert_uint_eq((uint16_t)(used_before + 1), used_after);
+    ck_assert_uint_eq(*memory_ram_ptr(&m->mem, Q_STATUS, 1), 0);
+    if (!write)
+        memcpy(buf, memory_ram_ptr(&m->mem, Q_DATA, 512), 512);
+}
+
+static void expect_sector(Machine *m, MmioRegion *r, uint64_t sector, uint8_t fill)
+{
+    uint8_t buf[512];
+    blk_io(m, r, false, sector, buf);
+    for (int i = 0; i < 512; i++)
+        ck_assert_uint_eq(buf[i], fill);
+}
+
+static void fill_sector(Machine *m, MmioRegion *r, uint64_t sector, uint8_t fill)
+{
+    uint8_t buf[512];
+    memset(buf, fill, sizeof(buf));
+    blk_io(m, r, true, sector, buf);
+}
+
+START_TEST(test_snapshot_blk_overlay)
+{
+    SnapFix f;
+    fix_setup(&f, 1, 0, true);
+    Machine *m = f.m;
+    char err[256];
+    MmioRegion *r = blk_driver_init(m);
+    fill_sector(m, r, 0, 0xaa);
+    Snapshot *s1 = snapshot_take(m);
+    /* Cluster 0 is shared with s1 now: this write copies it. */
+    fill_sector(m, r, 0, 0xbb);
+    fill_sector(m, r, 1000, 0xbb); /* a cluster s1 does not have */
+    Snapshot *s2 = snapshot_take(m);
+    fill_sector(m, r, 0, 0xcc);
+    expect_sector(m, r, 0, 0xcc);
+
+    ck_assert_msg(snapshot_restore(m, s1, err, sizeof(err)), "%s", err);
+    expect_sector(m, r, 0, 0xaa);
+    uint8_t buf[512];
+    blk_io(m, r, false, 1000, buf); /* back to the image file's bytes */
+    for (int i = 0; i < 512; i++)
+        ck_assert_uint_eq(buf[i], (uint8_t)((1000 * 512 + i) * 7 + 3));
+    fill_sector(m, r, 0, 0xdd); /* must not reach s1's copy */
+
+    ck_assert_msg(snapshot_restore(m, s2, err, sizeof(err)), "%s", err);
+    expect_sector(m, r, 0, 0xbb);
+    expect_sector(m, r, 1000, 0xbb);
+    snapshot_free(s2); /* freed before s1, while the device shares its clusters */
+    ck_assert_msg(snapshot_restore(m, s1, err, sizeof(err)), "%s", err);
+    expect_sector(m, r, 0, 0xaa);
+    snapshot_free(s1);
+    expect_sector(m, r, 0, 0xaa);
+
+    /* The guest runs on with the disk attached: round trip as above. */
+    check_round_trip(&f, 25000, 25000);
+    fix_teardown(&f);
+}
+END_TEST
+
+Suite *suite_snapshot(void)
+{
+    Suite *s = suite_create("snapshot");
+    TCase *tc = tcase_create("snapshot");
+    tcase_set_timeout(tc, 60);
+    tcase_add_test(tc, test_snapshot_one_hart);
+    tcase_add_test(tc, test_snapshot_timer_deadline_inside);
+    tcase_add_test(tc, test_snapshot_uart_input);
+    tcase_add_test(tc, test_snapshot_two_harts_mid_turn);
+    tcase_add_test(tc, test_snapshot_shares_pages);
+    tcase_add_test(tc, test_snapshot_mismatch);
+    tcase_add_test(tc, test_snapshot_blk_overlay);
+    suite_add_tcase(s, tc);
+    return s;
+}
