@@ -12,7 +12,9 @@
  *  B. at a replay_deliver_due() that follows the run loop's idle step (every
  *     hart waited for an interrupt for a whole round): the point is then
  *     named by the total icount and the clock (mtime_skipped), since the
- *     icount stands still while the clock jumps.
+ *     icount stands still while the clock jumps. While input waits for
+ *     such a point, the attached device's deadline is "now", so the idle
+ *     step does not jump the clock before delivering it.
  *
  * The recorder delivers host bytes that arrived (from libuv, any time) at
  * the next such point; the player delivers recorded bytes at the recorded
@@ -96,6 +98,7 @@ struct Replay {
     uv_idle_t keepalive; /* the idle step polls instead of failing */
     bool keepalive_open;
     unsigned idle_spins; /* idle steps in a row with nothing delivered */
+    char query_divergence[512]; /* found by a query, reported by deliver_due */
     uint64_t idle_spin_total, idle_spin_skipped;
     uint64_t total_icount; /* the trace's last icount (progress bar) */
     bool progress;         /* draw a progress bar on stderr */
@@ -130,6 +133,7 @@ uint64_t record_next_icount(Machine *m, uint64_t total, bool first);
 void record_deliver_due(Machine *m);
 void record_on_reset(Machine *m);
 void record_free(struct Replay *r);
+bool record_input_waiting(const struct Replay *r);
 
 /* play.c */
 bool play_sync_input(Machine *m, EventKind kind, unsigned source, void *buf, size_t len);
@@ -139,6 +143,7 @@ uint64_t play_next_icount(Machine *m, uint64_t total, bool first);
 void play_deliver_due(Machine *m);
 void play_on_reset(Machine *m);
 void play_free(struct Replay *r);
+bool play_idle_point_due(struct Replay *r);
 
 /* Hand bytes to the sinks registered for (kind, source). */
 void replay_deliver_to_sinks(Machine *m, uint32_t kind, uint32_t source, const uint8_t *buf,

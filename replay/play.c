@@ -36,6 +36,8 @@ static void play_describe(const TraceEvent *ev, const StateSumInfo *info, char *
         if (info && info->input_point)
             k += (size_t)snprintf(out + k, len - k, " (input point%s)",
                                   info->idle_step ? ", idle" : "");
+        else if (info && info->sync_input)
+            k += (size_t)snprintf(out + k, len - k, " (before an input)");
         break;
     case TRACE_CONSOLE_INPUT: {
         k += (size_t)snprintf(out + k, len - k, " %zu byte%s \"", ev->len,
@@ -196,7 +198,7 @@ static ReplayNext *play_expect(struct Replay *r, uint32_t kind, const char *doin
     }
     uint64_t total = machine_icount(r->m);
     if (nx->ev.kind == kind && nx->ev.icount == total &&
-        (kind != TRACE_DIGEST || !nx->info.input_point))
+        (kind != TRACE_DIGEST || (!nx->info.input_point && !nx->info.sync_input)))
         return nx;
     char desc[320], what[800];
     play_describe(&nx->ev, &nx->info, desc, sizeof(desc));
@@ -273,7 +275,16 @@ bool play_sync_input(Machine *m, EventKind kind, unsigned source, void *buf, siz
     char doing[160];
     snprintf(doing, sizeof(doing), "asked for %zu bytes of %s input (source %u)", len,
              play_kind_name(kind), source);
-    ReplayNext *nx = play_expect(r, kind, doing);
+    /* The digest the recorder took there comes first. */
+    ReplayNext *nx = play_peek(r);
+    if (nx && nx->ev.kind == TRACE_DIGEST && nx->info.sync_input &&
+        nx->ev.icount == machine_icount(m)) {
+        Digest d = digest_take(m);
+        if (!play_check_digest(r, &d, nx))
+            return false;
+        play_consume(r);
+    }
+    nx = play_expect(r, kind, doing);
     if (!nx)
         return false;
     if (nx->ev.source != source || (nx->ev.len != len && nx->ev.len != 0)) {
@@ -312,6 +323,11 @@ static void play_deliver_point(struct Replay *r)
 static void play_progress(struct Replay *r);
 static bool play_deliver_due_at(struct Replay *r, bool idle, bool armed);
 
+/* The run loop's queries never stop the machine themselves (the idle
+ * step asks one for its message just before it declares the machine
+ * stuck): a query that finds something to do now returns the current
+ * icount, so that replay_deliver_due() comes at once, and leaves the
+ * verdict in r->query_divergence when it is one. */
 uint64_t play_next_icount(Machine *m, uint64_t total, bool first)
 {
     struct Replay *r = m->replay;
@@ -320,10 +336,8 @@ uint64_t play_next_icount(Machine *m, uint64_t total, bool first)
     if (r->progress && (++r->progress_ticks & 255) == 0)
         play_progress(r);
     ReplayNext *nx = play_peek(r);
-    if (!nx) {
-        play_trace_ended(r);
-        return UINT64_MAX;
-    }
+    if (!nx)
+        return total; /* the trace ends here */
     uint64_t x = nx->ev.icount;
     uint32_t kind = nx->ev.kind;
     bool positional = kind == TRACE_EXIT || kind == TRACE_FAIL || kind == TRACE_END ||
@@ -335,19 +349,20 @@ uint64_t play_next_icount(Machine *m, uint64_t total, bool first)
     if (!positional && total == x)
         return UINT64_MAX; /* digests and synchronous inputs come by themselves */
     if (total > x) {
-        char desc[320], what[400];
+        char desc[320];
         play_describe(&nx->ev, &nx->info, desc, sizeof(desc));
-        snprintf(what, sizeof(what), "the replay ran past the recording's %s", desc);
-        play_diverged(r, what);
-        return UINT64_MAX;
+        snprintf(r->query_divergence, sizeof(r->query_divergence),
+                 "the replay ran past the recording's %s", desc);
+        return total;
     }
-    if (play_stop_point(r, total))
-        return UINT64_MAX;
-    if (kind == TRACE_DIGEST && !nx->info.idle_step) {
+    if (kind != TRACE_DIGEST)
+        return total; /* a stop point: the recording ended here */
+    if (!nx->info.idle_step) {
         if (!first) {
-            play_diverged(r, "input was due at the first slice at this icount; the replay "
-                             "is past that point");
-            return UINT64_MAX;
+            snprintf(r->query_divergence, sizeof(r->query_divergence),
+                     "input was due at the first slice at this icount; the replay is "
+                     "past that point");
+            return total;
         }
         r->armed = true;
         return total;
@@ -369,8 +384,12 @@ void play_deliver_due(Machine *m)
         m->stop = STOP_NONE;
         m->error[0] = 0;
     }
-    if (r->result != REPLAY_RESULT_RUNNING)
+    if (r->result == REPLAY_RESULT_RUNNING && r->query_divergence[0])
+        play_diverged(r, r->query_divergence);
+    if (r->result != REPLAY_RESULT_RUNNING) {
+        machine_request_exit(m, 0);
         return;
+    }
     bool acted = play_deliver_due_at(r, idle, armed);
     if (verdict && !acted && m->stop == STOP_NONE && r->result == REPLAY_RESULT_RUNNING) {
         /* Nothing came: the machine is stuck where the recording was not. */
@@ -428,6 +447,16 @@ static bool play_deliver_due_at(struct Replay *r, bool idle, bool armed)
         r->idle_spin_skipped = m->mtime_skipped;
     }
     return false;
+}
+
+bool play_idle_point_due(struct Replay *r)
+{
+    if (r->result != REPLAY_RESULT_RUNNING)
+        return false;
+    ReplayNext *nx = play_peek(r);
+    const Machine *m = r->m;
+    return nx && nx->ev.kind == TRACE_DIGEST && nx->info.input_point && nx->info.idle_step &&
+           nx->ev.icount == machine_icount(m) && nx->info.mtime_skipped == m->mtime_skipped;
 }
 
 void play_on_reset(Machine *m)
@@ -502,8 +531,11 @@ static void play_progress(struct Replay *r)
         bar[i] = i < fill ? '=' : ' ';
     bar[30] = 0;
     double eta = mips > 0 && total > done ? (double)(total - done) / (mips * 1e6) : 0;
-    fprintf(stderr, "\rreplay [%s] %3d%% %" PRIu64 "/%" PRIu64 " insns %.0f MIPS ETA %d:%02d\033[K",
-            bar, (int)(frac * 100), done, total, mips, (int)eta / 60, (int)eta % 60);
+    /* The cursor goes back to the start of the line: console output that
+     * comes meanwhile starts there instead of after the bar. */
+    fprintf(stderr, "\r\033[Kreplay [%s] %3d%% %" PRIu64 "/%" PRIu64 " insns %.0f MIPS "
+            "ETA %d:%02d\r", bar, (int)(frac * 100), done, total, mips, (int)eta / 60,
+            (int)eta % 60);
     fflush(stderr);
     r->progress_drawn = true;
 }

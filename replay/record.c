@@ -30,11 +30,18 @@ static void record_append(struct Replay *r, const TraceEvent *ev)
     }
 }
 
+static void record_digest_event(struct Replay *r, const Digest *d, const StateSumInfo *info);
+
 void record_sync_input(Machine *m, EventKind kind, unsigned source, const void *buf,
                        size_t len, bool ok)
 {
     struct Replay *r = m->replay;
     unsigned hart = replay_running_hart(r);
+    /* A digest first, as at every input (the device reads the host inside
+     * a one-instruction TB: the state there is the same in a replay). */
+    Digest d = digest_take(m);
+    StateSumInfo info = { .sync_input = true, .mtime_skipped = m->mtime_skipped };
+    record_digest_event(r, &d, &info);
     /* A failed host read is logged without bytes: the replay then fails the
      * same way (zeros, false). */
     TraceEvent ev = { .icount = machine_icount(m), .hart = hart, .pc = m->harts[hart].pc,
@@ -162,6 +169,11 @@ void record_deliver_due(Machine *m)
     }
 }
 
+bool record_input_waiting(const struct Replay *r)
+{
+    return r->have_pending && !r->closed;
+}
+
 void record_on_reset(Machine *m)
 {
     struct Replay *r = m->replay;
@@ -179,6 +191,8 @@ void record_on_stop(Machine *m)
     uint64_t icount = machine_icount(m);
     int code;
     char why[320];
+    if (m->stop == STOP_NONE) /* the machine never ran (it could not be built) */
+        machine_fail(m, "the recording ended before the machine ran");
     if (m->stop == STOP_ERROR) {
         TraceEvent ev = { .icount = icount, .kind = TRACE_FAIL,
                           .payload = (const uint8_t *)m->error, .len = strlen(m->error) };

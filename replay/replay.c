@@ -166,7 +166,11 @@ static uint64_t replay_dev_deadline(void *opaque)
 {
     struct Replay *r = opaque;
     r->idle_step = true; /* cleared by the query that follows, if any */
-    return UINT64_MAX;
+    /* Input waiting for an idle step: due now, so that the clock does not
+     * jump to the next timer first (the guest would see typed input late).
+     * The player asks for the same at the same point of the run. */
+    bool due = r->mode == REPLAY_RECORD ? record_input_waiting(r) : play_idle_point_due(r);
+    return due ? machine_mtime(r->m) : UINT64_MAX;
 }
 
 static void replay_dev_reset(void *opaque)

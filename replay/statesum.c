@@ -1,7 +1,7 @@
 /* Per-hart state summaries (see statesum.h).
  *
  * Layout (little endian): u8 version, u8 flags (bit 0 input point, bit 1
- * idle step), u64 mtime_skipped, u8 harts, u8 fields, then per hart: u64
+ * idle step, bit 2 synchronous input), u64 mtime_skipped, u8 harts, u8 fields, then per hart: u64
  * pc, u64 hash, `fields` fingerprint bytes in the order of statesum_fields.
  * New fields go at the end of the table; a reader compares the fields both
  * sides know. */
@@ -17,7 +17,7 @@
 #include "core/machine.h"
 
 enum { SS_HEAD = 1 + 1 + 8 + 1 + 1, SS_HART_FIXED = 16 };
-enum { SS_FLAG_INPUT = 1, SS_FLAG_IDLE = 2 };
+enum { SS_FLAG_INPUT = 1, SS_FLAG_IDLE = 2, SS_FLAG_SYNC = 4 };
 
 static const char *const statesum_fields[] = {
     "ra", "sp", "gp", "tp", "t0", "t1", "t2", "s0", "s1", "a0", "a1", "a2", "a3",
@@ -103,7 +103,8 @@ size_t statesum_encode(const Machine *m, const StateSumInfo *info, uint8_t **out
         return 0;
     p[0] = STATESUM_VERSION;
     p[1] = (uint8_t)((info->input_point ? SS_FLAG_INPUT : 0) |
-                     (info->idle_step ? SS_FLAG_IDLE : 0));
+                     (info->idle_step ? SS_FLAG_IDLE : 0) |
+                     (info->sync_input ? SS_FLAG_SYNC : 0));
     put64(p + 2, info->mtime_skipped);
     p[10] = (uint8_t)m->nharts;
     p[11] = SS_NFIELDS;
@@ -135,6 +136,7 @@ bool statesum_info(const uint8_t *p, size_t len, StateSumInfo *info)
         return false;
     info->input_point = p[1] & SS_FLAG_INPUT;
     info->idle_step = (p[1] & SS_FLAG_IDLE) != 0;
+    info->sync_input = (p[1] & SS_FLAG_SYNC) != 0;
     info->mtime_skipped = get64(p + 2);
     return true;
 }

@@ -22,6 +22,7 @@ enum { STATESUM_VERSION = 1 };
 typedef struct StateSumInfo {
     bool input_point;       /* taken where input entered the guest */
     bool idle_step;         /* that point was the run loop's idle step */
+    bool sync_input;        /* taken where a device read host input */
     uint64_t mtime_skipped; /* the clock's idle jumps so far (mtime units) */
 } StateSumInfo;
 

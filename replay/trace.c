@@ -711,6 +711,10 @@ bool trace_writer_append(TraceWriter *w, const TraceEvent *ev)
     if (!w->cur.events++) {
         w->cur.first = ev->icount;
         w->cur_since = host_ns();
+        /* The helper may sleep without a deadline: wake it so that this
+         * frame is cut by age even if no more events come (a recording
+         * killed now must still leave it on disk). */
+        pthread_cond_signal(&w->work);
     }
     w->cur.last = ev->icount;
     if (!w->events)

@@ -60,9 +60,20 @@ int cmd_replay(int argc, char **argv)
     int progress = -1;
     ReplayPlayOptions popt = { 0 };
     const char *log_cats = NULL, *log_file = NULL;
+    RunOptions gdb_opts = { 0 }; /* -s, -S, -gdb: a debugger on the replay */
+    char gdb_err[256];
     for (int i = 0; i < argc; i++) {
         const char *a = argv[i];
         const char *val = i + 1 < argc ? argv[i + 1] : NULL;
+        int k = options_parse_gdb(&gdb_opts, argc, argv, i, gdb_err, sizeof(gdb_err));
+        if (k < 0) {
+            fprintf(stderr, "rewind replay: %s\n", gdb_err);
+            return EXIT_REWIND_ERROR;
+        }
+        if (k > 0) {
+            i += k - 1;
+            continue;
+        }
         if (!strcmp(a, "--help") || !strcmp(a, "-h") || !strcmp(a, "-help")) {
             replay_usage(stdout);
             return 0;
@@ -157,6 +168,8 @@ int cmd_replay(int argc, char **argv)
         o.log_file = lo.log_file;
     }
 
+    o.gdb = gdb_opts.gdb;
+    o.gdb_wait = gdb_opts.gdb_wait;
     ReplayCtx c = { .reader = reader, .popt = popt };
     RunSession s;
     int rc;

@@ -6,6 +6,9 @@ tamper.py digest  IN OUT K        alter the memory hash of the K-th periodic
                                   digest (frame checksums made valid again;
                                   the index is dropped, as if cut short after
                                   the last frame); prints that digest's icount
+tamper.py register IN OUT K       alter, in the K-th periodic digest, hart 0's
+                                  state hash and the fingerprint of a0 (as if
+                                  a0 had differed); prints that icount
 tamper.py truncate IN OUT FRAC    keep the first FRAC of the file
 
 The container is described in docs/trace-format.md; frames are recompressed
@@ -134,7 +137,12 @@ def cmd_flip(src, dst):
     open(dst, "wb").write(buf)
 
 
-def cmd_digest(src, dst, k):
+# replay/statesum.c: the payload's header, then per hart pc, hash and the
+# fingerprints (a0 is the 10th field: ra sp gp tp t0 t1 t2 s0 s1 a0).
+SS_HEAD, SS_A0 = 12, 9
+
+
+def cmd_digest(src, dst, k, register=False):
     buf = bytearray(open(src, "rb").read())
     out = bytearray(buf[:frames(buf)[0][0]])
     seen = 0
@@ -148,12 +156,17 @@ def cmd_digest(src, dst, k):
             data = bytearray(zstd(comp, True))
             for start, end, f in events(data):
                 payload = f.get(6, (b"",))[0]
-                periodic = len(payload) > 1 and not payload[1] & 1
+                periodic = len(payload) > 1 and not payload[1] & 5  # not at an input
                 if f.get(4, (0,))[0] == 64 and periodic and 8 in f:
                     seen += 1
                     if seen == k:
-                        pos = f[8][1]
-                        data[pos] ^= 1
+                        if register:
+                            # the payload's value starts after its length varint
+                            at = varint(data, f[6][1])[1]
+                            data[at + SS_HEAD + 8] ^= 1
+                            data[at + SS_HEAD + 16 + SS_A0] ^= 1
+                        else:
+                            data[f[8][1]] ^= 1
                         hit = f.get(1, (0,))[0]
                         break
             if hit is not None:
@@ -177,8 +190,8 @@ def main():
     a = sys.argv[1:]
     if len(a) == 3 and a[0] == "flip":
         cmd_flip(a[1], a[2])
-    elif len(a) == 4 and a[0] == "digest":
-        cmd_digest(a[1], a[2], int(a[3]))
+    elif len(a) == 4 and a[0] in ("digest", "register"):
+        cmd_digest(a[1], a[2], int(a[3]), a[0] == "register")
     elif len(a) == 4 and a[0] == "truncate":
         cmd_truncate(a[1], a[2], float(a[3]))
     else:

@@ -8,7 +8,7 @@
  * the UART interrupt (PLIC, M-mode context of hart 0), 2 sleeps on 100 us
  * timer ticks and polls. Other harts add to the counter in bursts and nap
  * on the timer between bursts, so that at times every hart sleeps. The
- * line "quit" ends the program (exit 0). First it reports the RTC's time,
+ * line "quit" ends the program (exit 0), "reboot" resets the machine. First it reports the RTC's time,
  * which comes from the host clock when recording, and, when the machine has
  * a virtio-rng device, 16 bytes of its entropy. */
 #include <stdint.h>
@@ -233,6 +233,13 @@ void guest_main(uint64_t hart)
         putc_('\n');
         if (n == 4 && line[0] == 'q' && line[1] == 'u' && line[2] == 'i' && line[3] == 't')
             break;
+        if (n == 6 && line[0] == 'r' && line[1] == 'e' && line[2] == 'b' && line[3] == 'o' &&
+            line[4] == 'o' && line[5] == 't') {
+            puts_("rebooting\n");
+            *FINISHER = 0x7777; /* the machine starts over (same images) */
+            for (;;)
+                wfi();
+        }
     }
     stop = 1;
     puts_("bye\n");
