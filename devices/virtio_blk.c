@@ -698,7 +698,11 @@ bool virtio_blk_parse_drives(const char *const *drives, unsigned ndrives,
         if (!blk_parse_device(devices[i], dp, ndrives, out, max_out, nout, err, errlen))
             goto out;
     for (unsigned i = 0; i < ndrives; i++) {
-        if (dp[i].iface == DRIVE_IF_VIRTIO) {
+        /* A drive with no if= that no -device took gets the machine's
+         * default interface, virtio (QEMU's virt does the same), so
+         * `-drive file=disk.img,format=raw` alone gives a disk. */
+        if (dp[i].iface == DRIVE_IF_VIRTIO ||
+            (dp[i].iface == DRIVE_IF_UNSET && !dp[i].used)) {
             VirtioDevSpec spec;
             memset(&spec, 0, sizeof(spec));
             spec.kind = VIRTIO_DEV_BLK;
@@ -708,8 +712,8 @@ bool virtio_blk_parse_drives(const char *const *drives, unsigned ndrives,
                 goto out;
         } else if (!dp[i].used) {
             snprintf(err, errlen,
-                     "-drive %s: not used by any device (add if=virtio, or "
-                     "-device virtio-blk-device,drive=ID with an id=)",
+                     "-drive %s: if=none but not used by any device (add "
+                     "-device virtio-blk-device,drive=ID with its id=)",
                      drives[i]);
             goto out;
         }

@@ -623,6 +623,16 @@ START_TEST(test_parse_ok_and_order)
     ck_assert(out[2].blk.snapshot);
     ck_assert_str_eq(out[2].blk.file, img);
 
+    /* No if= and no -device: the default interface, virtio. */
+    char d2[1200];
+    snprintf(d2, sizeof(d2), "file=%s,format=raw", img);
+    const char *plain[] = { d2 };
+    VirtioDevSpec one[VIRTIO_MMIO_SLOTS];
+    unsigned none;
+    ck_assert_msg(parse(plain, 1, NULL, 0, one, &none, err), "%s", err);
+    ck_assert_uint_eq(none, 1);
+    ck_assert_int_eq(one[0].kind, VIRTIO_DEV_BLK);
+
     /* Slots fill from the top, as on QEMU's virt. */
     ck_assert_int_eq(virtio_slot_for(0), 7);
     ck_assert_int_eq(virtio_slot_for(7), 0);
@@ -672,8 +682,9 @@ START_TEST(test_parse_errors)
     expect_error("file=/nonexistent/x.img,format=raw,if=virtio", NULL,
                  "-drive file=/nonexistent/x.img: No such file or directory");
     expect_error("format=raw,if=virtio", NULL, "file= is required");
-    snprintf(buf, sizeof(buf), "file=%s,id=hd0", img);
+    snprintf(buf, sizeof(buf), "file=%s,id=hd0,if=none", img);
     expect_error(buf, NULL, "not used by any device");
+    snprintf(buf, sizeof(buf), "file=%s,id=hd0", img);
     expect_error(buf, "virtio-blk-device,drive=hd9", "drive 'hd9' not found");
     expect_error(buf, "virtio-blk-device", "drive= is required");
     expect_error(buf, "virtio-net-device", "unknown device 'virtio-net-device'");
