@@ -17,8 +17,9 @@ static void usage(FILE *out)
         "  record     run deterministically and write a trace of every input\n"
         "  replay     re-run a trace exactly, checking it as it goes\n"
         "  dump       print a trace: header, events, statistics\n"
+        "  debug      replay a trace under gdb-multiarch (forward only for now)\n"
         "\n"
-        "Planned (not in this version): debug, diff, timeline.\n"
+        "Planned (not in this version): reverse execution in debug, diff, timeline.\n"
         "\n"
         "  rewind --help       this text\n"
         "  rewind --version    the version\n");
@@ -50,6 +51,8 @@ int main(int argc, char **argv)
         return cmd_replay(argc - 2, argv + 2);
     if (strcmp(cmd, "dump") == 0)
         return cmd_dump(argc - 2, argv + 2);
+    if (strcmp(cmd, "debug") == 0)
+        return cmd_debug(argc - 2, argv + 2);
     fprintf(stderr, "rewind: unknown command '%s' (try rewind --help)\n", cmd);
     return EXIT_REWIND_ERROR;
 }

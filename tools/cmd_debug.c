@@ -1,0 +1,212 @@
+/* `rewind debug TRACE [--gdb PROGRAM] [--symbols FILE] [-- GDB-ARGS...]`:
+ * replay TRACE stopped before its first instruction, with the GDB stub on
+ * a free loopback port, and start gdb-multiarch connected to it (as `rr
+ * replay` does). Symbols come from --symbols, else from the recorded
+ * -kernel (or -bios) when it is an ELF file. When GDB exits, the replay is
+ * ended. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "replay/trace.h"
+#include "tools/commands.h"
+
+static void debug_usage(FILE *out)
+{
+    fprintf(out,
+        "usage: rewind debug TRACE [--gdb PROGRAM] [--symbols FILE] [-- GDB-ARGS...]\n"
+        "\n"
+        "Replay TRACE under GDB: the replay starts stopped before its first\n"
+        "instruction with the GDB stub on a free loopback port, and GDB (default\n"
+        "gdb-multiarch) is started connected to it. Symbols: --symbols FILE, else\n"
+        "the recorded -kernel or -bios if it is an ELF file. GDB-ARGS go to GDB\n"
+        "(e.g. -batch -ex 'break main' -ex continue). The replay ends with GDB.\n"
+        "Replay is read-only: writes to registers or memory are refused.\n");
+}
+
+/* A free TCP port on the loopback interface (0 on failure). */
+static unsigned free_port(void)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    if (fd < 0)
+        return 0;
+    struct sockaddr_in sa = { .sin_family = AF_INET };
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof(sa);
+    unsigned port = 0;
+    if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0 &&
+        getsockname(fd, (struct sockaddr *)&sa, &len) == 0)
+        port = ntohs(sa.sin_port);
+    close(fd);
+    return port;
+}
+
+/* Is something listening on 127.0.0.1:port? Read from /proc/net/tcp, so
+ * that no probe connection reaches the stub. */
+static bool port_listening(unsigned port)
+{
+    FILE *f = fopen("/proc/net/tcp", "r");
+    if (!f)
+        return false;
+    char line[256];
+    bool found = false;
+    while (!found && fgets(line, sizeof(line), f)) {
+        unsigned addr, p, state;
+        if (sscanf(line, " %*d: %8x:%4x %*x:%*x %2x", &addr, &p, &state) == 3 &&
+            p == port && state == 0x0a)
+            found = true;
+    }
+    fclose(f);
+    return found;
+}
+
+/* The recorded kernel (or firmware) if it is an ELF file: its symbols. */
+static bool recorded_elf(const char *trace, char *out, size_t outlen)
+{
+    char err[512];
+    TraceReader *r = trace_reader_open(trace, err, sizeof(err));
+    if (!r)
+        return false;
+    const TraceHeader *h = trace_reader_header(r);
+    bool found = false;
+    static const char *const roles[] = { "kernel", "bios" };
+    for (int k = 0; k < 2 && !found; k++)
+        for (size_t i = 0; i < h->nimages && !found; i++) {
+            const TraceImage *im = &h->images[i];
+            if (!im->role || strcmp(im->role, roles[k]) != 0 || !im->path)
+                continue;
+            FILE *f = fopen(im->path, "rb");
+            unsigned char magic[4];
+            if (f && fread(magic, 1, 4, f) == 4 && memcmp(magic, "\177ELF", 4) == 0) {
+                snprintf(out, outlen, "%s", im->path);
+                found = true;
+            }
+            if (f)
+                fclose(f);
+        }
+    trace_reader_close(r);
+    return found;
+}
+
+int cmd_debug(int argc, char **argv)
+{
+    const char *trace = NULL, *gdb = "gdb-multiarch", *symbols = NULL;
+    int gdb_args = argc; /* index of the first argument after "--" */
+    for (int i = 0; i < argc; i++) {
+        const char *a = argv[i];
+        if (!strcmp(a, "--")) {
+            gdb_args = i + 1;
+            break;
+        } else if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+            debug_usage(stdout);
+            return 0;
+        } else if ((!strcmp(a, "--gdb") || !strcmp(a, "--symbols")) && i + 1 < argc) {
+            *(a[2] == 'g' ? &gdb : &symbols) = argv[++i];
+        } else if (a[0] == '-') {
+            fprintf(stderr, "rewind debug: unknown option '%s' (see rewind debug --help)\n", a);
+            return EXIT_REWIND_ERROR;
+        } else if (trace) {
+            fprintf(stderr, "rewind debug: one trace at a time ('%s', then '%s')\n", trace, a);
+            return EXIT_REWIND_ERROR;
+        } else {
+            trace = a;
+        }
+    }
+    if (!trace) {
+        debug_usage(stderr);
+        return EXIT_REWIND_ERROR;
+    }
+    if (access(trace, R_OK) != 0) {
+        fprintf(stderr, "rewind debug: %s: %s\n", trace, strerror(errno));
+        return EXIT_REWIND_ERROR;
+    }
+    char elf[4096];
+    if (!symbols && recorded_elf(trace, elf, sizeof(elf)))
+        symbols = elf;
+    unsigned port = free_port();
+    if (!port) {
+        fprintf(stderr, "rewind debug: no free TCP port on 127.0.0.1\n");
+        return EXIT_REWIND_ERROR;
+    }
+    char spec[64], target[64];
+    snprintf(spec, sizeof(spec), "tcp:127.0.0.1:%u", port);
+    snprintf(target, sizeof(target), "target remote 127.0.0.1:%u", port);
+
+    pid_t replay = fork();
+    if (replay < 0) {
+        fprintf(stderr, "rewind debug: fork: %s\n", strerror(errno));
+        return EXIT_REWIND_ERROR;
+    }
+    if (replay == 0) {
+        char *args[] = { "rewind", "replay", (char *)trace, "-S", "-gdb", spec,
+                         "--no-progress", NULL };
+        execv("/proc/self/exe", args);
+        fprintf(stderr, "rewind debug: cannot start the replay: %s\n", strerror(errno));
+        _exit(EXIT_REWIND_ERROR);
+    }
+    /* Wait (up to 10 s) until the stub listens, or the replay gave up. */
+    bool up = false;
+    for (int t = 0; t < 1000 && !up; t++) {
+        int status;
+        if (waitpid(replay, &status, WNOHANG) == replay) {
+            fprintf(stderr, "rewind debug: the replay of %s ended before GDB could attach\n",
+                    trace);
+            return EXIT_REWIND_ERROR;
+        }
+        up = port_listening(port);
+        if (!up)
+            nanosleep(&(struct timespec){ 0, 10000000 }, NULL);
+    }
+    if (!up) {
+        fprintf(stderr, "rewind debug: the GDB stub did not come up on port %u\n", port);
+        kill(replay, SIGTERM);
+        waitpid(replay, NULL, 0);
+        return EXIT_REWIND_ERROR;
+    }
+
+    /* gdb [symbols] -ex 'set architecture' -ex 'target remote' GDB-ARGS */
+    int n = 0;
+    char **gargv = calloc((size_t)(argc - gdb_args) + 8, sizeof(char *));
+    if (!gargv) {
+        kill(replay, SIGTERM);
+        return EXIT_REWIND_ERROR;
+    }
+    gargv[n++] = (char *)gdb;
+    if (symbols)
+        gargv[n++] = (char *)symbols;
+    gargv[n++] = "-ex";
+    gargv[n++] = "set architecture riscv:rv64";
+    gargv[n++] = "-ex";
+    gargv[n++] = target;
+    for (int i = gdb_args; i < argc; i++)
+        gargv[n++] = argv[i];
+    gargv[n] = NULL;
+
+    pid_t g = fork();
+    if (g == 0) {
+        execvp(gdb, gargv);
+        fprintf(stderr, "rewind debug: cannot run %s: %s (install gdb-multiarch, or "
+                "give --gdb PROGRAM)\n", gdb, strerror(errno));
+        _exit(EXIT_REWIND_ERROR);
+    }
+    free(gargv);
+    int status = 0;
+    if (g > 0) {
+        /* GDB owns the terminal now; ctrl-C is for it, not for us. */
+        signal(SIGINT, SIG_IGN);
+        waitpid(g, &status, 0);
+    }
+    kill(replay, SIGTERM);
+    waitpid(replay, NULL, 0);
+    if (g < 0)
+        return EXIT_REWIND_ERROR;
+    return WIFEXITED(status) ? WEXITSTATUS(status) : EXIT_REWIND_ERROR;
+}
