@@ -55,9 +55,7 @@ Digest digest_take(Machine *m)
     /* Writes through cached TLB entries would not mark their pages again:
      * drop the write entries so the next write refills (and marks). */
     for (unsigned i = 0; i < m->nharts; i++)
-        for (int idx = 0; idx < MMU_IDX_COUNT; idx++)
-            for (int e = 0; e < TLB_SIZE; e++)
-                m->harts[i].tlb[idx][ACC_WRITE][e].vpage = TLB_INVALID;
+        hart_tlb_drop_writes(&m->harts[i], TLB_INVALID);
     return d;
 }
 

@@ -49,6 +49,16 @@ void hart_tlb_flush(Hart *h)
                 h->tlb[i][a][e].vpage = TLB_INVALID;
 }
 
+void hart_tlb_drop_writes(Hart *h, uint64_t ppage)
+{
+    for (int i = 0; i < MMU_IDX_COUNT; i++)
+        for (int e = 0; e < TLB_SIZE; e++) {
+            TlbEntry *te = &h->tlb[i][ACC_WRITE][e];
+            if (ppage == TLB_INVALID || te->ppage == ppage)
+                te->vpage = TLB_INVALID;
+        }
+}
+
 void hart_jmp_cache_flush(Hart *h)
 {
     memset(h->jmp_cache, 0, sizeof(h->jmp_cache));

@@ -107,6 +107,11 @@ void hart_update_mmu_idx(Hart *h);
 /* Drop every soft-TLB entry (sfence.vma, satp, mstatus.SUM/MXR, PMP). */
 void hart_tlb_flush(Hart *h);
 
+/* Drop the write entries of the soft TLB that map physical page ppage, or
+ * all of them when ppage is TLB_INVALID (writes must reach the slow path
+ * again: new code in the page, or a new digest window). */
+void hart_tlb_drop_writes(Hart *h, uint64_t ppage);
+
 /* Drop the virtual-pc -> TB map (needed whenever virtual->physical changes). */
 void hart_jmp_cache_flush(Hart *h);
 

@@ -448,13 +448,14 @@ int virtio_queue_pop(VirtioMmio *vm, unsigned q, VirtqReq *req)
     return virtio_walk_chain(vm, vq, head, req) ? 1 : -1;
 }
 
-size_t virtio_req_read(VirtioMmio *vm, const VirtqReq *req, uint64_t off,
-                       void *buf, size_t len)
+/* Copy between buf and the guest segments of a request, starting `off`
+ * bytes into them; stops at the first segment outside RAM. */
+static size_t virtio_req_copy(VirtioMmio *vm, const VirtqSeg *segs, unsigned nsegs,
+                              uint64_t off, uint8_t *buf, size_t len, bool to_guest)
 {
-    uint8_t *dst = buf;
     size_t done = 0;
-    for (unsigned i = 0; i < req->nout && done < len; i++) {
-        const VirtqSeg *s = &req->out[i];
+    for (unsigned i = 0; i < nsegs && done < len; i++) {
+        const VirtqSeg *s = &segs[i];
         if (off >= s->len) {
             off -= s->len;
             continue;
@@ -462,39 +463,33 @@ size_t virtio_req_read(VirtioMmio *vm, const VirtqReq *req, uint64_t off,
         size_t n = s->len - off;
         if (n > len - done)
             n = len - done;
-        const uint8_t *src = virtio_guest(vm, s->addr + off, n);
-        if (!src)
+        uint8_t *g = virtio_guest(vm, s->addr + off, n);
+        if (!g)
             break;
-        memcpy(dst + done, src, n);
+        if (to_guest) {
+            memcpy(g, buf + done, n);
+            virtio_dma_written(vm, s->addr + off, n);
+        } else {
+            memcpy(buf + done, g, n);
+        }
         done += n;
         off = 0;
     }
     return done;
 }
 
+size_t virtio_req_read(VirtioMmio *vm, const VirtqReq *req, uint64_t off,
+                       void *buf, size_t len)
+{
+    return virtio_req_copy(vm, req->out, req->nout, off, buf, len, false);
+}
+
 size_t virtio_req_write(VirtioMmio *vm, const VirtqReq *req, uint64_t off,
                         const void *buf, size_t len)
 {
-    const uint8_t *src = buf;
-    size_t done = 0;
-    for (unsigned i = 0; i < req->nin && done < len; i++) {
-        const VirtqSeg *s = &req->in[i];
-        if (off >= s->len) {
-            off -= s->len;
-            continue;
-        }
-        size_t n = s->len - off;
-        if (n > len - done)
-            n = len - done;
-        uint8_t *dst = virtio_guest(vm, s->addr + off, n);
-        if (!dst)
-            break;
-        memcpy(dst, src + done, n);
-        virtio_dma_written(vm, s->addr + off, n);
-        done += n;
-        off = 0;
-    }
-    return done;
+    /* The buffer is only read when copying to the guest. */
+    return virtio_req_copy(vm, req->in, req->nin, off, (uint8_t *)(uintptr_t)buf,
+                           len, true);
 }
 
 void virtio_queue_push(VirtioMmio *vm, unsigned q, const VirtqReq *req,

@@ -94,12 +94,7 @@ void tb_cache_insert(Machine *m, TB *tb)
             /* Writes to this page must now take the slow path, which
              * invalidates the code: drop cached write translations. */
             for (unsigned h = 0; h < m->nharts; h++)
-                for (int idx = 0; idx < MMU_IDX_COUNT; idx++)
-                    for (int e = 0; e < TLB_SIZE; e++) {
-                        TlbEntry *te = &m->harts[h].tlb[idx][ACC_WRITE][e];
-                        if (te->vpage != TLB_INVALID && te->ppage == tb->page[i])
-                            te->vpage = TLB_INVALID;
-                    }
+                hart_tlb_drop_writes(&m->harts[h], tb->page[i]);
         }
     }
     m->stats.tbs_translated++;
@@ -155,8 +150,7 @@ unsigned tb_invalidate_page(Machine *m, uint64_t ppage)
     return n;
 }
 
-/* Closes a cut TB: continues at the first instruction left out. */
-static int op_cut_exit(Hart *h, const Op *op)
+int op_goto_next(Hart *h, const Op *op)
 {
     h->pc = op->pc;
     return OP_EXIT_JUMP1;
@@ -177,7 +171,7 @@ TB *tb_cut(const TB *tb, unsigned count, TB *scratch)
     memcpy(scratch, tb, sizeof(*tb));
     memcpy(scratch->ops, tb->ops, n * sizeof(Op));
     Op *exit = &scratch->ops[n];
-    *exit = (Op){ .fn = op_cut_exit, .pc = tb->ops[n].pc, .idx = (uint16_t)count };
+    *exit = (Op){ .fn = op_goto_next, .pc = tb->ops[n].pc, .idx = (uint16_t)count };
     scratch->ninsns = (uint16_t)count;
     scratch->nops = (uint16_t)(n + 1);
     scratch->flags = tb->flags | (uint32_t)count << TBF_COUNT_SHIFT;

@@ -66,6 +66,10 @@ void tb_cache_flush(struct Machine *m);
  * drop its TBs. Returns the number of TBs dropped. */
 unsigned tb_invalidate_page(struct Machine *m, uint64_t ppage);
 
+/* The op that closes a TB not ending in a control transfer: continue at
+ * its pc (the next instruction) through chain slot 1. */
+int op_goto_next(Hart *h, const Op *op);
+
 /* A TB of the first `count` instructions of tb, built in scratch (room
  * for TB_MAX_INSNS + 1 ops) by copying its ops: the budget cut of icount
  * without a new translation. The result is never cached or chained. */

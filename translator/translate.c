@@ -19,14 +19,6 @@ uint32_t tb_flags_for(const Hart *h)
     return f;
 }
 
-/* Pseudo-op closing a TB that does not end in a control transfer: exits
- * through chain slot 1 to the next instruction. Its pc is that address. */
-static int op_goto_next(Hart *h, const Op *op)
-{
-    h->pc = op->pc;
-    return OP_EXIT_JUMP1;
-}
-
 /* Translate the page of va for execution. Returns false after taking the
  * fault (tval = va). */
 static bool fetch_page(Hart *h, uint64_t va, uint64_t *ppage, const uint8_t **host)
