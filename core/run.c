@@ -161,10 +161,14 @@ static bool pace(Machine *m, uint64_t target_ns)
     }
 }
 
-/* Events due now: digests first (they describe the state before anything
- * reacts), then recorded input, then device ticks. */
+/* Events due now: recorded input, digests, then device ticks. */
 static void run_due_events(Machine *m)
 {
+    /* Recorded input first: recording logs an input point (and its bytes)
+     * when the run loop first asks about a new icount, which is before a
+     * periodic digest due at that same icount; replay must meet them in
+     * that order. */
+    replay_deliver_due(m);
     if (machine_icount(m) >= m->next_digest) {
         Digest d = digest_take(m);
         if (m->digest_print)
@@ -172,7 +176,6 @@ static void run_due_events(Machine *m)
         replay_on_digest(m, &d);
         m->next_digest += m->cfg.digest_every;
     }
-    replay_deliver_due(m);
     machine_tick_devices(m);
 }
 
