@@ -41,6 +41,12 @@ struct Debug {
     DebugWp *wps;
     size_t nwps, capwps;
 
+    DebugController ctl;
+    bool points_off; /* breakpoints and watchpoints do not stop (a seek) */
+    bool let_go;     /* the front end let go: the machine may end */
+    bool killed;     /* ... and ended it (debug_kill) */
+    bool silent;     /* the pending stop was answered already: just wait */
+
     bool stopped;  /* inside debug_serve, waiting for a resume */
     DebugStop stop; /* why: valid while a stop is pending or served */
     uint64_t stop_icount; /* total icount target (UINT64_MAX: none) */
@@ -194,6 +200,18 @@ bool debug_wp_remove(Machine *m, uint64_t addr, uint64_t len, int kind)
     return false;
 }
 
+void debug_set_points_enabled(Machine *m, bool enabled)
+{
+    if (m->debug)
+        m->debug->points_off = !enabled;
+}
+
+void debug_set_controller(Machine *m, const DebugController *c)
+{
+    if (m->debug)
+        m->debug->ctl = *c;
+}
+
 void debug_clear_points(Machine *m)
 {
     Debug *d = m->debug;
@@ -230,7 +248,7 @@ bool debug_watch_access(Hart *h, const Op *op, uint64_t va, unsigned size, int a
 {
     Machine *m = h->m;
     Debug *d = m->debug;
-    if (!d || !d->nwps || size == 0)
+    if (!d || !d->nwps || size == 0 || d->points_off)
         return true;
     const DebugWp *hit = NULL;
     for (size_t i = 0; i < d->nwps && !hit; i++)
@@ -267,7 +285,8 @@ int debug_op_break(Hart *h, const Op *op)
     Debug *d = m->debug;
     if (d) {
         const DebugHart *hs = &d->hart[h->id];
-        if (hs->skip_bp && hs->skip_pc == op->pc && hs->skip_icount == op_icount(h, op))
+        if (d->points_off ||
+            (hs->skip_bp && hs->skip_pc == op->pc && hs->skip_icount == op_icount(h, op)))
             return op_next(h, op);
         if (!m->debug_pending) {
             const DebugBp *bp = bp_find(d, op->pc);
@@ -307,6 +326,7 @@ void debug_resume(Machine *m, uint32_t step_mask)
     if (!d)
         return;
     d->stopped = false;
+    d->silent = false;
     m->debug_pending = false;
     for (unsigned i = 0; i < m->nharts; i++) {
         Hart *h = &m->harts[i];
@@ -316,12 +336,144 @@ void debug_resume(Machine *m, uint32_t step_mask)
         d->hart[i].skip_pc = h->pc;
         d->hart[i].skip_icount = h->icount;
     }
+    if (d->ctl.resumed)
+        d->ctl.resumed(d->ctl.opaque);
+}
+
+void debug_resume_to(Machine *m, int hart, uint64_t icount)
+{
+    Debug *d = m->debug;
+    if (!d)
+        return;
+    d->stopped = false;
+    d->silent = false;
+    m->debug_pending = false;
+    for (unsigned i = 0; i < m->nharts; i++) {
+        d->hart[i].step_end = (int)i == hart ? icount : UINT64_MAX;
+        d->hart[i].skip_bp = d->hart[i].skip_watch = false;
+    }
+}
+
+void debug_continue(Machine *m)
+{
+    Debug *d = m->debug;
+    if (!d)
+        return;
+    /* The hart that stopped executes the instruction it stopped at; the
+     * other harts' targets and skips stay as they were. */
+    if (d->stop.hart >= 0 && (d->stop.kind == DEBUG_STOP_BREAK ||
+                              d->stop.kind == DEBUG_STOP_WATCH)) {
+        DebugHart *hs = &d->hart[d->stop.hart];
+        const Hart *h = &m->harts[d->stop.hart];
+        hs->skip_bp = d->stop.kind == DEBUG_STOP_BREAK;
+        hs->skip_watch = d->stop.kind == DEBUG_STOP_WATCH;
+        hs->skip_pc = h->pc;
+        hs->skip_icount = h->icount;
+    }
+    d->stopped = false;
+    d->silent = false;
+    m->debug_pending = false;
+}
+
+void debug_stop_now(Machine *m, const DebugStop *why)
+{
+    Debug *d = m->debug;
+    if (!d)
+        return;
+    debug_resume_to(m, -1, 0);
+    d->stop = *why;
+    m->debug_pending = true;
+}
+
+bool debug_has_points(const Machine *m)
+{
+    return m->debug && (m->debug->nbps || m->debug->nwps);
+}
+
+const DebugStop *debug_current_stop(const Machine *m)
+{
+    return m->debug ? &m->debug->stop : NULL;
+}
+
+void debug_detach(Machine *m)
+{
+    Debug *d = m->debug;
+    if (!d)
+        return;
+    debug_clear_points(m);
+    d->let_go = true;
+    if (d->stopped || m->debug_pending)
+        debug_resume(m, 0);
+}
+
+void debug_kill(Machine *m)
+{
+    Debug *d = m->debug;
+    if (!d)
+        return;
+    debug_detach(m);
+    d->killed = true;
+    machine_request_exit(m, 0);
+}
+
+bool debug_killed(const Machine *m)
+{
+    return m->debug && m->debug->killed;
+}
+
+void debug_attach_client(Machine *m)
+{
+    if (m->debug)
+        m->debug->let_go = false;
 }
 
 void debug_set_stop_icount(Machine *m, uint64_t total)
 {
     if (m->debug)
         m->debug->stop_icount = total;
+}
+
+/* Wait in the host event loop until the front end resumes the machine,
+ * the machine stops for good (at_end: until it no longer is stopped for
+ * good, or the front end lets go). */
+static void debug_wait(Machine *m, bool at_end)
+{
+    Debug *d = m->debug;
+    while (d->stopped && (at_end ? m->stop != STOP_NONE && !d->let_go
+                                 : m->stop == STOP_NONE)) {
+        if (uv_run(m->loop, UV_RUN_ONCE) == 0 && d->stopped && !uv_loop_alive(m->loop)) {
+            if (at_end) {
+                d->let_go = true;
+                break;
+            }
+            machine_fail(m, "stopped for the debugger, and nothing is left that "
+                            "could resume the machine");
+            break;
+        }
+    }
+}
+
+/* A stop: the controller first, then (unless it took the stop) the one-
+ * shot targets go and the front end is told. Returns false when the
+ * controller let the machine go on at once. */
+static bool debug_announce(Machine *m)
+{
+    Debug *d = m->debug;
+    d->stopped = true;
+    if (d->silent) {
+        d->silent = false;
+        return true;
+    }
+    if (d->ctl.stopped && d->ctl.stopped(d->ctl.opaque, &d->stop))
+        return d->stopped;
+    /* Targets are one-shot: a new resume sets them again. */
+    for (unsigned i = 0; i < MACHINE_MAX_HARTS; i++)
+        d->hart[i].step_end = UINT64_MAX;
+    d->stop_icount = UINT64_MAX;
+    DebugStop why = d->stop;
+    if (d->fe.stopped)
+        d->fe.stopped(d->fe.opaque, &why);
+    return true;
 }
 
 void debug_serve(Machine *m, Hart *h)
@@ -333,33 +485,49 @@ void debug_serve(Machine *m, Hart *h)
         return;
     if (d->stop.kind == DEBUG_STOP_NONE)
         d->stop = (DebugStop){ .kind = DEBUG_STOP_REQUEST, .hart = -1 };
-    d->stopped = true;
-    /* Targets are one-shot: a new resume sets them again. */
-    for (unsigned i = 0; i < MACHINE_MAX_HARTS; i++)
-        d->hart[i].step_end = UINT64_MAX;
     for (unsigned i = 0; i < m->nharts; i++)
         if (d->hart[i].lr_saved) {
             d->hart[i].lr_saved = false;
             m->harts[i].lr_valid = d->hart[i].lr_valid;
             m->harts[i].lr_addr = d->hart[i].lr_addr;
         }
-    d->stop_icount = UINT64_MAX;
     uint64_t t0 = icount_host_ns();
-    DebugStop why = d->stop;
-    if (d->fe.stopped)
-        d->fe.stopped(d->fe.opaque, &why);
-    while (d->stopped && m->stop == STOP_NONE) {
-        if (uv_run(m->loop, UV_RUN_ONCE) == 0 && d->stopped && !uv_loop_alive(m->loop)) {
-            machine_fail(m, "stopped for the debugger, and nothing is left that "
-                            "could resume the machine");
-            break;
-        }
-    }
+    if (debug_announce(m))
+        debug_wait(m, false);
     d->stopped = false;
-    d->stop.kind = DEBUG_STOP_NONE;
+    if (!m->debug_pending) /* else a stop made by debug_stop_now */
+        d->stop.kind = DEBUG_STOP_NONE;
     /* -icount shift=auto paces the guest to host time: the time spent
      * stopped is not the guest's. */
     m->host_start_ns += icount_host_ns() - t0;
+}
+
+bool debug_hold_at_end(Machine *m)
+{
+    Debug *d = m->debug;
+    if (!d || d->let_go || !d->ctl.hold_at_end || !d->ctl.hold_at_end(d->ctl.opaque))
+        return false;
+    m->debug_pending = false;
+    for (;;) {
+        d->stop = (DebugStop){ .kind = DEBUG_STOP_HISTORY_END, .hart = -1 };
+        if (debug_announce(m))
+            debug_wait(m, true);
+        if (m->stop == STOP_NONE) {
+            /* A checkpoint was restored: the run goes on from there, still
+             * stopped if the debugger has not resumed it yet. */
+            if (d->stopped) {
+                d->silent = true;
+                m->debug_pending = true;
+            } else if (!m->debug_pending) {
+                d->stop.kind = DEBUG_STOP_NONE;
+            }
+            return true;
+        }
+        d->stopped = false;
+        if (d->let_go)
+            return false;
+        /* Resumed forward at the end: there is nothing more; stop again. */
+    }
 }
 
 uint64_t debug_budget(Machine *m, const Hart *h, uint64_t budget)

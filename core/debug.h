@@ -54,6 +54,8 @@ typedef enum {
     DEBUG_STOP_WATCH,     /* a watchpoint: after the access to addr */
     DEBUG_STOP_STEP,      /* a stepping hart retired its instruction */
     DEBUG_STOP_ICOUNT,    /* the machine reached debug_set_stop_icount's target */
+    DEBUG_STOP_HISTORY_BEGIN, /* reverse execution reached the start of the recording */
+    DEBUG_STOP_HISTORY_END,   /* forward execution reached the end of the recording */
 } DebugStopKind;
 
 typedef struct DebugStop {
@@ -76,6 +78,28 @@ typedef struct DebugFrontEnd {
     void (*release)(void *opaque);
 } DebugFrontEnd;
 
+/* A controller sits between the engine and the front end: reverse
+ * debugging in a replay (replay/reverse.c) drives the machine through
+ * checkpoints and forward runs that the front end must not see. Any hook
+ * may be NULL. */
+typedef struct DebugController {
+    void *opaque;
+    /* The machine stopped (first thing in debug_serve, before the one-shot
+     * targets are cleared). Return true to take the stop for itself: the
+     * controller has let the machine go on (debug_continue), or restored a
+     * checkpoint and resumed it, or, with the machine still stopped, has
+     * answered the front end by other means. false passes the stop on to
+     * the front end; *why may have been changed. */
+    bool (*stopped)(void *opaque, DebugStop *why);
+    /* The front end resumed the machine (debug_resume): the controller may
+     * add targets of its own (debug_set_stop_icount). */
+    void (*resumed)(void *opaque);
+    /* The machine reached its end (guest exit, the end of the recording)
+     * while a debugger is attached: true to hold it there, stopped with
+     * DEBUG_STOP_HISTORY_END, so that the debugger can go back. */
+    bool (*hold_at_end)(void *opaque);
+} DebugController;
+
 /* Attach the debugger state to m (once; m->debug). Returns false when out
  * of memory. */
 bool debug_attach(struct Machine *m, const DebugFrontEnd *fe);
@@ -90,6 +114,12 @@ bool debug_wp_insert(struct Machine *m, uint64_t addr, uint64_t len, int kind);
 bool debug_wp_remove(struct Machine *m, uint64_t addr, uint64_t len, int kind);
 /* Remove every breakpoint and watchpoint (the debugger went away). */
 void debug_clear_points(struct Machine *m);
+/* Breakpoints and watchpoints stay in place but do not stop the machine
+ * while disabled (a seek runs through them). */
+void debug_set_points_enabled(struct Machine *m, bool enabled);
+
+/* Install the controller (once, after debug_attach). */
+void debug_set_controller(struct Machine *m, const DebugController *c);
 
 /* ---- stop and resume */
 
@@ -109,6 +139,41 @@ void debug_resume(struct Machine *m, uint32_t step_mask);
 /* Stop when the machine's total icount reaches `total` (UINT64_MAX: no
  * target). For seeks: the slices are cut so that the stop is exact. */
 void debug_set_stop_icount(struct Machine *m, uint64_t total);
+
+/* For controllers. Resume with no breakpoint or watchpoint skipped where
+ * the harts stand (they may have been restored from a checkpoint) and no
+ * step; hart `hart` (-1: none) stops when its icount reaches `icount`,
+ * with DEBUG_STOP_STEP. The front end is not told (no resumed hook). */
+void debug_resume_to(struct Machine *m, int hart, uint64_t icount);
+/* From the controller's stopped hook: go on as if the stop had not
+ * happened (same step targets), past the breakpoint or watchpoint that
+ * caused it. */
+void debug_continue(struct Machine *m);
+/* For controllers, with the machine stopped: report `why` as a new stop
+ * without running an instruction (served at the next slice boundary,
+ * before the events due there). */
+void debug_stop_now(struct Machine *m, const DebugStop *why);
+/* Are there breakpoints or watchpoints? */
+bool debug_has_points(const struct Machine *m);
+/* The reason of the stop being served. */
+const DebugStop *debug_current_stop(const struct Machine *m);
+
+/* The front end lets go of the machine (detach, kill): breakpoints go, a
+ * stopped machine runs on, and a machine held at its end ends. */
+void debug_detach(struct Machine *m);
+/* The debugger ends the run (GDB's kill): as debug_detach, then the
+ * machine stops; debug_killed() tells a replay that it did not end by
+ * itself. */
+void debug_kill(struct Machine *m);
+bool debug_killed(const struct Machine *m);
+/* A debugger (re)connects: a machine at its end may be held again. */
+void debug_attach_client(struct Machine *m);
+
+/* Run loop: the machine stopped for good (m->stop is set). If the
+ * controller holds it there, serve the debugger (stop reply
+ * DEBUG_STOP_HISTORY_END) until it either restores a checkpoint (returns
+ * true: m->stop was cleared and the run goes on) or lets go (false). */
+bool debug_hold_at_end(struct Machine *m);
 
 /* The front end's opaque pointer (debug_attach), or NULL. */
 void *debug_front_end_opaque(const struct Machine *m);

@@ -87,6 +87,8 @@ typedef struct GdbStub {
     bool noack;        /* QStartNoAckMode */
     bool waiting;      /* a resume packet awaits its stop reply */
     bool detaching;    /* close the client once the reply is out */
+    bool monitor_pending; /* a monitor command runs the machine: its
+                           * output is the reply to the next stop */
     int g_hart, c_hart; /* Hg / Hc: the hart for registers / resumes */
     DebugStop last_stop;
 
@@ -503,6 +505,8 @@ static void reply_stop(GdbStub *s, const DebugStop *st)
     reply_fmt(s, "T%02xthread:%x;", sig, hart + 1);
     if (st->kind == DEBUG_STOP_BREAK)
         reply_str(s, st->bp_kind == DEBUG_BP_HW ? "hwbreak:;" : "swbreak:;");
+    else if (st->kind == DEBUG_STOP_HISTORY_BEGIN || st->kind == DEBUG_STOP_HISTORY_END)
+        reply_fmt(s, "replaylog:%s;", st->kind == DEBUG_STOP_HISTORY_BEGIN ? "begin" : "end");
     else if (st->kind == DEBUG_STOP_WATCH)
         reply_fmt(s, "%s:%" PRIx64 ";",
                   st->watch_kind == DEBUG_WATCH_WRITE ? "watch"
@@ -524,7 +528,16 @@ static void stub_on_stopped(void *opaque, const DebugStop *why)
         return;
     s->waiting = false;
     reply_reset(s);
-    reply_stop(s, why);
+    if (s->monitor_pending) {
+        /* The command that ran the machine answers now, with its output. */
+        s->monitor_pending = false;
+        char out[4096] = "";
+        if (s->hooks.monitor_done)
+            s->hooks.monitor_done(s->hooks.opaque, s->m, out, sizeof(out));
+        reply_hex(s, out, strlen(out));
+    } else {
+        reply_stop(s, why);
+    }
     send_reply(s);
 }
 
@@ -812,13 +825,15 @@ static bool cmd_vcont(GdbStub *s, const char *p)
     return true;
 }
 
-static void cmd_monitor(GdbStub *s, const char *hex)
+/* qRcmd. Returns true when the command resumed the machine (the reply
+ * comes with the next stop). */
+static bool cmd_monitor(GdbStub *s, const char *hex)
 {
     size_t n = strlen(hex) / 2;
     char cmd[512];
     if (n >= sizeof(cmd) || strlen(hex) % 2 || !gdb_hex_decode(hex, (uint8_t *)cmd, n)) {
         reply_str(s, "E01");
-        return;
+        return false;
     }
     cmd[n] = '\0';
     while (n && (cmd[n - 1] == ' ' || cmd[n - 1] == '\n'))
@@ -852,12 +867,25 @@ static void cmd_monitor(GdbStub *s, const char *hex)
     } else if (strcmp(c, "help") == 0 || *c == '\0') {
         OUT("monitor icount      instructions retired so far (all harts)\n"
             "monitor info harts  pc, privilege, wfi state and icount of each hart\n");
+        bool resumed = false;
         if (s->hooks.monitor)
             s->hooks.monitor(s->hooks.opaque, m, "help", out + (o < sizeof(out) ? o : 0),
-                             o < sizeof(out) ? sizeof(out) - o : 0);
+                             o < sizeof(out) ? sizeof(out) - o : 0, &resumed);
         o = strlen(out);
-    } else if (s->hooks.monitor && s->hooks.monitor(s->hooks.opaque, m, c, out, sizeof(out))) {
-        o = strlen(out);
+    } else if (s->hooks.monitor) {
+        bool resumed = false;
+        out[0] = '\0';
+        if (!s->hooks.monitor(s->hooks.opaque, m, c, out, sizeof(out), &resumed)) {
+            OUT("unknown monitor command '%s' (try: monitor help)\n", c);
+        } else if (resumed) {
+            /* The machine runs (a seek): the reply waits for its stop. */
+            s->monitor_pending = true;
+            s->waiting = true;
+            uv_unref((uv_handle_t *)&s->server);
+            return true;
+        } else {
+            o = strlen(out);
+        }
     } else {
         OUT("unknown monitor command '%s' (try: monitor help)\n", c);
     }
@@ -865,6 +893,7 @@ static void cmd_monitor(GdbStub *s, const char *hex)
     if (o > sizeof(out) - 1)
         o = sizeof(out) - 1;
     reply_hex(s, out, o);
+    return false;
 }
 
 static void cmd_qxfer(GdbStub *s, const char *p)
@@ -907,7 +936,8 @@ static void cmd_qxfer(GdbStub *s, const char *p)
     reply_append(s, s->xml + off, n);
 }
 
-static void cmd_query(GdbStub *s, const char *p)
+/* q packets. Returns true when the machine was resumed (qRcmd). */
+static bool cmd_query(GdbStub *s, const char *p)
 {
     Machine *m = s->m;
     if (strncmp(p, "Supported", 9) == 0) {
@@ -932,7 +962,7 @@ static void cmd_query(GdbStub *s, const char *p)
         int hart;
         if (!parse_thread(&q, &hart, m->nharts) || hart < 0 || *q) {
             reply_str(s, "E01");
-            return;
+            return false;
         }
         const Hart *h = &m->harts[hart];
         char text[96];
@@ -940,11 +970,12 @@ static void cmd_query(GdbStub *s, const char *p)
                  h->wfi ? ", wfi" : "");
         reply_hex(s, text, strlen(text));
     } else if (strncmp(p, "Rcmd,", 5) == 0) {
-        cmd_monitor(s, p + 5);
+        return cmd_monitor(s, p + 5);
     } else if (strncmp(p, "Symbol:", 7) == 0) {
         reply_str(s, "OK");
     }
     /* anything else: the empty reply (unsupported) */
+    return false;
 }
 
 static void cmd_set_thread(GdbStub *s, const char *p)
@@ -969,7 +1000,7 @@ static void stub_close_client(GdbStub *s);
 static void cmd_kill(GdbStub *s)
 {
     fprintf(stderr, "rewind: killed from the debugger\n");
-    machine_request_exit(s->m, 0);
+    debug_kill(s->m);
     s->waiting = false;
     stub_close_client(s);
 }
@@ -1025,7 +1056,7 @@ static void dispatch(GdbStub *s, char *pkt, size_t len)
         }
         break; /* vMustReplyEmpty and the rest: empty */
     case 'q':
-        cmd_query(s, pkt + 1);
+        resumed = cmd_query(s, pkt + 1);
         break;
     case 'Q':
         if (strcmp(pkt, "QStartNoAckMode") == 0) {
@@ -1064,9 +1095,7 @@ static void dispatch(GdbStub *s, char *pkt, size_t len)
     send_reply(s);
     if (s->detaching) {
         s->detaching = false;
-        debug_clear_points(m);
-        if (debug_stopped(m) || m->debug_pending)
-            debug_resume(m, 0);
+        debug_detach(m);
         uv_unref((uv_handle_t *)&s->server);
         fprintf(stderr, "rewind: gdb detached; the machine runs on\n");
         stub_close_client(s);
@@ -1178,6 +1207,8 @@ static void on_connection(uv_stream_t *server, int status)
         return;
     }
     fprintf(stderr, "rewind: gdb connected\n");
+    debug_attach_client(s->m);
+    s->monitor_pending = false;
     /* GDB expects a stopped target when it attaches. */
     if (!debug_stopped(s->m))
         debug_request_stop(s->m, DEBUG_STOP_REQUEST);
@@ -1243,6 +1274,14 @@ bool gdbstub_parse_spec(const char *spec, char *host, size_t hostlen, unsigned *
 static GdbStub *stub_of(const Machine *m)
 {
     return debug_front_end_opaque(m);
+}
+
+int gdbstub_current_hart(const Machine *m)
+{
+    const GdbStub *s = stub_of(m);
+    if (!s)
+        return 0;
+    return s->c_hart >= 0 ? s->c_hart : s->g_hart >= 0 ? s->g_hart : 0;
 }
 
 unsigned gdbstub_port(const Machine *m)

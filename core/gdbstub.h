@@ -48,15 +48,21 @@ typedef struct GdbStubHooks {
     bool (*packet)(void *opaque, struct Machine *m, const char *pkt, size_t len,
                    char *reply, size_t replylen, bool *resumed);
     /* A monitor command the stub does not know: write the text to out and
-     * return true; false: unknown. */
+     * return true; false: unknown. A command that runs the machine (a
+     * seek) sets *resumed instead: its output comes from monitor_done
+     * when the machine stops again. */
     bool (*monitor)(void *opaque, struct Machine *m, const char *cmd, char *out,
-                    size_t outlen);
+                    size_t outlen, bool *resumed);
+    void (*monitor_done)(void *opaque, struct Machine *m, char *out, size_t outlen);
     /* `monitor icount` in a replay: the recording's last icount
      * (UINT64_MAX: unknown). */
     uint64_t (*total_icount)(void *opaque, struct Machine *m);
     /* Registers and memory may not be written (a replay): the reason. */
     const char *(*writes_refused)(void *opaque, struct Machine *m);
 } GdbStubHooks;
+
+/* The hart a resume without a thread applies to: Hc's, else Hg's. */
+int gdbstub_current_hart(const struct Machine *m);
 
 /* Install hooks (after gdbstub_start); false when no stub runs. */
 bool gdbstub_set_hooks(struct Machine *m, const GdbStubHooks *hooks);

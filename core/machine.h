@@ -125,6 +125,14 @@ typedef struct Machine {
      * loop stops at the next slice boundary when debug_pending is set. */
     struct Debug *debug;
     bool debug_pending;
+    /* A checkpoint was restored while the run loop was inside a hart's
+     * turn (from a debugger stop): the loop must drop what it was doing
+     * and go on from the restored schedule position (m->sched). Set by
+     * whoever restores (replay/reverse.c), cleared by the run loop. */
+    bool rewound;
+    /* The guest's console output is not shown on the host: a reverse
+     * debugger is re-running a span of the recording on its own. */
+    bool output_muted;
     /* Receivers of asynchronous input, by (kind, source) (replay/). */
     struct {
         int kind;

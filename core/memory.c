@@ -19,9 +19,11 @@ bool memory_init(Memory *mem, uint64_t ram_base, uint64_t ram_size)
     uint64_t pages = ram_size >> 12;
     mem->code_bitmap = calloc((pages + 7) / 8, 1);
     mem->dirty_bitmap = calloc((pages + 7) / 8, 1);
-    if (!mem->code_bitmap || !mem->dirty_bitmap) {
+    mem->snap_bitmap = calloc((pages + 7) / 8, 1);
+    if (!mem->code_bitmap || !mem->dirty_bitmap || !mem->snap_bitmap) {
         free(mem->code_bitmap);
         free(mem->dirty_bitmap);
+        free(mem->snap_bitmap);
         munmap(p, ram_size);
         return false;
     }
@@ -37,6 +39,7 @@ void memory_free(Memory *mem)
         munmap(mem->ram, mem->ram_size);
     free(mem->code_bitmap);
     free(mem->dirty_bitmap);
+    free(mem->snap_bitmap);
     memset(mem, 0, sizeof(*mem));
 }
 

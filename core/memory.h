@@ -36,6 +36,12 @@ typedef struct Memory {
      * through the soft TLB mark the page when the write entry is filled;
      * the digest clears the bits and drops the write entries. */
     uint8_t *dirty_bitmap;
+    /* One bit per RAM page written since the last snapshot taken or
+     * restored (core/snapshot.h), marked at the same places as
+     * dirty_bitmap; the snapshot code clears the bits and drops the write
+     * entries. A separate map because the digest's window is saved and
+     * restored with snapshots and must not be disturbed by them. */
+    uint8_t *snap_bitmap;
 } Memory;
 
 /* Allocate RAM (zero-filled). Returns false on allocation failure. */
@@ -63,11 +69,17 @@ MmioRegion *memory_find_mmio(Memory *mem, uint64_t pa);
  * such pages may be cached in the soft TLB for direct host access. */
 bool memory_page_is_plain_ram(Memory *mem, uint64_t pa);
 
+/* Count pa's page as written, for the next digest and the next snapshot.
+ * Every write to RAM must come here (through machine_ram_written, or when
+ * a write TLB entry is filled) before the guest can observe it. */
 static inline void memory_mark_dirty(Memory *mem, uint64_t pa)
 {
     uint64_t page = (pa - mem->ram_base) >> 12;
-    if (pa >= mem->ram_base && page < (mem->ram_size >> 12))
-        mem->dirty_bitmap[page >> 3] |= (uint8_t)(1u << (page & 7));
+    if (pa >= mem->ram_base && page < (mem->ram_size >> 12)) {
+        uint8_t bit = (uint8_t)(1u << (page & 7));
+        mem->dirty_bitmap[page >> 3] |= bit;
+        mem->snap_bitmap[page >> 3] |= bit;
+    }
 }
 
 /* Mark or clear "translated code exists in this RAM page". */

@@ -186,7 +186,14 @@ static uint64_t hart_turn(Machine *m, Hart *h)
 {
     uint64_t done;
     while ((done = m->sched.done) < m->cfg.quantum && m->stop == STOP_NONE &&
-           !m->reset_requested) {
+           !m->reset_requested && !m->rewound) {
+        if (unlikely(m->debug_pending)) {
+            /* A stop made while the machine stood still (a reverse
+             * debugger's, after a restore): before the events due here,
+             * as if the previous slice had just ended. */
+            debug_serve(m, h);
+            continue;
+        }
         uint64_t n = insns_to_next_event(m);
         if (n == 0) {
             run_due_events(m);
@@ -210,6 +217,8 @@ static uint64_t hart_turn(Machine *m, Hart *h)
         /* A debugger stop is served here, inside the turn, which then
          * goes on as if nothing happened (core/debug.h). */
         bool served = unlikely(m->debug) && debug_slice_end(m, h);
+        if (m->rewound)
+            break; /* a checkpoint replaced the machine's state */
         if (h->wfi)
             break;
         if (ran == 0 && !irq_maybe(h) && !served)
@@ -249,9 +258,27 @@ static bool idle(Machine *m)
     return false;
 }
 
+static void machine_run_rounds(Machine *m);
+
 void machine_run(Machine *m)
 {
     m->host_start_ns = icount_host_ns();
+    for (;;) {
+        machine_run_rounds(m);
+        /* A debugger on a replay may hold the machine at its end and take
+         * it back to a checkpoint from there. */
+        if (!m->debug || !debug_hold_at_end(m))
+            break;
+        m->rewound = false;
+    }
+    replay_on_stop(m);
+    if (m->debug)
+        debug_on_exit(m);
+}
+
+/* Rounds of turns until the machine stops. */
+static void machine_run_rounds(Machine *m)
+{
     while (m->stop == STOP_NONE) {
         if (m->reset_requested) {
             char err[256];
@@ -262,11 +289,17 @@ void machine_run(Machine *m)
         }
         if (unlikely(m->debug_pending))
             debug_serve(m, NULL); /* -S, ctrl-C, a debugger attached */
+        m->rewound = false;
         /* The round goes on from the schedule's position: hart 0 but after
          * a restored snapshot, which may resume in the middle of a turn. */
         while (m->sched.hart < m->nharts && m->stop == STOP_NONE) {
             Hart *h = &m->harts[m->sched.hart];
-            if (hart_turn(m, h))
+            uint64_t done = hart_turn(m, h);
+            if (m->rewound) {
+                m->rewound = false;
+                continue; /* on from the restored schedule position */
+            }
+            if (done)
                 m->sched.progress = true;
             /* A reservation does not survive another hart's turn, so an
              * interleaved store can never be missed by SC. With one hart
@@ -294,7 +327,4 @@ void machine_run(Machine *m)
             run_due_events(m);
         }
     }
-    replay_on_stop(m);
-    if (m->debug)
-        debug_on_exit(m);
 }

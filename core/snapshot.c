@@ -54,10 +54,16 @@ struct Snapshot {
 
 /* The pages of the last snapshot taken or restored on a machine: the
  * baseline the next one is compared with. It is a device record of the
- * machine (no state, a free hook) so that it goes with the machine. */
+ * machine (no state; free and reset hooks) so that it goes with the
+ * machine. */
 typedef struct SnapBase {
     uint64_t npages;
     SnapPage **pages;
+    /* RAM equals `pages` except in the pages marked in mem.snap_bitmap.
+     * False until the first take or restore, and again from a machine
+     * reset (which clears RAM and loads images without marking): RAM is
+     * then compared in full. */
+    bool valid;
 } SnapBase;
 
 static void snap_page_unref(SnapPage *p)
@@ -71,6 +77,12 @@ static SnapPage *snap_page_ref(SnapPage *p)
     if (p)
         p->refs++;
     return p;
+}
+
+static void snap_base_reset(void *opaque)
+{
+    SnapBase *b = opaque;
+    b->valid = false;
 }
 
 static void snap_base_free(void *opaque)
@@ -94,7 +106,9 @@ static SnapBase *snap_base(Machine *m)
         return NULL;
     b->npages = m->mem.ram_size / SNAP_PAGE_SIZE;
     b->pages = calloc(b->npages ? b->npages : 1, sizeof(*b->pages));
-    MachineDevice dev = { .name = "snapshot-base", .opaque = b, .free = snap_base_free };
+    MachineDevice dev = {
+        .name = "snapshot-base", .opaque = b, .reset = snap_base_reset, .free = snap_base_free,
+    };
     if (!b->pages || !machine_add_device(m, &dev)) {
         free(b->pages);
         free(b);
@@ -103,8 +117,41 @@ static SnapBase *snap_base(Machine *m)
     return b;
 }
 
-/* Make the baseline hold the pages of `pages`. */
-static void snap_base_set(SnapBase *b, SnapPage *const *pages)
+static bool snap_page_marked(const Memory *mem, uint64_t page)
+{
+    return (mem->snap_bitmap[page >> 3] >> (page & 7)) & 1;
+}
+
+/* Is RAM's page i known to equal the baseline's? Only an unmarked page of
+ * a valid baseline is. */
+static bool snap_page_unchanged(const Memory *mem, const SnapBase *b, uint64_t i)
+{
+    return b && b->valid && !snap_page_marked(mem, i);
+}
+
+/* Devices whose registers sit inside RAM (HTIF's words) write those pages
+ * from their callbacks, which need not mark them: count the pages as
+ * written so that they are always compared. The digest's map is left
+ * alone. */
+static void snap_mark_device_pages(Memory *mem)
+{
+    uint64_t ram_end = mem->ram_base + mem->ram_size;
+    for (unsigned i = 0; i < mem->nregions; i++) {
+        const MmioRegion *r = &mem->regions[i];
+        uint64_t lo = r->base > mem->ram_base ? r->base : mem->ram_base;
+        uint64_t hi = r->base + r->size < ram_end ? r->base + r->size : ram_end;
+        if (lo >= hi)
+            continue; /* outside RAM */
+        for (uint64_t pa = lo & ~(uint64_t)(SNAP_PAGE_SIZE - 1); pa < hi; pa += SNAP_PAGE_SIZE) {
+            uint64_t page = (pa - mem->ram_base) / SNAP_PAGE_SIZE;
+            mem->snap_bitmap[page >> 3] |= (uint8_t)(1u << (page & 7));
+        }
+    }
+}
+
+/* RAM now equals `pages` (a take or a restore just ended): make them the
+ * baseline and start a new window of written pages. */
+static void snap_base_set(Machine *m, SnapBase *b, SnapPage *const *pages)
 {
     if (!b)
         return;
@@ -113,6 +160,13 @@ static void snap_base_set(SnapBase *b, SnapPage *const *pages)
             snap_page_unref(b->pages[i]);
             b->pages[i] = snap_page_ref(pages[i]);
         }
+    b->valid = true;
+    memset(m->mem.snap_bitmap, 0, (b->npages + 7) / 8);
+    /* Stores through a write entry filled before now would not mark their
+     * page again: drop the entries so that the next store refills (and
+     * marks). */
+    for (unsigned i = 0; i < m->nharts; i++)
+        hart_tlb_drop_writes(&m->harts[i], TLB_INVALID);
 }
 
 static const uint8_t *snap_page_bytes(const SnapPage *p)
@@ -150,11 +204,14 @@ static bool snap_take_ram(Machine *m, Snapshot *s)
     memcpy(s->dirty_bitmap, mem->dirty_bitmap, bitmap_len);
     s->bytes += s->npages * sizeof(*s->pages) + bitmap_len;
     SnapBase *b = snap_base(m);
+    snap_mark_device_pages(mem);
     for (uint64_t i = 0; i < s->npages; i++) {
         const uint8_t *ram = mem->ram + i * SNAP_PAGE_SIZE;
         SnapPage *base = b ? b->pages[i] : NULL;
-        /* Unchanged since the baseline: share its page. */
-        if (memcmp(ram, snap_page_bytes(base), SNAP_PAGE_SIZE) == 0) {
+        /* Unchanged since the baseline (not written, or written back to
+         * the same bytes): share its page. */
+        if (snap_page_unchanged(mem, b, i) ||
+            memcmp(ram, snap_page_bytes(base), SNAP_PAGE_SIZE) == 0) {
             s->pages[i] = snap_page_ref(base);
             continue;
         }
@@ -168,7 +225,7 @@ static bool snap_take_ram(Machine *m, Snapshot *s)
         s->pages[i] = p;
         s->bytes += sizeof(*p);
     }
-    snap_base_set(b, s->pages);
+    snap_base_set(m, b, s->pages);
     return true;
 }
 
@@ -267,7 +324,14 @@ bool snapshot_restore(Machine *m, const Snapshot *s, char *err, size_t errlen)
     if (!snap_check(m, s, err, errlen))
         return false;
     Memory *mem = &m->mem;
+    SnapBase *b = snap_base(m);
+    snap_mark_device_pages(mem);
     for (uint64_t i = 0; i < s->npages; i++) {
+        /* A page not written since the baseline and saved as the very
+         * page the baseline holds (pages never change once saved) is
+         * already right. */
+        if (snap_page_unchanged(mem, b, i) && s->pages[i] == b->pages[i])
+            continue;
         uint8_t *ram = mem->ram + i * SNAP_PAGE_SIZE;
         const uint8_t *src = snap_page_bytes(s->pages[i]);
         /* Comparing first keeps the untouched pages' cache lines clean. */
@@ -275,7 +339,7 @@ bool snapshot_restore(Machine *m, const Snapshot *s, char *err, size_t errlen)
             memcpy(ram, src, SNAP_PAGE_SIZE);
     }
     memcpy(mem->dirty_bitmap, s->dirty_bitmap, (s->npages + 7) / 8);
-    snap_base_set(snap_base(m), s->pages);
+    snap_base_set(m, b, s->pages);
     /* The code in RAM changed under the translation cache. */
     tb_cache_flush(m);
     for (unsigned i = 0; i < m->nharts; i++) {

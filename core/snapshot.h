@@ -11,8 +11,25 @@
  *
  * RAM is kept as 4 KiB pages shared between checkpoints by reference
  * count: a new checkpoint copies only the pages that differ from the last
- * checkpoint taken or restored on the machine (found by comparing, which
- * does not depend on dirty tracking), and all-zero pages cost nothing.
+ * checkpoint taken or restored on the machine (the baseline), and all-zero
+ * pages cost nothing. Take and restore read RAM only in the pages written
+ * since the baseline (besides a walk over the page table, 8 bytes a
+ * page): Memory's snap_bitmap marks the pages written since then
+ * (memory_mark_dirty, at the same places as the digest's map), so a take
+ * shares the baseline's page for every unmarked page without reading it,
+ * and a restore compares and rewrites only the pages that are
+ * marked or that the target holds as a different saved page than the
+ * baseline (saved pages never change, so the same page means the same
+ * bytes). Marked pages are still compared, so a page written back to its
+ * old bytes is shared too. This is safe because every write to RAM marks
+ * its page before the guest can see it: slow-path stores, DMA and
+ * debugger writes through machine_ram_written, fast-path stores when
+ * their write TLB entry is filled, which is why a take or restore drops
+ * every write entry when it clears the map. Pages with device registers
+ * inside RAM (HTIF) are always compared, as their callbacks may write
+ * without marking; a machine reset (RAM cleared, images reloaded) and the
+ * first checkpoint of a machine compare all of RAM. Code that writes guest
+ * RAM directly must call machine_ram_written, or checkpoints miss it.
  *
  * Not saved: host-side state (chardev queues, open files, libuv handles),
  * the record/replay session (m->replay) and the debugger's state. A disk

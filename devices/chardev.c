@@ -386,7 +386,8 @@ void chardev_flush(CharDev *cd)
 
 void chardev_write(CharDev *cd, const uint8_t *buf, size_t len)
 {
-    if (cd->kind == CHARDEV_NONE)
+    /* Muted: a reverse debugger re-runs output the user has seen. */
+    if (cd->kind == CHARDEV_NONE || cd->m->output_muted)
         return;
     bool newline = false;
     while (len) {

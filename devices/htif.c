@@ -27,9 +27,11 @@ static void htif_command(Htif *s, uint64_t cmd)
     if (dev == 0 && what == 0 && (payload & 1)) {
         machine_request_exit(s->m, (int)(payload >> 1));
     } else if (dev == 1 && what == 1) {
-        fputc((int)(payload & 0xff), s->out);
-        if ((payload & 0xff) == '\n')
-            fflush(s->out);
+        if (!s->m->output_muted) {
+            fputc((int)(payload & 0xff), s->out);
+            if ((payload & 0xff) == '\n')
+                fflush(s->out);
+        }
         reply = (1ULL << 56) | (1ULL << 48);
         answered = true;
     } else {

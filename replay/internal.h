@@ -51,6 +51,7 @@ enum { REPLAY_MAX_PENDING = 8 };
 /* The next event of the trace (player), with its payload copied. */
 typedef struct ReplayNext {
     bool valid;
+    uint32_t rank; /* events before it in the trace at the same icount */
     TraceEvent ev;
     uint8_t *payload;
     size_t cap;
@@ -93,6 +94,11 @@ struct Replay {
     /* ---- replay ---- */
     TraceReader *reader;
     ReplayNext next;
+    /* The last event read from the trace: its icount and rank (how many
+     * events at that icount came before it), for play_cursor_save. */
+    bool read_any;
+    uint64_t read_icount;
+    uint32_t read_rank;
     bool reader_done;   /* no more readable events */
     bool reader_damaged;
     uv_idle_t keepalive; /* the idle step polls instead of failing */
@@ -144,6 +150,30 @@ void play_deliver_due(Machine *m);
 void play_on_reset(Machine *m);
 void play_free(struct Replay *r);
 bool play_idle_point_due(struct Replay *r);
+
+/* Where a replay stands, for checkpoints (replay/reverse.c): the next
+ * event of the trace, named by its icount and rank, and the player's and
+ * the input points' state. Plain values: copied freely. */
+typedef struct PlayCursor {
+    uint64_t next_icount;
+    uint32_t next_rank;
+    uint64_t last_query_total;
+    bool armed, idle_step;
+    int stop_after_query;
+    uint64_t hart_icount[MACHINE_MAX_HARTS];
+    unsigned last_hart;
+    unsigned idle_spins;
+    uint64_t idle_spin_total, idle_spin_skipped;
+    uint64_t digests_checked, events_replayed;
+    char last_event[256];
+} PlayCursor;
+
+/* Save where a running replay stands (false when it is not running: a
+ * verdict was reached). */
+bool play_cursor_save(const struct Replay *r, PlayCursor *c);
+/* Put a replay back where c says, its verdict cleared. false with a
+ * message when the trace cannot be read there. */
+bool play_cursor_restore(struct Replay *r, const PlayCursor *c, char *err, size_t errlen);
 
 /* Hand bytes to the sinks registered for (kind, source). */
 void replay_deliver_to_sinks(Machine *m, uint32_t kind, uint32_t source, const uint8_t *buf,

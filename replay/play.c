@@ -12,6 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "core/debug.h"
 #include "icount/icount.h"
 #include "replay/internal.h"
 
@@ -97,6 +98,9 @@ static ReplayNext *play_peek(struct Replay *r)
             r->reader_damaged = rc < 0;
             break;
         }
+        r->read_rank = r->read_any && ev.icount == r->read_icount ? r->read_rank + 1 : 0;
+        r->read_icount = ev.icount;
+        r->read_any = true;
         if (!play_known_kind(ev.kind))
             continue;
         if (ev.len > nx->cap) {
@@ -112,6 +116,7 @@ static ReplayNext *play_peek(struct Replay *r)
             memcpy(nx->payload, ev.payload, ev.len);
         nx->ev = ev;
         nx->ev.payload = nx->payload;
+        nx->rank = r->read_rank;
         memset(&nx->info, 0, sizeof(nx->info));
         if (ev.kind == TRACE_DIGEST)
             statesum_info(nx->payload, ev.len, &nx->info);
@@ -472,6 +477,14 @@ void play_on_stop(Machine *m)
 {
     struct Replay *r = m->replay;
     play_progress_clear(r);
+    if (r->result != REPLAY_RESULT_RUNNING && r->result != REPLAY_RESULT_CUT_SHORT)
+        return;
+    if (debug_killed(m)) {
+        r->result = REPLAY_RESULT_KILLED;
+        snprintf(r->report, sizeof(r->report), "ended from the debugger at icount %" PRIu64,
+                 machine_icount(m));
+        return;
+    }
     if (r->result != REPLAY_RESULT_RUNNING)
         return;
     char doing[400];
@@ -509,6 +522,83 @@ void play_on_stop(Machine *m)
     r->exit_code = nx->ev.exit_code;
     play_consume(r);
     r->result = REPLAY_RESULT_MATCHED;
+}
+
+/* ------------------------------------------------------------ cursor */
+
+bool play_cursor_save(const struct Replay *r, PlayCursor *c)
+{
+    if (r->mode != REPLAY_PLAY || r->result != REPLAY_RESULT_RUNNING ||
+        r->query_divergence[0])
+        return false;
+    memset(c, 0, sizeof(*c));
+    if (r->next.valid) {
+        c->next_icount = r->next.ev.icount;
+        c->next_rank = r->next.rank;
+    } else if (r->read_any) {
+        /* The event after the last one read (maybe none: the end). */
+        c->next_icount = r->read_icount;
+        c->next_rank = r->read_rank + 1;
+    }
+    c->last_query_total = r->last_query_total;
+    c->armed = r->armed;
+    c->idle_step = r->idle_step;
+    c->stop_after_query = r->stop_after_query;
+    memcpy(c->hart_icount, r->hart_icount, sizeof(c->hart_icount));
+    c->last_hart = r->last_hart;
+    c->idle_spins = r->idle_spins;
+    c->idle_spin_total = r->idle_spin_total;
+    c->idle_spin_skipped = r->idle_spin_skipped;
+    c->digests_checked = r->digests_checked;
+    c->events_replayed = r->events_replayed;
+    memcpy(c->last_event, r->last_event, sizeof(c->last_event));
+    return true;
+}
+
+bool play_cursor_restore(struct Replay *r, const PlayCursor *c, char *err, size_t errlen)
+{
+    r->next.valid = false;
+    r->reader_done = r->reader_damaged = false;
+    r->read_any = false;
+    if (!trace_reader_seek(r->reader, c->next_icount)) {
+        const char *e = trace_reader_error(r->reader);
+        snprintf(err, errlen, "%s", e ? e : "the trace cannot be read");
+        return false;
+    }
+    /* Pass over the events at that icount that came before. */
+    for (uint32_t i = 0; i < c->next_rank; i++) {
+        TraceEvent ev;
+        int rc = trace_reader_next(r->reader, &ev);
+        if (rc < 0) {
+            const char *e = trace_reader_error(r->reader);
+            snprintf(err, errlen, "%s", e ? e : "the trace cannot be read");
+            return false;
+        }
+        if (rc == 0 || ev.icount != c->next_icount) {
+            snprintf(err, errlen, "the trace changed under the replay near icount %" PRIu64,
+                     c->next_icount);
+            return false;
+        }
+        r->read_rank = i;
+        r->read_icount = ev.icount;
+        r->read_any = true;
+    }
+    r->last_query_total = c->last_query_total;
+    r->armed = c->armed;
+    r->idle_step = c->idle_step;
+    r->stop_after_query = c->stop_after_query;
+    memcpy(r->hart_icount, c->hart_icount, sizeof(r->hart_icount));
+    r->last_hart = c->last_hart;
+    r->idle_spins = c->idle_spins;
+    r->idle_spin_total = c->idle_spin_total;
+    r->idle_spin_skipped = c->idle_spin_skipped;
+    r->digests_checked = c->digests_checked;
+    r->events_replayed = c->events_replayed;
+    memcpy(r->last_event, c->last_event, sizeof(r->last_event));
+    r->query_divergence[0] = '\0';
+    r->result = REPLAY_RESULT_RUNNING;
+    r->report[0] = '\0';
+    return true;
 }
 
 /* ------------------------------------------------------- progress bar */

@@ -64,6 +64,7 @@ typedef enum {
     REPLAY_RESULT_DIVERGED,  /* a digest or an event did not match */
     REPLAY_RESULT_CUT_SHORT, /* the trace ends early (recording killed): stopped there */
     REPLAY_RESULT_DAMAGED,   /* a damaged frame: stopped before it */
+    REPLAY_RESULT_KILLED,    /* ended from the debugger (GDB's kill) */
 } ReplayResult;
 
 /* After machine_run: how the replay went. report gets the divergence

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "replay/reverse.h"
 #include "replay/session.h"
 #include "tools/commands.h"
 #include "tools/trace_config.h"
@@ -28,6 +29,12 @@ static void replay_usage(FILE *out)
         "                    progress bar on stderr (default: when it is a terminal)\n"
         "  -q, --quiet       no summary line on stderr\n"
         "  --stats           execution statistics on stderr at the end\n"
+        "  -s, -S, -gdb tcp:[HOST]:PORT\n"
+        "                    GDB stub, as for rewind run, with reverse execution\n"
+        "                    (reverse-stepi, reverse-continue, monitor seek/when)\n"
+        "  --checkpoint-mem SIZE\n"
+        "                    memory for the checkpoints of reverse execution\n"
+        "                    (default 1G; K, M, G suffixes)\n"
         "  -d CATEGORIES, -D FILE   logging, as rewind run\n"
         "\n"
         "Exit code: the recorded run's (the guest's exit code, 125 if the emulator\n"
@@ -61,6 +68,7 @@ int cmd_replay(int argc, char **argv)
     ReplayPlayOptions popt = { 0 };
     const char *log_cats = NULL, *log_file = NULL;
     RunOptions gdb_opts = { 0 }; /* -s, -S, -gdb: a debugger on the replay */
+    uint64_t checkpoint_mem = REVERSE_DEFAULT_CHECKPOINT_MEM;
     char gdb_err[256];
     for (int i = 0; i < argc; i++) {
         const char *a = argv[i];
@@ -93,6 +101,15 @@ int cmd_replay(int argc, char **argv)
             maps[nmaps].from = val;
             maps[nmaps++].to = eq + 1;
             i++;
+        } else if (!strcmp(a, "--checkpoint-mem") || !strncmp(a, "--checkpoint-mem=", 17)) {
+            const char *v = a[16] == '=' ? a + 17 : val;
+            if (!v || !reverse_parse_size(v, &checkpoint_mem)) {
+                fprintf(stderr, "rewind replay: --checkpoint-mem expects a size such as 512M "
+                        "or 2G, not '%s'\n", v ? v : "");
+                return EXIT_REWIND_ERROR;
+            }
+            if (a[16] != '=')
+                i++;
         } else if (!strcmp(a, "--print-digests")) {
             popt.print_digests = true;
         } else if (!strcmp(a, "--progress")) {
@@ -173,7 +190,8 @@ int cmd_replay(int argc, char **argv)
     ReplayCtx c = { .reader = reader, .popt = popt };
     RunSession s;
     int rc;
-    if (!run_session_open(&s, &o, &cfg, replay_attach, &c, err, sizeof(err))) {
+    if (!run_session_open(&s, &o, &cfg, replay_attach, &c, err, sizeof(err)) ||
+        ((o.gdb || o.gdb_wait) && !reverse_attach(s.m, checkpoint_mem, err, sizeof(err)))) {
         fprintf(stderr, "rewind replay: %s\n", err);
         if (c.reader)
             trace_reader_close(c.reader);
@@ -199,6 +217,11 @@ int cmd_replay(int argc, char **argv)
         case REPLAY_RESULT_CUT_SHORT:
             fprintf(stderr, "rewind replay: %s\n", report);
             rc = REPLAY_EXIT_CUT_SHORT;
+            break;
+        case REPLAY_RESULT_KILLED:
+            if (!quiet)
+                fprintf(stderr, "rewind replay: %s\n", report);
+            rc = 0;
             break;
         case REPLAY_RESULT_DAMAGED:
             fprintf(stderr, "rewind replay: %s\n", report);

@@ -3,7 +3,9 @@
  * reading the UART, every hart sleeping in wfi every 256 loops) runs on the virt
  * machine; a snapshot taken at icount N, the machine run to N + M, put
  * back and run to N + M again must reach the same state. Stops at exact
- * icounts come from the debugger (core/debug.h), inside the turn. */
+ * icounts come from the debugger (core/debug.h), inside the turn. Then a
+ * virtio-blk disk's overlay, and the tracking of written pages that lets
+ * take and restore skip the rest of RAM (every kind of write must count). */
 #include <check.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,6 +17,7 @@
 #include "core/debug.h"
 #include "core/digest.h"
 #include "core/snapshot.h"
+#include "devices/htif.h"
 #include "devices/uart.h"
 #include "devices/virtio_mmio.h"
 #include "tests/unit/helpers.h"
@@ -329,8 +332,11 @@ static void blk_wr(MmioRegion *r, uint64_t off, uint32_t v)
     ck_assert(r->ops->write(r->opaque, off, 4, v));
 }
 
+/* The test plays the guest driver: its stores mark their pages as a
+ * hart's do, or snapshots would not see them. */
 static void put(Machine *m, uint64_t pa, const void *v, size_t n)
 {
+    machine_ram_written(m, pa, n);
     memcpy(memory_ram_ptr(&m->mem, pa, n), v, n);
 }
 
@@ -450,6 +456,201 @@ START_TEST(test_snapshot_blk_overlay)
 }
 END_TEST
 
+/* ---- written-pages tracking: a take shares the pages not written since
+ * the last take or restore without reading them, and a restore rewrites
+ * only the pages written since or saved differently, so every kind of
+ * write must be seen. */
+
+#define TRACK_PAGE (MEM_RAM_BASE + 0x100000)
+enum { TRACK_RAM = 16 << 20 };
+
+typedef struct Taken {
+    Snapshot *s;
+    uint64_t ram_hash; /* RAM when it was taken */
+} Taken;
+
+static uint64_t ram_hash(Machine *m)
+{
+    return XXH3_64bits(m->mem.ram, m->mem.ram_size);
+}
+
+static Taken take(Machine *m)
+{
+    Taken t = { .s = snapshot_take(m), .ram_hash = ram_hash(m) };
+    ck_assert_ptr_nonnull(t.s);
+    return t;
+}
+
+/* Restore t and check that RAM is what it saw. */
+static void restore_check(Machine *m, const Taken *t)
+{
+    char err[256];
+    ck_assert_msg(snapshot_restore(m, t->s, err, sizeof(err)), "%s", err);
+    ck_assert_uint_eq(ram_hash(m), t->ram_hash);
+}
+
+/* A store from outside the harts (a device's DMA, the debugger). */
+static void poke(Machine *m, uint64_t pa, uint64_t val)
+{
+    put(m, pa, &val, 8);
+}
+
+static uint64_t peek(Machine *m, uint64_t pa)
+{
+    uint64_t v;
+    memcpy(&v, memory_ram_ptr(&m->mem, pa, 8), 8);
+    return v;
+}
+
+START_TEST(test_snapshot_tracks_marked_writes)
+{
+    Machine *m = test_machine_new();
+    for (unsigned k = 0; k < 8; k++)
+        poke(m, TRACK_PAGE + k * 4096, 0x1000 + k);
+    Taken a = take(m);
+    Snapshot *empty = snapshot_take(m); /* nothing written: no page of its own */
+    size_t no_pages = snapshot_bytes(empty);
+    snapshot_free(empty);
+
+    poke(m, TRACK_PAGE, 0xa0);                  /* changed */
+    poke(m, TRACK_PAGE + 1 * 4096, 0x1001);     /* written back to the same bytes */
+    poke(m, TRACK_PAGE + 2 * 4096, 0);          /* back to zeros */
+    poke(m, TRACK_PAGE + 8 * 4096 + 16, 0xb8);  /* a zero page gets bytes */
+    Taken b = take(m);
+    /* Two new pages (the changed one and the one that was zeros). */
+    ck_assert_uint_ge(snapshot_bytes(b.s) - no_pages, 2 * 4096);
+    ck_assert_uint_lt(snapshot_bytes(b.s) - no_pages, 3 * 4096);
+    poke(m, TRACK_PAGE + 3 * 4096, 0xc3);
+    Taken c = take(m);
+
+    /* Every order, and a write after each restore that the same restore
+     * again must undo. */
+    const Taken *order[] = { &a, &b, &c, &a, &c, &b, &a, &b, &c, &c };
+    for (unsigned i = 0; i < sizeof(order) / sizeof(order[0]); i++) {
+        restore_check(m, order[i]);
+        poke(m, TRACK_PAGE + (i % 9) * 4096 + 8, 0xdead0000 + i);
+        restore_check(m, order[i]);
+    }
+    ck_assert_uint_eq(peek(m, TRACK_PAGE + 3 * 4096), 0xc3);
+
+    /* A take right after a restore shares every page with it. */
+    restore_check(m, &b);
+    Snapshot *d = snapshot_take(m);
+    ck_assert_uint_eq(snapshot_bytes(d), no_pages);
+    ck_assert_uint_lt(snapshot_bytes(d), (TRACK_RAM / 4096) * 8 + (16u << 10));
+    restore_check(m, &c);
+    char err[256];
+    ck_assert(snapshot_restore(m, d, err, sizeof(err)));
+    ck_assert_uint_eq(ram_hash(m), b.ram_hash);
+    snapshot_free(d);
+    snapshot_free(a.s);
+    snapshot_free(b.s);
+    snapshot_free(c.s);
+    machine_free(m);
+}
+END_TEST
+
+/* auipc t0, 0x100 (t0 = TRACK_PAGE); loop: addi t1, t1, 1; sd t1, 0(t0);
+ * j loop. After 1 + 3n instructions the word holds n. */
+static const uint32_t store_loop[] = { 0x00100297, 0x00130313, 0x0062b023, 0xff9ff06f };
+
+START_TEST(test_snapshot_tracks_tlb_stores)
+{
+    Machine *m = test_machine_new();
+    put(m, MEM_RAM_BASE, store_loop, sizeof(store_loop));
+    Hart *h = &m->harts[0];
+    h->pc = MEM_RAM_BASE;
+    h->x[6] = 0;
+    machine_run_hart(m, h, 1 + 3 * 10);
+    ck_assert_uint_eq(peek(m, TRACK_PAGE), 10);
+    /* The store's write TLB entry was filled (and its page marked) before
+     * this take: the stores after it must count as writes all the same. */
+    Taken a = take(m);
+    machine_run_hart(m, h, 3 * 5);
+    ck_assert_uint_eq(peek(m, TRACK_PAGE), 15);
+    Taken b = take(m);
+    restore_check(m, &a);
+    ck_assert_uint_eq(peek(m, TRACK_PAGE), 10);
+    restore_check(m, &b);
+    ck_assert_uint_eq(peek(m, TRACK_PAGE), 15);
+
+    /* Run on from each, alternating. */
+    machine_run_hart(m, h, 3 * 7);
+    Taken c = take(m);
+    ck_assert_uint_eq(peek(m, TRACK_PAGE), 22);
+    restore_check(m, &a);
+    machine_run_hart(m, h, 3 * 2);
+    Taken d = take(m);
+    ck_assert_uint_eq(peek(m, TRACK_PAGE), 12);
+    machine_run_hart(m, h, 3 * 4); /* written, not taken: undone below */
+    restore_check(m, &c);
+    ck_assert_uint_eq(peek(m, TRACK_PAGE), 22);
+    restore_check(m, &d);
+    ck_assert_uint_eq(peek(m, TRACK_PAGE), 12);
+    restore_check(m, &b);
+    ck_assert_uint_eq(peek(m, TRACK_PAGE), 15);
+    machine_run_hart(m, h, 3 * 3);
+    ck_assert_uint_eq(peek(m, TRACK_PAGE), 18);
+    restore_check(m, &b);
+    Taken *all[] = { &a, &b, &c, &d };
+    for (unsigned i = 0; i < 4; i++)
+        snapshot_free(all[i]->s);
+    machine_free(m);
+}
+END_TEST
+
+START_TEST(test_snapshot_after_reset)
+{
+    Machine *m = test_machine_new();
+    for (unsigned k = 0; k < 4; k++)
+        poke(m, TRACK_PAGE + k * 4096, 0x77 + k);
+    Taken a = take(m);
+    /* A reset clears RAM (and would reload images) without marking. */
+    char err[256];
+    ck_assert_msg(machine_reset(m, err, sizeof(err)), "%s", err);
+    ck_assert_uint_eq(peek(m, TRACK_PAGE), 0);
+    Taken b = take(m);
+    restore_check(m, &a);
+    ck_assert_uint_eq(peek(m, TRACK_PAGE), 0x77);
+    restore_check(m, &b);
+    ck_assert_uint_eq(peek(m, TRACK_PAGE), 0);
+    snapshot_free(a.s);
+    snapshot_free(b.s);
+    machine_free(m);
+}
+END_TEST
+
+START_TEST(test_snapshot_device_in_ram)
+{
+    Machine *m = test_machine_new();
+    FILE *out = fopen("/dev/null", "w");
+    ck_assert_ptr_nonnull(out);
+    char err[256];
+    uint64_t tohost = MEM_RAM_BASE + 0x200000, fromhost = tohost + 8;
+    Htif *htif = htif_new(m, tohost, fromhost, out, err, sizeof(err));
+    ck_assert_msg(htif != NULL, "%s", err);
+    Taken a = take(m);
+    /* A console write: HTIF answers in fromhost, writing RAM from its
+     * callback without marking the page. */
+    MmioRegion *r = memory_find_mmio(&m->mem, tohost);
+    ck_assert_ptr_nonnull(r);
+    uint64_t cmd = (1ULL << 56) | (1ULL << 48) | 'x';
+    ck_assert(r->ops->write(r->opaque, tohost - r->base, 8, cmd));
+    uint64_t reply = peek(m, fromhost);
+    ck_assert_uint_ne(reply, 0);
+    Taken b = take(m);
+    restore_check(m, &a);
+    ck_assert_uint_eq(peek(m, fromhost), 0);
+    restore_check(m, &b);
+    ck_assert_uint_eq(peek(m, fromhost), reply);
+    snapshot_free(a.s);
+    snapshot_free(b.s);
+    machine_free(m);
+    htif_free(htif);
+    fclose(out);
+}
+END_TEST
+
 Suite *suite_snapshot(void)
 {
     Suite *s = suite_create("snapshot");
@@ -462,6 +663,10 @@ Suite *suite_snapshot(void)
     tcase_add_test(tc, test_snapshot_shares_pages);
     tcase_add_test(tc, test_snapshot_mismatch);
     tcase_add_test(tc, test_snapshot_blk_overlay);
+    tcase_add_test(tc, test_snapshot_tracks_marked_writes);
+    tcase_add_test(tc, test_snapshot_tracks_tlb_stores);
+    tcase_add_test(tc, test_snapshot_after_reset);
+    tcase_add_test(tc, test_snapshot_device_in_ram);
     suite_add_tcase(s, tc);
     return s;
 }
