@@ -234,8 +234,8 @@ static void run_op(Reverse *rv, ReverseOp op, bool points)
     rv->op = op;
     m->output_muted = true;
     debug_set_points_enabled(m, points);
-    debug_resume_to(m, op == OP_STEP_BACK ? rv->step_hart : -1,
-                    op == OP_STEP_BACK ? rv->step_icount : 0);
+    bool stepping = op == OP_STEP_BACK || op == OP_FINAL_STEP;
+    debug_resume_to(m, stepping ? rv->step_hart : -1, stepping ? rv->step_icount : 0);
     set_icount_target(rv);
 }
 
