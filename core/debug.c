@@ -45,6 +45,7 @@ struct Debug {
     bool points_off; /* breakpoints and watchpoints do not stop (a seek) */
     bool let_go;     /* the front end let go: the machine may end */
     bool killed;     /* ... and ended it (debug_kill) */
+    bool client;     /* a debugger is connected */
     bool silent;     /* the pending stop was answered already: just wait */
 
     bool stopped;  /* inside debug_serve, waiting for a resume */
@@ -423,8 +424,16 @@ bool debug_killed(const Machine *m)
 
 void debug_attach_client(Machine *m)
 {
-    if (m->debug)
+    if (m->debug) {
         m->debug->let_go = false;
+        m->debug->client = true;
+    }
+}
+
+void debug_client_gone(Machine *m)
+{
+    if (m->debug)
+        m->debug->client = false;
 }
 
 void debug_set_stop_icount(Machine *m, uint64_t total)
@@ -505,7 +514,8 @@ void debug_serve(Machine *m, Hart *h)
 bool debug_hold_at_end(Machine *m)
 {
     Debug *d = m->debug;
-    if (!d || d->let_go || !d->ctl.hold_at_end || !d->ctl.hold_at_end(d->ctl.opaque))
+    if (!d || d->let_go || !d->client || !d->ctl.hold_at_end ||
+        !d->ctl.hold_at_end(d->ctl.opaque))
         return false;
     m->debug_pending = false;
     for (;;) {

@@ -166,8 +166,10 @@ void debug_detach(struct Machine *m);
  * itself. */
 void debug_kill(struct Machine *m);
 bool debug_killed(const struct Machine *m);
-/* A debugger (re)connects: a machine at its end may be held again. */
+/* A debugger (re)connects: a machine at its end may be held again; and
+ * hangs up: a machine that reaches its end without one is not held. */
 void debug_attach_client(struct Machine *m);
+void debug_client_gone(struct Machine *m);
 
 /* Run loop: the machine stopped for good (m->stop is set). If the
  * controller holds it there, serve the debugger (stop reply

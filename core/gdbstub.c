@@ -1145,6 +1145,7 @@ static void on_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf)
                 debug_stopped(s->m) ? "; the machine stays stopped, waiting for gdb"
                                     : "");
         debug_clear_points(s->m);
+        debug_client_gone(s->m);
         s->waiting = false;
         stub_close_client(s);
         return;

@@ -16,20 +16,27 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "replay/reverse.h"
 #include "replay/trace.h"
 #include "tools/commands.h"
 
 static void debug_usage(FILE *out)
 {
     fprintf(out,
-        "usage: rewind debug TRACE [--gdb PROGRAM] [--symbols FILE] [-- GDB-ARGS...]\n"
+        "usage: rewind debug TRACE [--gdb PROGRAM] [--symbols FILE]\n"
+        "                    [--checkpoint-mem SIZE] [-- GDB-ARGS...]\n"
         "\n"
         "Replay TRACE under GDB: the replay starts stopped before its first\n"
         "instruction with the GDB stub on a free loopback port, and GDB (default\n"
         "gdb-multiarch) is started connected to it. Symbols: --symbols FILE, else\n"
         "the recorded -kernel or -bios if it is an ELF file. GDB-ARGS go to GDB\n"
         "(e.g. -batch -ex 'break main' -ex continue). The replay ends with GDB.\n"
-        "Replay is read-only: writes to registers or memory are refused.\n");
+        "Replay is read-only: writes to registers or memory are refused.\n"
+        "\n"
+        "Both directions work: reverse-stepi, reverse-continue (breakpoints and\n"
+        "watchpoints), and in GDB `seek ICOUNT` (go to any instruction count) and\n"
+        "`when` (the current one). --checkpoint-mem SIZE bounds the memory kept\n"
+        "for going back (default 1G).\n");
 }
 
 /* A free TCP port on the loopback interface (0 on failure). */
@@ -96,9 +103,49 @@ static bool recorded_elf(const char *trace, char *out, size_t outlen)
     return found;
 }
 
+/* GDB commands for the replay: `seek N` and `when` run the monitor
+ * commands, and seek makes GDB forget the registers it had (a monitor
+ * command does not tell it that they changed). */
+static const char gdb_commands[] =
+    "python\n"
+    "class RewindSeek(gdb.Command):\n"
+    "    \"\"\"seek ICOUNT: go to that total instruction count of the replay.\"\"\"\n"
+    "    def __init__(self):\n"
+    "        super().__init__('seek', gdb.COMMAND_RUNNING)\n"
+    "    def invoke(self, arg, from_tty):\n"
+    "        gdb.execute('monitor seek ' + arg)\n"
+    "        gdb.execute('maint flush register-cache')\n"
+    "        gdb.execute('frame')\n"
+    "class RewindWhen(gdb.Command):\n"
+    "    \"\"\"when: the current instruction count of the replay.\"\"\"\n"
+    "    def __init__(self):\n"
+    "        super().__init__('when', gdb.COMMAND_STATUS)\n"
+    "    def invoke(self, arg, from_tty):\n"
+    "        gdb.execute('monitor when')\n"
+    "RewindSeek()\n"
+    "RewindWhen()\n"
+    "end\n";
+
+/* Write gdb_commands to a temporary file (name in path); false if that
+ * fails (GDB then goes without them). */
+static bool write_gdb_commands(char *path, size_t len)
+{
+    snprintf(path, len, "/tmp/rewind-gdb-XXXXXX");
+    int fd = mkstemp(path);
+    if (fd < 0)
+        return false;
+    size_t n = sizeof(gdb_commands) - 1;
+    bool ok = write(fd, gdb_commands, n) == (ssize_t)n;
+    close(fd);
+    if (!ok)
+        unlink(path);
+    return ok;
+}
+
 int cmd_debug(int argc, char **argv)
 {
     const char *trace = NULL, *gdb = "gdb-multiarch", *symbols = NULL;
+    const char *checkpoint_mem = NULL;
     int gdb_args = argc; /* index of the first argument after "--" */
     for (int i = 0; i < argc; i++) {
         const char *a = argv[i];
@@ -110,6 +157,14 @@ int cmd_debug(int argc, char **argv)
             return 0;
         } else if ((!strcmp(a, "--gdb") || !strcmp(a, "--symbols")) && i + 1 < argc) {
             *(a[2] == 'g' ? &gdb : &symbols) = argv[++i];
+        } else if (!strcmp(a, "--checkpoint-mem") && i + 1 < argc) {
+            uint64_t bytes;
+            checkpoint_mem = argv[++i];
+            if (!reverse_parse_size(checkpoint_mem, &bytes)) {
+                fprintf(stderr, "rewind debug: --checkpoint-mem expects a size such as 512M "
+                        "or 2G, not '%s'\n", checkpoint_mem);
+                return EXIT_REWIND_ERROR;
+            }
         } else if (a[0] == '-') {
             fprintf(stderr, "rewind debug: unknown option '%s' (see rewind debug --help)\n", a);
             return EXIT_REWIND_ERROR;
@@ -147,7 +202,8 @@ int cmd_debug(int argc, char **argv)
     }
     if (replay == 0) {
         char *args[] = { "rewind", "replay", (char *)trace, "-S", "-gdb", spec,
-                         "--no-progress", NULL };
+                         "--no-progress", checkpoint_mem ? "--checkpoint-mem" : NULL,
+                         (char *)checkpoint_mem, NULL };
         execv("/proc/self/exe", args);
         fprintf(stderr, "rewind debug: cannot start the replay: %s\n", strerror(errno));
         _exit(EXIT_REWIND_ERROR);
@@ -174,7 +230,7 @@ int cmd_debug(int argc, char **argv)
 
     /* gdb [symbols] -ex 'set architecture' -ex 'target remote' GDB-ARGS */
     int n = 0;
-    char **gargv = calloc((size_t)(argc - gdb_args) + 8, sizeof(char *));
+    char **gargv = calloc((size_t)(argc - gdb_args) + 10, sizeof(char *));
     if (!gargv) {
         kill(replay, SIGTERM);
         return EXIT_REWIND_ERROR;
@@ -186,6 +242,11 @@ int cmd_debug(int argc, char **argv)
     gargv[n++] = "set architecture riscv:rv64";
     gargv[n++] = "-ex";
     gargv[n++] = target;
+    char script[64] = "";
+    if (write_gdb_commands(script, sizeof(script))) {
+        gargv[n++] = "-x";
+        gargv[n++] = script;
+    }
     for (int i = gdb_args; i < argc; i++)
         gargv[n++] = argv[i];
     gargv[n] = NULL;
@@ -206,6 +267,8 @@ int cmd_debug(int argc, char **argv)
     }
     kill(replay, SIGTERM);
     waitpid(replay, NULL, 0);
+    if (script[0])
+        unlink(script);
     if (g < 0)
         return EXIT_REWIND_ERROR;
     return WIFEXITED(status) ? WEXITSTATUS(status) : EXIT_REWIND_ERROR;

@@ -10,6 +10,13 @@
 #   REWIND_REV_START_PC  the pc at icount 0
 import os
 import re
+import time
+
+T0 = time.perf_counter()
+
+
+def phase(name):
+    print("[%6.1f s] %s" % (time.perf_counter() - T0, name))
 
 connect()
 
@@ -17,6 +24,7 @@ BREAK = os.environ.get("REWIND_REV_BREAK", "putchar")
 WATCH = os.environ.get("REWIND_REV_WATCH", "hello_composite[100]")
 STEPS = int(os.environ.get("REWIND_REV_STEPS", "300"))
 THREAD = os.environ.get("REWIND_REV_THREAD")
+THREAD_STEPS = int(os.environ.get("REWIND_REV_THREAD_STEPS", "200"))
 MARK = os.environ.get("REWIND_REV_MARK")
 START_PC = int(os.environ.get("REWIND_REV_START_PC", "0x80000000"), 0)
 
@@ -64,7 +72,7 @@ ends = when()[1]
 check("monitor when: at the start", when()[0] == 0, when())
 
 
-def stepping(thread):
+def stepping(thread, steps):
     """stepi STEPS times, then reverse-stepi as many: the same registers at
     every step, and the hart's icount going down one by one. The walk
     starts after one stepi: a stop where the hart has just retired an
@@ -74,16 +82,16 @@ def stepping(thread):
     run("thread %d" % thread)
     run("stepi")
     fwd = [(regs(), hart_icount(thread))]
-    for _ in range(STEPS):
+    for _ in range(steps):
         run("stepi")
         fwd.append((regs(), hart_icount(thread)))
-    check("thread %d: stepi %d times, one instruction each" % (thread, STEPS),
-          fwd[-1][1] - fwd[0][1] == STEPS, (fwd[0][1], fwd[-1][1]))
+    check("thread %d: stepi %d times, one instruction each" % (thread, steps),
+          fwd[-1][1] - fwd[0][1] == steps, (fwd[0][1], fwd[-1][1]))
     bad_regs = bad_count = 0
     first_bad = None
-    for i in range(STEPS):
+    for i in range(steps):
         run("reverse-stepi")
-        want_regs, want_count = fwd[STEPS - 1 - i]
+        want_regs, want_count = fwd[steps - 1 - i]
         got = regs()
         if got != want_regs:
             bad_regs += 1
@@ -94,7 +102,7 @@ def stepping(thread):
         if hart_icount(thread) != want_count:
             bad_count += 1
     check("thread %d: reverse-stepi %d times: registers as seen going forward at every step"
-          % (thread, STEPS), bad_regs == 0, "%d steps differ, first %s" % (bad_regs, first_bad))
+          % (thread, steps), bad_regs == 0, "%d steps differ, first %s" % (bad_regs, first_bad))
     check("thread %d: reverse-stepi: the icount goes back one by one" % thread,
           bad_count == 0, bad_count)
 
@@ -112,9 +120,11 @@ def forward_hits():
     check("break %s: 3 hits going forward" % BREAK, len(hits) == 3, hits)
     # Without breakpoints: another hart hitting one would end a step.
     run("disable")
-    stepping(int(gdb.selected_thread().num))
+    phase("stepping")
+    stepping(int(gdb.selected_thread().num), STEPS)
     if THREAD:
-        stepping(int(THREAD))
+        phase("stepping thread %s" % THREAD)
+        stepping(int(THREAD), THREAD_STEPS)
         run("thread 1")
     run("enable")
 
@@ -137,6 +147,7 @@ def to_the_end():
     check("break %s: hit again after the reverse steps" % BREAK, len(hits) > 3, hits)
 
 
+phase("to-the-end")
 safe("to-the-end", to_the_end)
 
 
@@ -154,6 +165,7 @@ def back_to_hits():
           is_break(ev) and when()[0] == hits[-1], (when(), hits[-1]))
 
 
+phase("reverse-continue")
 safe("reverse-continue", back_to_hits)
 
 
@@ -166,6 +178,7 @@ def writes_refused():
     check("replay: a register write is refused", out != "", out)
 
 
+phase("writes-refused")
 safe("writes-refused", writes_refused)
 
 
@@ -217,6 +230,7 @@ def watch_forward_agrees(w, start):
     run("delete")
 
 
+phase("watch")
 safe("watch", lambda: watch_forward_agrees(*watch_back()))
 
 
@@ -241,5 +255,7 @@ def seeking():
     check("seek 0 then continue: the end again", to_end(), when())
 
 
+phase("seek")
 safe("seek", seeking)
+phase("done")
 done()
