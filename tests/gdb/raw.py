@@ -4,6 +4,7 @@ answer the protocol asks for, and never crash the stub.
 
     raw.py PORT bad-input      (a long-running guest, started with -S)
     raw.py PORT leave-running  (a short guest: continue, then hang up)
+    raw.py PORT replay         (`rewind replay -S` of a short recording)
 
 Prints "PASS: ..." / "FAIL: ..." lines and "DONE" at the end.
 """
@@ -128,6 +129,11 @@ def bad_input():
         r = c.cmd(p)
         check("malformed %s: error reply" % p, r.startswith(want), r)
     check("Z9 (unsupported type): empty reply", c.cmd("Z9,0,0") == "")
+    # Reverse execution exists only in a replay.
+    check("not a replay: no ReverseStep in qSupported",
+          "Reverse" not in c.cmd("qSupported:swbreak+"))
+    for p in ("bs", "bc"):
+        check("not a replay: %s gets the empty reply" % p, c.cmd(p) == "")
     # Oversized: acked and refused, the next packet works.
     c.raw(frame("m" + "0" * 20000))
     check("oversized packet acked", c.expect_ack() == b"+")
@@ -231,8 +237,47 @@ def leave_running():
     c.close()  # the guest runs on to its end
 
 
+def replay():
+    c = Client()
+    sup = c.cmd("qSupported:swbreak+")
+    check("replay: qSupported has ReverseStep+ and ReverseContinue+",
+          "ReverseStep+" in sup and "ReverseContinue+" in sup, sup)
+    r = c.cmd("bs")
+    check("bs at the start: replaylog:begin", r.startswith("T05") and "replaylog:begin" in r, r)
+    r = c.cmd("bc")
+    check("bc at the start: replaylog:begin", "replaylog:begin" in r, r)
+    hexcmd = lambda t: "qRcmd," + t.encode().hex()
+    unhex = lambda r: bytes.fromhex(r).decode(errors="replace")
+    for bad in ("seek", "seek abc", "seek 12x", "seek -5"):
+        r = unhex(c.cmd(hexcmd(bad)))
+        check("monitor %s: usage" % bad, "usage" in r, r)
+    r = unhex(c.cmd(hexcmd("seek 100")))
+    check("monitor seek 100", "at icount 100" in r, r)
+    r = unhex(c.cmd(hexcmd("when")))
+    check("monitor when after the seek", "Current icount: 100 " in r, r)
+    r = c.cmd("P1=0100000000000000")
+    check("replay: register writes refused", r.startswith("E"), r)
+    r = c.cmd("M80000000,4:00000000")
+    check("replay: memory writes refused", r.startswith("E"), r)
+    r = c.cmd("vCont;c")
+    check("continue: the end stops with replaylog:end", "replaylog:end" in r, r)
+    r = c.cmd("vCont;c")
+    check("continue at the end: replaylog:end again", "replaylog:end" in r, r)
+    r = c.cmd("bs")
+    check("bs from the end: a stop", r.startswith("T05") and "replaylog" not in r, r)
+    r = unhex(c.cmd(hexcmd("seek 99999999999")))
+    check("monitor seek past the end: says where it ends", "ends at icount" in r, r)
+    c.raw(frame("k"))
+    c.close()
+
+
 try:
-    bad_input() if MODE == "bad-input" else leave_running()
+    if MODE == "bad-input":
+        bad_input()
+    elif MODE == "replay":
+        replay()
+    else:
+        leave_running()
 except Exception as e:  # noqa: BLE001
     check("raw protocol session", False, "%s: %s" % (type(e).__name__, e))
 print("DONE")
