@@ -321,14 +321,20 @@ bool debug_stopped(const Machine *m)
     return m->debug && m->debug->stopped;
 }
 
+/* The machine may run again (the stop being served ends). */
+static void debug_set_running(Machine *m)
+{
+    m->debug->stopped = false;
+    m->debug->silent = false;
+    m->debug_pending = false;
+}
+
 void debug_resume(Machine *m, uint32_t step_mask)
 {
     Debug *d = m->debug;
     if (!d)
         return;
-    d->stopped = false;
-    d->silent = false;
-    m->debug_pending = false;
+    debug_set_running(m);
     for (unsigned i = 0; i < m->nharts; i++) {
         Hart *h = &m->harts[i];
         d->hart[i].step_end = (step_mask >> i) & 1 ? h->icount + 1 : UINT64_MAX;
@@ -346,9 +352,7 @@ void debug_resume_to(Machine *m, int hart, uint64_t icount)
     Debug *d = m->debug;
     if (!d)
         return;
-    d->stopped = false;
-    d->silent = false;
-    m->debug_pending = false;
+    debug_set_running(m);
     for (unsigned i = 0; i < m->nharts; i++) {
         d->hart[i].step_end = (int)i == hart ? icount : UINT64_MAX;
         d->hart[i].skip_bp = d->hart[i].skip_watch = false;
@@ -371,9 +375,7 @@ void debug_continue(Machine *m)
         hs->skip_pc = h->pc;
         hs->skip_icount = h->icount;
     }
-    d->stopped = false;
-    d->silent = false;
-    m->debug_pending = false;
+    debug_set_running(m);
 }
 
 void debug_stop_now(Machine *m, const DebugStop *why)

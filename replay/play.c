@@ -526,6 +526,12 @@ void play_on_stop(Machine *m)
 
 /* ------------------------------------------------------------ cursor */
 
+/* The fields a cursor copies from and to struct Replay (same names). */
+#define PLAY_CURSOR_FIELDS(X)                                                \
+    X(last_query_total) X(armed) X(idle_step) X(stop_after_query)            \
+    X(hart_icount) X(last_hart) X(idle_spins) X(idle_spin_total)             \
+    X(idle_spin_skipped) X(digests_checked) X(events_replayed) X(last_event)
+
 bool play_cursor_save(const struct Replay *r, PlayCursor *c)
 {
     if (r->mode != REPLAY_PLAY || r->result != REPLAY_RESULT_RUNNING ||
@@ -540,19 +546,20 @@ bool play_cursor_save(const struct Replay *r, PlayCursor *c)
         c->next_icount = r->read_icount;
         c->next_rank = r->read_rank + 1;
     }
-    c->last_query_total = r->last_query_total;
-    c->armed = r->armed;
-    c->idle_step = r->idle_step;
-    c->stop_after_query = r->stop_after_query;
-    memcpy(c->hart_icount, r->hart_icount, sizeof(c->hart_icount));
-    c->last_hart = r->last_hart;
-    c->idle_spins = r->idle_spins;
-    c->idle_spin_total = r->idle_spin_total;
-    c->idle_spin_skipped = r->idle_spin_skipped;
-    c->digests_checked = r->digests_checked;
-    c->events_replayed = r->events_replayed;
-    memcpy(c->last_event, r->last_event, sizeof(c->last_event));
+#define SAVE(f)                                                              \
+    _Static_assert(sizeof(c->f) == sizeof(r->f), "PlayCursor." #f);           \
+    memcpy(&c->f, &r->f, sizeof(c->f));
+    PLAY_CURSOR_FIELDS(SAVE)
+#undef SAVE
     return true;
+}
+
+/* Read the trace error (or a default) into err. */
+static bool play_read_error(struct Replay *r, char *err, size_t errlen)
+{
+    const char *e = trace_reader_error(r->reader);
+    snprintf(err, errlen, "%s", e ? e : "the trace cannot be read");
+    return false;
 }
 
 bool play_cursor_restore(struct Replay *r, const PlayCursor *c, char *err, size_t errlen)
@@ -560,20 +567,14 @@ bool play_cursor_restore(struct Replay *r, const PlayCursor *c, char *err, size_
     r->next.valid = false;
     r->reader_done = r->reader_damaged = false;
     r->read_any = false;
-    if (!trace_reader_seek(r->reader, c->next_icount)) {
-        const char *e = trace_reader_error(r->reader);
-        snprintf(err, errlen, "%s", e ? e : "the trace cannot be read");
-        return false;
-    }
+    if (!trace_reader_seek(r->reader, c->next_icount))
+        return play_read_error(r, err, errlen);
     /* Pass over the events at that icount that came before. */
     for (uint32_t i = 0; i < c->next_rank; i++) {
         TraceEvent ev;
         int rc = trace_reader_next(r->reader, &ev);
-        if (rc < 0) {
-            const char *e = trace_reader_error(r->reader);
-            snprintf(err, errlen, "%s", e ? e : "the trace cannot be read");
-            return false;
-        }
+        if (rc < 0)
+            return play_read_error(r, err, errlen);
         if (rc == 0 || ev.icount != c->next_icount) {
             snprintf(err, errlen, "the trace changed under the replay near icount %" PRIu64,
                      c->next_icount);
@@ -583,18 +584,9 @@ bool play_cursor_restore(struct Replay *r, const PlayCursor *c, char *err, size_
         r->read_icount = ev.icount;
         r->read_any = true;
     }
-    r->last_query_total = c->last_query_total;
-    r->armed = c->armed;
-    r->idle_step = c->idle_step;
-    r->stop_after_query = c->stop_after_query;
-    memcpy(r->hart_icount, c->hart_icount, sizeof(r->hart_icount));
-    r->last_hart = c->last_hart;
-    r->idle_spins = c->idle_spins;
-    r->idle_spin_total = c->idle_spin_total;
-    r->idle_spin_skipped = c->idle_spin_skipped;
-    r->digests_checked = c->digests_checked;
-    r->events_replayed = c->events_replayed;
-    memcpy(r->last_event, c->last_event, sizeof(r->last_event));
+#define RESTORE(f) memcpy(&r->f, &c->f, sizeof(r->f));
+    PLAY_CURSOR_FIELDS(RESTORE)
+#undef RESTORE
     r->query_divergence[0] = '\0';
     r->result = REPLAY_RESULT_RUNNING;
     r->report[0] = '\0';
