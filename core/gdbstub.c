@@ -518,9 +518,17 @@ static void reply_stop(GdbStub *s, const DebugStop *st)
 static void stub_on_stopped(void *opaque, const DebugStop *why)
 {
     GdbStub *s = opaque;
-    s->last_stop = *why;
-    if (why->hart >= 0)
-        s->g_hart = s->c_hart = why->hart;
+    /* A stop GDB hears of makes the thread that stopped its general
+     * thread (GDB assumes so and sends Hg only when it changes its mind);
+     * the continue thread (Hc) stays what GDB last set. One that ends a
+     * monitor command (a seek) is not reported as a stop: GDB keeps its
+     * threads, and so must the stub, or GDB would read another hart's
+     * registers. */
+    if (!s->monitor_pending) {
+        s->last_stop = *why;
+        if (why->hart >= 0)
+            s->g_hart = why->hart;
+    }
     /* While stopped, the listening socket keeps the loop alive, so that
      * debug_serve can wait for a (new) debugger. */
     uv_ref((uv_handle_t *)&s->server);

@@ -234,6 +234,37 @@ phase("watch")
 safe("watch", lambda: watch_forward_agrees(*watch_back()))
 
 
+def hart_pc(thread):
+    out = run("monitor info harts")
+    m = re.search(r"hart %d \(thread %d\): pc (0x[0-9a-f]+)" % (thread - 1, thread), out)
+    return int(m.group(1), 16) if m else -1
+
+
+def seek_keeps_thread():
+    """After a seek, GDB's selected thread still shows its own hart (the
+    seek's stop is not a stop GDB hears of: the stub must not switch)."""
+    threads = [1, 2] if THREAD else [1]
+    bad = []
+    for k in range(12):
+        t = threads[k % len(threads)]
+        run("thread %d" % t)
+        run("monitor seek %d" % (ends // 3 + k * 3331))
+        run("maint flush register-cache")
+        if pc() != hart_pc(t):
+            bad.append((k, t, hex(pc()), hex(hart_pc(t))))
+        rev = when()[0]
+        run("reverse-stepi")
+        if int(gdb.selected_thread().num) != t:
+            bad.append((k, t, "reverse-stepi stepped thread", gdb.selected_thread().num))
+    check("seek keeps GDB's thread: registers of the selected hart, reverse-stepi on it",
+          not bad, bad[:4])
+    run("thread 1")
+
+
+phase("seek-thread")
+safe("seek-thread", seek_keeps_thread)
+
+
 def seeking():
     mid = ends // 2
     out = run("monitor seek %d" % mid)
