@@ -17,6 +17,7 @@
 import json
 import os
 import re
+import signal
 import statistics
 import subprocess
 import time
@@ -34,6 +35,7 @@ RESULTS = os.environ["REVERSE_RESULTS"]
 TIMEOUT = float(os.environ.get("REVERSE_TIMEOUT", "60"))
 FWD_TIMEOUT = float(os.environ.get("REVERSE_FWD_TIMEOUT", "120"))
 STEPS = int(os.environ.get("REVERSE_STEPS", "20"))
+DOG_STAT = RESULTS + ".dogstat"
 
 
 class Lost(Exception):
@@ -66,13 +68,32 @@ def alive():
         return False
 
 
+def cpu_seconds(stat_text):
+    """utime + stime from the text of /proc/PID/stat."""
+    fields = stat_text.rsplit(")", 1)[-1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def timed(cmd, limit=None):
     """Run a GDB command under the watchdog; return (seconds, output).
-    Raises Lost (after recording nothing) if the emulator had to be killed
-    or died; the caller records the timeout."""
+    Raises Lost if the emulator had to be killed or died; the caller
+    records the timeout. Before killing, the watchdog saves the
+    emulator's /proc stat: whether it was computing or idle when it hung."""
     limit = TIMEOUT if limit is None else limit
-    dog = subprocess.Popen(["sh", "-c", "sleep %s; kill -9 %d" % (limit, PID)],
-                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    stat = "/proc/%d/stat" % PID
+    try:
+        with open(stat) as f:
+            cpu0 = cpu_seconds(f.read())
+    except OSError:
+        cpu0 = None
+    try:
+        os.unlink(DOG_STAT)
+    except OSError:
+        pass
+    dog = subprocess.Popen(["sh", "-c", "sleep %s; cat %s > %s; kill -9 %d"
+                            % (limit, stat, DOG_STAT, PID)],
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                           start_new_session=True)
     t0 = time.perf_counter()
     err = None
     out = ""
@@ -81,11 +102,22 @@ def timed(cmd, limit=None):
     except gdb.error as e:
         err = e
     dt = time.perf_counter() - t0
-    dog.kill()
+    # The watchdog's group: its shell and the sleep.
+    try:
+        os.killpg(dog.pid, signal.SIGKILL)
+    except OSError:
+        pass
     dog.wait()
     if err is not None:
         if not alive() or dt >= limit:
-            raise Lost("%s: no answer within %.0f s (%s)" % (cmd, limit, err))
+            busy = ""
+            try:
+                with open(DOG_STAT) as f:
+                    busy = ", emulator used %.1f s of CPU in that time" % (
+                        cpu_seconds(f.read()) - cpu0)
+            except (OSError, TypeError, ValueError, IndexError):
+                pass
+            raise Lost("%s: no answer within %.0f s (%s%s)" % (cmd, limit, err, busy))
         raise err
     return dt, out
 
@@ -138,11 +170,11 @@ def reverse_steps(name, count_fn=None):
         before = count_fn() if count_fn else None
         try:
             dt, _ = timed("reverse-stepi")
-        except Lost:
+        except Lost as e:
             if times:
                 stats(name, times)
             figure(name + "/first_ms" if not times else name + "/step%d" % (i + 1),
-                   "timeout", ">%.0f s" % TIMEOUT)
+                   "timeout", str(e))
             raise
         times.append(dt)
         if count_fn:
@@ -165,8 +197,12 @@ def seek(name, target):
 
 
 def set_break(fn):
+    """A breakpoint on the function's first instruction: `break FN` would
+    skip the prologue when GDB can read the kernel's memory and not when
+    it cannot (M-mode, paging off), so the same command would name
+    different instructions at different times."""
     gdb.execute("delete")
-    gdb.execute("break %s" % fn, to_string=True)
+    gdb.execute("break *%s" % fn, to_string=True)
 
 
 def at_break(fn):
@@ -174,6 +210,9 @@ def at_break(fn):
 
 
 # ---------------------------------------------------------------- rewind
+# A function a clean boot never calls.
+NEVER_HIT = "panic"
+
 
 def scenario_rewind():
     start, end = when()
@@ -225,14 +264,24 @@ def scenario_rewind():
     seek("seek_to_start", 0)
     seek("seek_start_to_mid_warm", mid)
 
-    # Forward to the end after all that, then back to the start with no
-    # breakpoint (replaylog:begin).
+    # Forward to the end after all that; back to the start with a
+    # breakpoint never hit (every instruction scanned: the worst case),
+    # then with none (replaylog:begin at once).
     gdb.execute("delete")
     dt, _ = timed("continue", FWD_TIMEOUT)
     now, _ = when()
     if now != end:
         fail("continue to the end stopped at %d, not %d (%s)" % (now, end, func()))
     figure("continue_mid_to_end_again_s", round(dt, 4))
+    set_break(NEVER_HIT)
+    dt, _ = timed("reverse-continue")
+    now, _ = when()
+    if now != 0:
+        fail("reverse-continue with a breakpoint on %s (never hit) stopped at %d in %s, not 0"
+             % (NEVER_HIT, now, func()))
+    figure("rc_end_to_begin_scan_s", round(dt, 4))
+    gdb.execute("delete")
+    seek("seek_start_to_end", end)
     dt, _ = timed("reverse-continue")
     now, _ = when()
     if now != 0:
@@ -272,8 +321,8 @@ def qemu_reverse_continue(name, to):
     set_break(to)
     try:
         dt, _ = timed("reverse-continue")
-    except Lost:
-        figure(name + "_s", "timeout", ">%.0f s" % TIMEOUT)
+    except Lost as e:
+        figure(name + "_s", "timeout", str(e))
         raise
     where = func()
     figure(name + "_s", round(dt, 4), "stopped in %s, icount %d" % (where, qemu_icount()))
@@ -284,8 +333,8 @@ def qemu_forward_after(name, to):
     set_break(to)
     try:
         dt, _ = timed("continue", TIMEOUT)
-    except Lost:
-        figure(name + "_s", "timeout", ">%.0f s" % TIMEOUT)
+    except Lost as e:
+        figure(name + "_s", "timeout", str(e))
         raise
     figure(name + "_s", round(dt, 4), "stopped in %s" % func())
 
@@ -298,7 +347,9 @@ def scenario_qemu_near():
 def scenario_qemu_short_rc():
     qemu_goto("kernel_init")
     qemu_reverse_continue("rc_kernel_init_to_start_kernel", "start_kernel")
+    # Forward again: to where the reverse-continue started, then beyond.
     qemu_forward_after("continue_after_rc", "kernel_init")
+    qemu_forward_after("continue_beyond", "run_init_process")
 
 
 def scenario_qemu_end_rsi():
