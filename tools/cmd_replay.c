@@ -138,7 +138,9 @@ int cmd_replay(int argc, char **argv)
         fprintf(stderr, "rewind replay: which trace? (rewind replay TRACE)\n");
         return EXIT_REWIND_ERROR;
     }
-    popt.progress = progress < 0 ? isatty(STDERR_FILENO) : progress;
+    /* Under a debugger the replay goes back and forth: no bar by default. */
+    popt.progress = progress < 0 ? isatty(STDERR_FILENO) && !gdb_opts.gdb && !gdb_opts.gdb_wait
+                                 : progress;
 
     char err[1024];
     TraceReader *reader = trace_reader_open(path, err, sizeof(err));
