@@ -5,6 +5,10 @@ answer the protocol asks for, and never crash the stub.
     raw.py PORT bad-input      (a long-running guest, started with -S)
     raw.py PORT leave-running  (a short guest: continue, then hang up)
     raw.py PORT replay         (`rewind replay -S` of a short recording)
+    raw.py PORT interrupt-reverse ADDR
+                               (`rewind replay -S` of a long recording:
+                               ctrl-C stops a reverse-continue towards a
+                               breakpoint at ADDR that is never hit)
 
 Prints "PASS: ..." / "FAIL: ..." lines and "DONE" at the end.
 """
@@ -271,11 +275,39 @@ def replay():
     c.close()
 
 
+def interrupt_reverse(addr):
+    c = Client()
+    hexcmd = lambda t: "qRcmd," + t.encode().hex()
+    when = lambda: bytes.fromhex(c.cmd(hexcmd("when"))).decode()
+    r = c.cmd("vCont;c")
+    check("forward to the end", "replaylog:end" in r, r)
+    end = when()
+    check("a breakpoint that is never hit", c.cmd("Z0,%s,2" % addr) == "OK")
+    c.raw(frame("bc"))
+    check("bc acked", c.expect_ack() == b"+")
+    time.sleep(0.5)
+    c.raw(b"\x03")
+    t = time.time()
+    r = c.read_packet()
+    check("ctrl-C stops reverse-continue at once (SIGINT)", r.startswith("T02") and
+          time.time() - t < 2, (r, time.time() - t))
+    here = when()
+    check("stopped somewhere before the end", here != end, (here, end))
+    r = c.cmd("bs")
+    check("bs from there", r.startswith("T05"), r)
+    r = bytes.fromhex(c.cmd(hexcmd("seek 1000"))).decode()
+    check("seek from there", "at icount 1000" in r, r)
+    c.raw(frame("k"))
+    c.close()
+
+
 try:
     if MODE == "bad-input":
         bad_input()
     elif MODE == "replay":
         replay()
+    elif MODE == "interrupt-reverse":
+        interrupt_reverse(sys.argv[3])
     else:
         leave_running()
 except Exception as e:  # noqa: BLE001
