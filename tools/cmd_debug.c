@@ -6,6 +6,7 @@
  * ended. */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <stdio.h>
@@ -24,7 +25,7 @@ static void debug_usage(FILE *out)
 {
     fprintf(out,
         "usage: rewind debug TRACE [--gdb PROGRAM] [--symbols FILE]\n"
-        "                    [--checkpoint-mem SIZE] [-- GDB-ARGS...]\n"
+        "                    [--checkpoint-mem SIZE] [--console FILE] [-- GDB-ARGS...]\n"
         "\n"
         "Replay TRACE under GDB: the replay starts stopped before its first\n"
         "instruction with the GDB stub on a free loopback port, and GDB (default\n"
@@ -36,7 +37,8 @@ static void debug_usage(FILE *out)
         "Both directions work: reverse-stepi, reverse-continue (breakpoints and\n"
         "watchpoints), and in GDB `seek ICOUNT` (go to any instruction count) and\n"
         "`when` (the current one). --checkpoint-mem SIZE bounds the memory kept\n"
-        "for going back (default 1G).\n");
+        "for going back (default 1G). --console FILE sends the guest's console\n"
+        "there instead of GDB's terminal.\n");
 }
 
 /* A free TCP port on the loopback interface (0 on failure). */
@@ -145,7 +147,7 @@ static bool write_gdb_commands(char *path, size_t len)
 int cmd_debug(int argc, char **argv)
 {
     const char *trace = NULL, *gdb = "gdb-multiarch", *symbols = NULL;
-    const char *checkpoint_mem = NULL;
+    const char *checkpoint_mem = NULL, *console = NULL;
     int gdb_args = argc; /* index of the first argument after "--" */
     for (int i = 0; i < argc; i++) {
         const char *a = argv[i];
@@ -157,6 +159,8 @@ int cmd_debug(int argc, char **argv)
             return 0;
         } else if ((!strcmp(a, "--gdb") || !strcmp(a, "--symbols")) && i + 1 < argc) {
             *(a[2] == 'g' ? &gdb : &symbols) = argv[++i];
+        } else if (!strcmp(a, "--console") && i + 1 < argc) {
+            console = argv[++i];
         } else if (!strcmp(a, "--checkpoint-mem") && i + 1 < argc) {
             uint64_t bytes;
             checkpoint_mem = argv[++i];
@@ -195,12 +199,22 @@ int cmd_debug(int argc, char **argv)
     snprintf(spec, sizeof(spec), "tcp:127.0.0.1:%u", port);
     snprintf(target, sizeof(target), "target remote 127.0.0.1:%u", port);
 
+    int console_fd = -1;
+    if (console) {
+        console_fd = open(console, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+        if (console_fd < 0) {
+            fprintf(stderr, "rewind debug: --console %s: %s\n", console, strerror(errno));
+            return EXIT_REWIND_ERROR;
+        }
+    }
     pid_t replay = fork();
     if (replay < 0) {
         fprintf(stderr, "rewind debug: fork: %s\n", strerror(errno));
         return EXIT_REWIND_ERROR;
     }
     if (replay == 0) {
+        if (console_fd >= 0)
+            dup2(console_fd, STDOUT_FILENO);
         char *args[] = { "rewind", "replay", (char *)trace, "-S", "-gdb", spec,
                          "--no-progress", checkpoint_mem ? "--checkpoint-mem" : NULL,
                          (char *)checkpoint_mem, NULL };
@@ -208,6 +222,8 @@ int cmd_debug(int argc, char **argv)
         fprintf(stderr, "rewind debug: cannot start the replay: %s\n", strerror(errno));
         _exit(EXIT_REWIND_ERROR);
     }
+    if (console_fd >= 0)
+        close(console_fd);
     /* Wait (up to 10 s) until the stub listens, or the replay gave up. */
     bool up = false;
     for (int t = 0; t < 1000 && !up; t++) {
