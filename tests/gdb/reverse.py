@@ -25,6 +25,7 @@ WATCH = os.environ.get("REWIND_REV_WATCH", "hello_composite[100]")
 STEPS = int(os.environ.get("REWIND_REV_STEPS", "300"))
 THREAD = os.environ.get("REWIND_REV_THREAD")
 THREAD_STEPS = int(os.environ.get("REWIND_REV_THREAD_STEPS", "200"))
+RWATCH = os.environ.get("REWIND_REV_RWATCH")
 MARK = os.environ.get("REWIND_REV_MARK")
 START_PC = int(os.environ.get("REWIND_REV_START_PC", "0x80000000"), 0)
 
@@ -232,6 +233,35 @@ def watch_forward_agrees(w, start):
 
 phase("watch")
 safe("watch", lambda: watch_forward_agrees(*watch_back()))
+
+
+def rwatch_both_ways():
+    """A read watchpoint: forward from the start, then backward from the
+    end, the same reads in reverse order, each on the reading instruction
+    (one icount before the forward stop, which comes after the read)."""
+    run("delete")
+    run("monitor seek 0")
+    run("maint flush register-cache")
+    run("rwatch %s" % RWATCH)
+    fwd = []
+    for _ in range(20):
+        if not is_watch(resume()):
+            break
+        fwd.append(when()[0])
+    bwd = []
+    for _ in range(20):
+        if not is_watch(resume("reverse-continue")):
+            break
+        bwd.append(when()[0])
+    check("rwatch %s: read going forward" % RWATCH, len(fwd) > 0, fwd)
+    check("rwatch: the same reads going backward, on their instructions",
+          bwd == [w - 1 for w in reversed(fwd)], (fwd, bwd))
+    run("delete")
+
+
+if RWATCH:
+    phase("rwatch")
+    safe("rwatch", rwatch_both_ways)
 
 
 def hart_pc(thread):
