@@ -588,8 +588,21 @@ static const char *writes_refused(GdbStub *s)
     if (s->hooks.writes_refused)
         return s->hooks.writes_refused(s->hooks.opaque, s->m);
     if (replay_mode(s->m) == REPLAY_PLAY)
-        return "a replay cannot be changed";
+        return "a replay is read-only (a change would make it diverge from its recording)";
     return NULL;
+}
+
+/* A write the debugger may not make (a replay): say why, on rewind's
+ * terminal and in the error reply (GDB shows "E.text" replies to register
+ * writes verbatim). Returns true when refused (the reply is made). */
+static bool refuse_write(GdbStub *s, const char *what)
+{
+    const char *why = writes_refused(s);
+    if (!why)
+        return false;
+    fprintf(stderr, "rewind: the debugger's write to %s was refused: %s\n", what, why);
+    reply_fmt(s, "E.%s", why);
+    return true;
 }
 
 static void cmd_read_regs(GdbStub *s)
@@ -604,10 +617,8 @@ static void cmd_read_regs(GdbStub *s)
 
 static void cmd_write_regs(GdbStub *s, const char *p)
 {
-    if (writes_refused(s)) {
-        reply_str(s, "E01");
+    if (refuse_write(s, "the registers"))
         return;
-    }
     Hart *h = stub_hart(s, s->g_hart);
     size_t len = strlen(p);
     /* Whole registers, as many as 'g' gives (GDB sends them all back). */
@@ -652,7 +663,9 @@ static void cmd_write_reg(GdbStub *s, const char *p)
         reply_str(s, "E01");
         return;
     }
-    if (writes_refused(s) || !reg_write(stub_hart(s, s->g_hart), (unsigned)n, v)) {
+    if (refuse_write(s, "a register"))
+        return;
+    if (!reg_write(stub_hart(s, s->g_hart), (unsigned)n, v)) {
         reply_str(s, "E01");
         return;
     }
@@ -715,7 +728,9 @@ static void cmd_write_mem(GdbStub *s, char *p, size_t plen, bool binary)
         reply_str(s, "OK");
         return;
     }
-    if (writes_refused(s) || !mem_write(stub_hart(s, s->g_hart), addr, buf, len)) {
+    if (refuse_write(s, "memory"))
+        return;
+    if (!mem_write(stub_hart(s, s->g_hart), addr, buf, len)) {
         reply_str(s, "E14");
         return;
     }

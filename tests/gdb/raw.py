@@ -260,7 +260,8 @@ def replay():
     r = unhex(c.cmd(hexcmd("when")))
     check("monitor when after the seek", "Current icount: 100 " in r, r)
     r = c.cmd("P1=0100000000000000")
-    check("replay: register writes refused", r.startswith("E"), r)
+    check("replay: register writes refused, saying why", r.startswith("E.") and
+          "read-only" in r, r)
     r = c.cmd("M80000000,4:00000000")
     check("replay: memory writes refused", r.startswith("E"), r)
     r = c.cmd("vCont;c")

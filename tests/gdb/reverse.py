@@ -176,7 +176,7 @@ def writes_refused():
         run("set $a0 = 1")
     except gdb.error as e:
         out = str(e)
-    check("replay: a register write is refused", out != "", out)
+    check("replay: a register write is refused, saying why", "read-only" in out, out)
 
 
 phase("writes-refused")
