@@ -50,6 +50,7 @@ struct Snapshot {
     SnapPage **pages;
     SnapDevice devices[MACHINE_MAX_DEVICES];
     size_t bytes;
+    size_t page_bytes; /* the part of bytes that is RAM pages */
 };
 
 /* The pages of the last snapshot taken or restored on a machine: the
@@ -66,10 +67,31 @@ typedef struct SnapBase {
     bool valid;
 } SnapBase;
 
+/* Bytes of saved pages alive in the process (snapshot_pages_in_use). The
+ * engine takes and frees snapshots on one thread. */
+static uint64_t snap_pages_live;
+
+static SnapPage *snap_page_new(void)
+{
+    SnapPage *p = malloc(sizeof(*p));
+    if (p) {
+        p->refs = 1;
+        snap_pages_live += sizeof(*p);
+    }
+    return p;
+}
+
 static void snap_page_unref(SnapPage *p)
 {
-    if (p && --p->refs == 0)
+    if (p && --p->refs == 0) {
+        snap_pages_live -= sizeof(*p);
         free(p);
+    }
+}
+
+uint64_t snapshot_pages_in_use(void)
+{
+    return snap_pages_live;
 }
 
 static SnapPage *snap_page_ref(SnapPage *p)
@@ -217,13 +239,13 @@ static bool snap_take_ram(Machine *m, Snapshot *s)
         }
         if (memcmp(ram, snap_zero_page, SNAP_PAGE_SIZE) == 0)
             continue; /* NULL: zeros */
-        SnapPage *p = malloc(sizeof(*p));
+        SnapPage *p = snap_page_new();
         if (!p)
             return false;
-        p->refs = 1;
         memcpy(p->data, ram, SNAP_PAGE_SIZE);
         s->pages[i] = p;
         s->bytes += sizeof(*p);
+        s->page_bytes += sizeof(*p);
     }
     snap_base_set(m, b, s->pages);
     return true;
@@ -386,4 +408,9 @@ bool snapshot_restore(Machine *m, const Snapshot *s, char *err, size_t errlen)
 size_t snapshot_bytes(const Snapshot *s)
 {
     return s ? s->bytes : 0;
+}
+
+size_t snapshot_own_bytes(const Snapshot *s)
+{
+    return s ? s->bytes - s->page_bytes : 0;
 }

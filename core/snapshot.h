@@ -69,6 +69,16 @@ void snapshot_free(Snapshot *s);
  * counted there), so the sum over a series of snapshots is their cost. */
 size_t snapshot_bytes(const Snapshot *s);
 
+/* The same without the RAM pages: records, page table, device states. */
+size_t snapshot_own_bytes(const Snapshot *s);
+
+/* Bytes of saved RAM pages alive in the process, held by snapshots or by
+ * a machine's baseline (the last snapshot taken or restored there). A
+ * page outlives the snapshot that copied it while a later one shares it,
+ * so this, not a sum of snapshot_bytes, is what a set of snapshots whose
+ * members come and go costs. */
+uint64_t snapshot_pages_in_use(void);
+
 /* For devices whose state is one plain block of bytes (a struct's tail
  * without pointers): the save and load halves of MachineDevice's pair. */
 static inline size_t snapshot_save_bytes(void *buf, size_t cap, const void *state, size_t n)

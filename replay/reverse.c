@@ -32,7 +32,7 @@ typedef struct Checkpoint {
     uint64_t used;   /* LRU stamp (temporaries) */
     Snapshot *snap;
     PlayCursor cursor;
-    size_t bytes;
+    size_t own_bytes; /* besides RAM pages (shared, counted apart) */
 } Checkpoint;
 
 typedef enum {
@@ -49,7 +49,7 @@ typedef struct Reverse {
     struct Replay *r;
     Checkpoint *cps; /* sorted by icount */
     size_t ncps, cap;
-    uint64_t budget, used_bytes;
+    uint64_t budget, own_bytes;
     uint64_t spacing;
     uint64_t clock;      /* LRU */
     uint64_t end_icount; /* the recording's last icount */
@@ -72,9 +72,17 @@ typedef struct Reverse {
 
 /* ------------------------------------------------------------ checkpoints */
 
+/* Host memory the checkpoints hold: their own records, and the saved RAM
+ * pages alive (a page copied by one checkpoint lives on while a later one
+ * shares it). */
+static uint64_t cp_memory(const Reverse *rv)
+{
+    return rv->own_bytes + snapshot_pages_in_use();
+}
+
 static void cp_free(Reverse *rv, size_t i)
 {
-    rv->used_bytes -= rv->cps[i].bytes;
+    rv->own_bytes -= rv->cps[i].own_bytes;
     snapshot_free(rv->cps[i].snap);
     memmove(&rv->cps[i], &rv->cps[i + 1], (rv->ncps - i - 1) * sizeof(*rv->cps));
     rv->ncps--;
@@ -97,7 +105,7 @@ static void cp_enforce_budget(Reverse *rv)
     size_t ntemp = 0;
     for (size_t i = 0; i < rv->ncps; i++)
         ntemp += !rv->cps[i].regular;
-    while (ntemp && (rv->used_bytes > rv->budget || ntemp > REVERSE_MAX_TEMPORARY)) {
+    while (ntemp && (cp_memory(rv) > rv->budget || ntemp > REVERSE_MAX_TEMPORARY)) {
         size_t victim = SIZE_MAX;
         for (size_t i = 1; i < rv->ncps; i++)
             if (!rv->cps[i].regular &&
@@ -108,7 +116,7 @@ static void cp_enforce_budget(Reverse *rv)
         cp_free(rv, victim);
         ntemp--;
     }
-    while (rv->used_bytes > rv->budget && rv->ncps > 1) {
+    while (cp_memory(rv) > rv->budget && rv->ncps > 1) {
         rv->spacing *= 2;
         size_t before = rv->ncps;
         for (size_t i = rv->ncps; i-- > 1;)
@@ -147,14 +155,14 @@ static void cp_take(Reverse *rv, int hart, bool regular)
         return;
     for (unsigned i = 0; i < m->nharts; i++)
         c.hart_icount[i] = m->harts[i].icount;
-    c.bytes = snapshot_bytes(c.snap) + sizeof(c);
+    c.own_bytes = snapshot_own_bytes(c.snap) + sizeof(c);
     size_t i = rv->ncps;
     while (i > 0 && rv->cps[i - 1].icount > total)
         i--;
     memmove(&rv->cps[i + 1], &rv->cps[i], (rv->ncps - i) * sizeof(*rv->cps));
     rv->cps[i] = c;
     rv->ncps++;
-    rv->used_bytes += c.bytes;
+    rv->own_bytes += c.own_bytes;
     rv->stats_taken++;
     cp_enforce_budget(rv);
 }
@@ -542,7 +550,7 @@ static bool rv_monitor(void *opaque, Machine *m, const char *cmd, char *out, siz
         snprintf(out, outlen,
                  "%zu checkpoints (%zu temporary), %.1f MiB of %.1f MiB, grid spacing %"
                  PRIu64 " instructions; %" PRIu64 " taken, %" PRIu64 " restores\n",
-                 rv->ncps, ntemp, (double)rv->used_bytes / 1048576.0,
+                 rv->ncps, ntemp, (double)cp_memory(rv) / 1048576.0,
                  (double)rv->budget / 1048576.0, rv->spacing, rv->stats_taken,
                  rv->stats_restores);
         return true;
