@@ -550,6 +550,30 @@ START_TEST(test_snapshot_tracks_marked_writes)
 }
 END_TEST
 
+/* Pages alive are counted as long as someone holds them: a page copied by
+ * one snapshot and shared by the next outlives the first. */
+START_TEST(test_snapshot_pages_in_use)
+{
+    uint64_t before = snapshot_pages_in_use();
+    Machine *m = test_machine_new();
+    poke(m, TRACK_PAGE, 0x11);
+    Taken a = take(m); /* a full compare: copies the page */
+    uint64_t with_a = snapshot_pages_in_use();
+    ck_assert_uint_ge(with_a - before, 4096);
+    poke(m, TRACK_PAGE + 4096, 0x22);
+    Taken b = take(m); /* copies the second page, shares the first */
+    ck_assert_uint_ge(snapshot_pages_in_use() - with_a, 4096);
+    ck_assert_uint_lt(snapshot_pages_in_use() - with_a, 2 * 4096 + 64);
+    uint64_t with_ab = snapshot_pages_in_use();
+    snapshot_free(a.s); /* its page lives on in b (and the baseline) */
+    ck_assert_uint_eq(snapshot_pages_in_use(), with_ab);
+    restore_check(m, &b);
+    snapshot_free(b.s);
+    machine_free(m); /* the baseline goes with the machine */
+    ck_assert_uint_eq(snapshot_pages_in_use(), before);
+}
+END_TEST
+
 /* auipc t0, 0x100 (t0 = TRACK_PAGE); loop: addi t1, t1, 1; sd t1, 0(t0);
  * j loop. After 1 + 3n instructions the word holds n. */
 static const uint32_t store_loop[] = { 0x00100297, 0x00130313, 0x0062b023, 0xff9ff06f };
@@ -664,6 +688,7 @@ Suite *suite_snapshot(void)
     tcase_add_test(tc, test_snapshot_mismatch);
     tcase_add_test(tc, test_snapshot_blk_overlay);
     tcase_add_test(tc, test_snapshot_tracks_marked_writes);
+    tcase_add_test(tc, test_snapshot_pages_in_use);
     tcase_add_test(tc, test_snapshot_tracks_tlb_stores);
     tcase_add_test(tc, test_snapshot_after_reset);
     tcase_add_test(tc, test_snapshot_device_in_ram);
