@@ -279,6 +279,16 @@ static size_t cp_before(const Reverse *rv, uint64_t hi)
 
 /* ------------------------------------------------------------ operations */
 
+/* The output of `monitor seek`: where the machine is now. GDB is not told
+ * that the registers changed (a monitor command is not a stop). */
+static void seek_report(Reverse *rv, uint64_t total, bool at_end)
+{
+    snprintf(rv->monitor_out, sizeof(rv->monitor_out),
+             "%s %" PRIu64 "\n(GDB still shows the registers it had: `maint flush "
+             "register-cache`; the `seek` command of rewind debug does it)\n",
+             at_end ? "the recording ends at icount" : "at icount", total);
+}
+
 /* Seek to total icount n. false with a message in out when impossible. */
 static bool op_seek(Reverse *rv, uint64_t n, bool *resumed)
 {
@@ -286,7 +296,7 @@ static bool op_seek(Reverse *rv, uint64_t n, bool *resumed)
     uint64_t total = machine_icount(m);
     rv->from_monitor = true;
     if (n == total) {
-        snprintf(rv->monitor_out, sizeof(rv->monitor_out), "at icount %" PRIu64 "\n", n);
+        seek_report(rv, n, false);
         return false;
     }
     size_t k = 0;
@@ -298,7 +308,7 @@ static bool op_seek(Reverse *rv, uint64_t n, bool *resumed)
         if (!cp_restore(rv, k))
             return false;
         if (rv->cps[k].icount == n) {
-            snprintf(rv->monitor_out, sizeof(rv->monitor_out), "at icount %" PRIu64 "\n", n);
+            seek_report(rv, n, false);
             return false;
         }
     }
@@ -401,12 +411,7 @@ static bool rv_stopped(void *opaque, DebugStop *why)
     case OP_SEEK:
         if (why->kind == DEBUG_STOP_ICOUNT && total < rv->target)
             break;
-        if (why->kind == DEBUG_STOP_HISTORY_END)
-            snprintf(rv->monitor_out, sizeof(rv->monitor_out),
-                     "the recording ends at icount %" PRIu64 "\n", total);
-        else
-            snprintf(rv->monitor_out, sizeof(rv->monitor_out), "at icount %" PRIu64 "\n",
-                     total);
+        seek_report(rv, total, why->kind == DEBUG_STOP_HISTORY_END);
         return pass_through(rv);
     case OP_STEP_BACK:
         if (why->kind == DEBUG_STOP_ICOUNT)
