@@ -203,15 +203,18 @@ def bad_input():
     c.close()
 
 
-def fuzz(c):
+def fuzz(c, reverse=False):
     """Random packets built from the protocol's letters: each gets a reply
     and the stub stays up. Resuming and ending commands are left out (the
-    machine must stay stopped to answer)."""
+    machine must stay stopped to answer), except, on a replay (reverse),
+    bs and bc, whose reply is a stop."""
     import random
     rng = random.Random(1234)
     heads = ["m", "M", "X", "p", "P", "g", "G", "Z", "z", "H", "T", "q", "Q", "v", "?",
              "qXfer:features:read:", "qRcmd,", "qThreadExtraInfo,", "vCont?", "Hg", "Hc",
              "qSupported:", "qC", "qfThreadInfo", "qAttached", "x", "!", "A", "b"]
+    if reverse:
+        heads += ["bs", "bc", "qRcmd,7365656b20", "qRcmd,7768656e"]  # "seek ", "when"
     tail = "0123456789abcdefABCDEF,:;=-*}#$xyz" + "\x00\x7f\xff"
     n_ok = 0
     for _ in range(3000):
@@ -221,7 +224,8 @@ def fuzz(c):
         # Escape what the framing needs; keep the rest raw.
         payload = b"".join(bytes([0x7D, b ^ 0x20]) if b in (0x23, 0x24, 0x7D) else bytes([b])
                            for b in payload)
-        if payload[:1] in (b"c", b"C", b"s", b"S", b"k", b"D", b"b") or \
+        if payload[:1] in (b"c", b"C", b"s", b"S", b"k", b"D") or \
+                (payload[:1] == b"b" and not reverse) or \
                 payload.startswith(b"vCont;") or payload.startswith(b"vKill"):
             continue
         c.raw(frame(payload))
@@ -272,6 +276,9 @@ def replay():
     check("bs from the end: a stop", r.startswith("T05") and "replaylog" not in r, r)
     r = unhex(c.cmd(hexcmd("seek 99999999999")))
     check("monitor seek past the end: says where it ends", "ends at icount" in r, r)
+    fuzz(c, reverse=True)
+    r = c.cmd("bs")
+    check("bs after the fuzz", r.startswith("T05"), r)
     c.raw(frame("k"))
     c.close()
 
