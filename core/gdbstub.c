@@ -556,6 +556,18 @@ static void stub_on_exited(void *opaque)
     if (!s->waiting || !s->client)
         return;
     s->waiting = false;
+    if (s->monitor_pending) {
+        /* GDB waits for a monitor command's output, not for a stop. */
+        s->monitor_pending = false;
+        char msg[400];
+        snprintf(msg, sizeof(msg), "rewind: the machine stopped for good: %s\n",
+                 m->stop == STOP_ERROR ? m->error
+                                       : "see rewind's own messages (a replay that diverged?)");
+        reply_reset(s);
+        reply_hex(s, msg, strlen(msg));
+        send_reply(s);
+        return;
+    }
     char buf[32];
     if (m->stop == STOP_EXIT) {
         snprintf(buf, sizeof(buf), "W%02x", m->exit_code & 0xff);

@@ -87,6 +87,13 @@ typedef struct MachineDevice {
 
 enum { MACHINE_MAX_DEVICES = 32 };
 
+/* The revision of the execution semantics: bumped whenever a change makes
+ * the same inputs give a different run (a recording then no longer
+ * replays). Traces carry it (option "engine"); those without it are 1.
+ *   2: a wfi always ends its hart's turn (before: a pending interrupt was
+ *      taken at once unless the slice ended right there). */
+#define MACHINE_ENGINE_REVISION 2
+
 typedef struct Machine {
     MachineConfig cfg;
     Memory mem;

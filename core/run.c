@@ -80,6 +80,14 @@ uint64_t machine_run_hart(Machine *m, Hart *h, uint64_t n)
                      * deadlines and interrupts before going on. */
                     return h->icount - start;
                 }
+                /* A wfi ends the hart's turn, whatever is pending: it
+                 * wakes at the start of a later turn. Looking at
+                 * interrupts here instead would make the outcome depend
+                 * on whether the slice ended right after the wfi, and a
+                 * debugger's stop (a slice end of its own) would change
+                 * the run. */
+                if (r == OP_EXIT_WFI)
+                    return h->icount - start;
                 break;
             }
             int slot = r - OP_EXIT_JUMP0;
@@ -202,8 +210,9 @@ static uint64_t hart_turn(Machine *m, Hart *h)
                 n = 1; /* a device left its deadline in the past */
         }
         /* wfi ends when an interrupt is pending and enabled in mie, even
-         * if globally disabled. A wfi inside the turn ends it (as below):
-         * this is only seen here when a snapshot resumes the turn. */
+         * if globally disabled, at the start of a turn. A wfi inside the
+         * turn ends it (as below): this is only seen here when a snapshot
+         * resumes the turn. */
         if (h->wfi && (done > 0 || !(h->csr.mip & h->csr.mie)))
             break;
         h->wfi = false;

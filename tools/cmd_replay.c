@@ -149,6 +149,9 @@ int cmd_replay(int argc, char **argv)
         return EXIT_REWIND_ERROR;
     }
     const TraceHeader *h = trace_reader_header(reader);
+    char note[400];
+    if (trace_config_engine_differs(h, note, sizeof(note)))
+        fprintf(stderr, "rewind replay: warning: %s: %s\n", path, note);
     TraceConfig located = { 0 };
     TraceImageMap all[32];
     unsigned nall = trace_config_locate(&located, h, maps, nmaps, all, 32);

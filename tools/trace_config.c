@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "core/machine.h"
 #include "devices/virtio_blk.h"
 #include "devices/virtio_mmio.h"
 #include "replay/statesum.h"
@@ -131,11 +132,25 @@ bool trace_config_from_options(TraceConfig *tc, const RunOptions *o, const Machi
             tc->options[h->noptions++] = (TraceOption){ keys[i], vals[i] };
     tc->options[h->noptions++] = (TraceOption){ "statesum",
                                                 STATESUM_VERSION == 1 ? "1" : "?" };
+    tc->options[h->noptions++] = (TraceOption){
+        "engine", tc_printf(tc, "%d", MACHINE_ENGINE_REVISION) };
     /* Relative image paths are relative to this: a replay elsewhere finds
      * them through it. */
     char cwd[4096];
     if (getcwd(cwd, sizeof(cwd)))
         tc->options[h->noptions++] = (TraceOption){ "cwd", tc_printf(tc, "%s", cwd) };
+    return true;
+}
+
+bool trace_config_engine_differs(const TraceHeader *h, char *note, size_t len)
+{
+    const char *e = trace_header_option(h, "engine");
+    int rev = e ? atoi(e) : 1;
+    if (rev == MACHINE_ENGINE_REVISION)
+        return false;
+    snprintf(note, len, "recorded by an engine of revision %d, this is revision %d: the "
+             "execution semantics changed between them (core/machine.h), so the replay "
+             "may diverge; record it again with this rewind", rev, MACHINE_ENGINE_REVISION);
     return true;
 }
 

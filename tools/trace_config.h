@@ -58,6 +58,10 @@ bool trace_config_check_images(const TraceHeader *h, const TraceImageMap *maps,
 /* A -drive spec with ",snapshot=on" added (allocated in tc). */
 const char *trace_config_snapshot_drive(TraceConfig *tc, const char *spec);
 
+/* Was h recorded by an engine of another revision (MACHINE_ENGINE_REVISION)?
+ * Then note says so, for a warning. */
+bool trace_config_engine_differs(const TraceHeader *h, char *note, size_t len);
+
 void trace_config_free(TraceConfig *tc);
 
 #endif
