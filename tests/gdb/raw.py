@@ -287,6 +287,7 @@ def interrupt_reverse(addr):
     c = Client()
     hexcmd = lambda t: "qRcmd," + t.encode().hex()
     when = lambda: bytes.fromhex(c.cmd(hexcmd("when"))).decode()
+    c.s.settimeout(300)  # the whole boot, maybe on a sanitizer build
     r = c.cmd("vCont;c")
     check("forward to the end", "replaylog:end" in r, r)
     end = when()
