@@ -65,7 +65,6 @@ typedef struct Reverse {
     size_t scan_cp;      /* SCAN, FINAL: the checkpoint the pass starts at */
     uint64_t scan_hi;
     uint64_t hits, want;
-    bool from_monitor;   /* reply through monitor_done */
     char monitor_out[512];
     uint64_t stats_restores, stats_taken;
 } Reverse;
@@ -294,7 +293,6 @@ static bool op_seek(Reverse *rv, uint64_t n, bool *resumed)
 {
     Machine *m = rv->m;
     uint64_t total = machine_icount(m);
-    rv->from_monitor = true;
     if (n == total) {
         seek_report(rv, n, false);
         return false;
@@ -515,7 +513,6 @@ static bool rv_packet(void *opaque, Machine *m, const char *pkt, size_t len, cha
         snprintf(reply, replylen, "E01");
         return true;
     }
-    rv->from_monitor = false;
     if (pkt[1] == 's')
         op_step_back(rv, gdbstub_current_hart(m));
     else
