@@ -393,11 +393,6 @@ bool debug_has_points(const Machine *m)
     return m->debug && (m->debug->nbps || m->debug->nwps);
 }
 
-const DebugStop *debug_current_stop(const Machine *m)
-{
-    return m->debug ? &m->debug->stop : NULL;
-}
-
 void debug_detach(Machine *m)
 {
     Debug *d = m->debug;

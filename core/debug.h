@@ -155,8 +155,6 @@ void debug_continue(struct Machine *m);
 void debug_stop_now(struct Machine *m, const DebugStop *why);
 /* Are there breakpoints or watchpoints? */
 bool debug_has_points(const struct Machine *m);
-/* The reason of the stop being served. */
-const DebugStop *debug_current_stop(const struct Machine *m);
 
 /* The front end lets go of the machine (detach, kill): breakpoints go, a
  * stopped machine runs on, and a machine held at its end ends. */

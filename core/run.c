@@ -194,7 +194,7 @@ static uint64_t hart_turn(Machine *m, Hart *h)
 {
     uint64_t done;
     while ((done = m->sched.done) < m->cfg.quantum && m->stop == STOP_NONE &&
-           !m->reset_requested && !m->rewound) {
+           !m->reset_requested && !m->rewound /* a checkpoint replaced the state */) {
         if (unlikely(m->debug_pending)) {
             /* A stop made while the machine stood still (a reverse
              * debugger's, after a restore): before the events due here,
@@ -226,8 +226,6 @@ static uint64_t hart_turn(Machine *m, Hart *h)
         /* A debugger stop is served here, inside the turn, which then
          * goes on as if nothing happened (core/debug.h). */
         bool served = unlikely(m->debug) && debug_slice_end(m, h);
-        if (m->rewound)
-            break; /* a checkpoint replaced the machine's state */
         if (h->wfi)
             break;
         if (ran == 0 && !irq_maybe(h) && !served)
@@ -265,24 +263,6 @@ static bool idle(Machine *m)
         return true;
     }
     return false;
-}
-
-static void machine_run_rounds(Machine *m);
-
-void machine_run(Machine *m)
-{
-    m->host_start_ns = icount_host_ns();
-    for (;;) {
-        machine_run_rounds(m);
-        /* A debugger on a replay may hold the machine at its end and take
-         * it back to a checkpoint from there. */
-        if (!m->debug || !debug_hold_at_end(m))
-            break;
-        m->rewound = false;
-    }
-    replay_on_stop(m);
-    if (m->debug)
-        debug_on_exit(m);
 }
 
 /* Rounds of turns until the machine stops. */
@@ -336,4 +316,19 @@ static void machine_run_rounds(Machine *m)
             run_due_events(m);
         }
     }
+}
+
+void machine_run(Machine *m)
+{
+    m->host_start_ns = icount_host_ns();
+    for (;;) {
+        machine_run_rounds(m);
+        /* A debugger on a replay may hold the machine at its end and take
+         * it back to a checkpoint from there. */
+        if (!m->debug || !debug_hold_at_end(m))
+            break;
+    }
+    replay_on_stop(m);
+    if (m->debug)
+        debug_on_exit(m);
 }

@@ -56,7 +56,7 @@ typedef struct Reverse {
     bool failed;         /* a restore failed: no more reverse execution */
 
     ReverseOp op;
-    DebugStop report;    /* what to report when the operation is done */
+    DebugStop report;    /* FINAL_STEP: the watchpoint hit to report */
     uint64_t target;     /* SEEK: total icount */
     int step_hart;       /* STEP_BACK */
     uint64_t step_icount;
@@ -312,7 +312,6 @@ static bool op_seek(Reverse *rv, uint64_t n, bool *resumed)
     }
     rv->target = n;
     plan_waypoints(rv, machine_icount(m), n);
-    rv->report = (DebugStop){ .kind = DEBUG_STOP_ICOUNT, .hart = -1 };
     run_op(rv, OP_SEEK, false);
     *resumed = true;
     return true;
@@ -342,7 +341,6 @@ static void op_step_back(Reverse *rv, int hart)
         return;
     rv->step_hart = hart;
     rv->step_icount = want;
-    rv->report = (DebugStop){ .kind = DEBUG_STOP_STEP, .hart = hart };
     if (m->harts[hart].icount == want) {
         report_now(rv, DEBUG_STOP_STEP, hart);
         return;
@@ -414,10 +412,7 @@ static bool rv_stopped(void *opaque, DebugStop *why)
     case OP_STEP_BACK:
         if (why->kind == DEBUG_STOP_ICOUNT)
             break;
-        if (why->kind == DEBUG_STOP_STEP && why->hart == rv->step_hart)
-            *why = (DebugStop){ .kind = DEBUG_STOP_STEP, .hart = rv->step_hart,
-                                .addr = m->harts[rv->step_hart].pc };
-        return pass_through(rv);
+        return pass_through(rv); /* the step stop, as a forward stepi's */
     case OP_SCAN:
         if (why->kind == DEBUG_STOP_BREAK || why->kind == DEBUG_STOP_WATCH) {
             rv->hits++;
