@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "core/hostio.h"
 #include "core/machine.h"
 #include "devices/virtio_mmio.h"
 #include "devices/virtio_rng.h"
@@ -65,38 +66,17 @@ struct VirtioBlk {
 
 static bool blk_host_read(VirtioBlk *b, void *buf, size_t len, uint64_t off)
 {
-    uint8_t *p = buf;
-    while (len) {
-        ssize_t n = pread(b->fd, p, len, (off_t)off);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0)
-            return false;
-        if (n == 0) {
-            memset(p, 0, len); /* file shrank under us: read zeros */
-            return true;
-        }
-        p += n;
-        len -= (size_t)n;
-        off += (uint64_t)n;
-    }
+    ssize_t n = hostio_pread(b->fd, buf, len, off);
+    if (n < 0)
+        return false;
+    /* The file shrank under us: the rest reads as zeros. */
+    memset((uint8_t *)buf + n, 0, len - (size_t)n);
     return true;
 }
 
 static bool blk_host_write(VirtioBlk *b, const void *buf, size_t len, uint64_t off)
 {
-    const uint8_t *p = buf;
-    while (len) {
-        ssize_t n = pwrite(b->fd, p, len, (off_t)off);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            return false;
-        p += n;
-        len -= (size_t)n;
-        off += (uint64_t)n;
-    }
-    return true;
+    return hostio_pwrite(b->fd, buf, len, off);
 }
 
 static bool blk_host_flush(VirtioBlk *b)

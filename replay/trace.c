@@ -30,6 +30,7 @@
 #include <xxhash.h>
 #include <zstd.h>
 
+#include "core/hostio.h"
 #include "replay/replay.h"
 #include "replay/trace.pb-c.h"
 
@@ -129,36 +130,10 @@ static uint64_t host_ns(void)
     return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
 }
 
-static bool write_all(int fd, const void *buf, size_t len)
-{
-    const uint8_t *p = buf;
-    while (len) {
-        ssize_t n = write(fd, p, len);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            return false;
-        p += n;
-        len -= (size_t)n;
-    }
-    return true;
-}
-
 /* Read exactly len bytes at off; false on error or end of file. */
 static bool read_at(int fd, void *buf, size_t len, uint64_t off)
 {
-    uint8_t *p = buf;
-    while (len) {
-        ssize_t n = pread(fd, p, len, (off_t)off);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            return false;
-        p += n;
-        len -= (size_t)n;
-        off += (uint64_t)n;
-    }
-    return true;
+    return hostio_pread(fd, buf, len, off) == (ssize_t)len;
 }
 
 static bool grow(uint8_t **buf, size_t *cap, size_t need)
@@ -362,7 +337,7 @@ static bool writer_put_frame(TraceWriter *w, const uint8_t magic[4], const void 
     memcpy(f.magic, magic, 4);
     uint8_t hdr[FRAME_HDR_SIZE];
     frame_hdr_encode(&f, hdr);
-    if (!write_all(w->fd, hdr, sizeof(hdr)) || !write_all(w->fd, w->cbuf, c)) {
+    if (!hostio_write(w->fd, hdr, sizeof(hdr)) || !hostio_write(w->fd, w->cbuf, c)) {
         snprintf(why, whylen, "write failed: %s", strerror(errno));
         return false;
     }
@@ -628,7 +603,7 @@ TraceWriter *trace_writer_open(const char *path, const TraceHeader *hdr,
     put32(fh + 8, TRACE_FORMAT_VERSION);
     put32(fh + 12, (uint32_t)hlen);
     put32(fh + 16, XXH32(hbytes, hlen, 0));
-    bool ok = write_all(w->fd, fh, sizeof(fh)) && write_all(w->fd, hbytes, hlen);
+    bool ok = hostio_write(w->fd, fh, sizeof(fh)) && hostio_write(w->fd, hbytes, hlen);
     free(hbytes);
     char why[256];
     if (!ok || !writer_sync(w, why, sizeof(why))) {
@@ -843,7 +818,7 @@ static bool writer_finish(TraceWriter *w, char *why, size_t whylen)
     put64(foot + 8, index_offset);
     put32(foot + 16, 0);
     put32(foot + 20, XXH32(foot, 20, 0));
-    if (!write_all(w->fd, foot, sizeof(foot))) {
+    if (!hostio_write(w->fd, foot, sizeof(foot))) {
         snprintf(why, whylen, "write failed: %s", strerror(errno));
         goto out;
     }
