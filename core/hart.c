@@ -22,6 +22,37 @@ void hart_reset(Hart *h, unsigned id, struct Machine *m, uint64_t reset_pc)
     hart_update_mmu_idx(h);
 }
 
+void hart_arch_get(const Hart *h, HartArch *a)
+{
+    memset(a, 0, sizeof(*a)); /* padding too: a state may be hashed or written */
+    memcpy(a->x, h->x, sizeof(a->x));
+    memcpy(a->f, h->f, sizeof(a->f));
+    a->pc = h->pc;
+    a->priv = h->priv;
+    a->csr = h->csr;
+    a->lr_addr = h->lr_addr;
+    a->lr_valid = h->lr_valid;
+    a->icount = h->icount;
+    a->wfi = h->wfi;
+}
+
+void hart_arch_set(Hart *h, const HartArch *a)
+{
+    memcpy(h->x, a->x, sizeof(h->x));
+    memcpy(h->f, a->f, sizeof(h->f));
+    h->pc = a->pc;
+    h->priv = a->priv;
+    h->csr = a->csr;
+    h->lr_addr = a->lr_addr;
+    h->lr_valid = a->lr_valid;
+    h->icount = a->icount;
+    h->wfi = a->wfi;
+    h->io_retry = false;
+    hart_tlb_flush(h);
+    hart_jmp_cache_flush(h);
+    hart_update_mmu_idx(h);
+}
+
 static int mmu_idx_for(const Hart *h, unsigned priv)
 {
     if (priv == PRV_M)

@@ -98,6 +98,23 @@ typedef struct Hart {
     struct Machine *m;
 } Hart;
 
+/* The architectural state of a hart: what a checkpoint saves and puts
+ * back (the caches are rebuilt instead). */
+typedef struct HartArch {
+    uint64_t x[33], f[32], pc;
+    uint8_t priv;
+    Csrs csr;
+    uint64_t lr_addr;
+    bool lr_valid;
+    uint64_t icount;
+    bool wfi;
+} HartArch;
+
+void hart_arch_get(const Hart *h, HartArch *a);
+/* Put a back, and drop what depended on the old state: the soft TLB, the
+ * jump cache, a pending I/O retry; the MMU indices are recomputed. */
+void hart_arch_set(Hart *h, const HartArch *a);
+
 /* Reset a hart to its power-on state, pc at the reset vector. */
 void hart_reset(Hart *h, unsigned id, struct Machine *m, uint64_t reset_pc);
 

@@ -83,6 +83,12 @@ typedef struct MachineDevice {
     size_t (*save)(void *opaque, void *buf, size_t cap);
     bool (*load)(void *opaque, const void *buf, size_t len);
     void (*release)(void *buf, size_t len);
+    /* Checkpoint files (replay/checkpoint.h): the same pair for a state
+     * that must stand alone in a file. Only a device whose save keeps
+     * references (it has release) needs them; the others' save bytes are
+     * written as they are. */
+    size_t (*save_flat)(void *opaque, void *buf, size_t cap);
+    bool (*load_flat)(void *opaque, const void *buf, size_t len);
 } MachineDevice;
 
 enum { MACHINE_MAX_DEVICES = 32 };

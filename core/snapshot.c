@@ -18,17 +18,6 @@ typedef struct SnapPage {
 
 static const uint8_t snap_zero_page[SNAP_PAGE_SIZE];
 
-/* The architectural part of a Hart (its caches are rebuilt on restore). */
-typedef struct SnapHart {
-    uint64_t x[33], f[32], pc;
-    uint8_t priv;
-    Csrs csr;
-    uint64_t lr_addr;
-    bool lr_valid;
-    uint64_t icount;
-    bool wfi;
-} SnapHart;
-
 typedef struct SnapDevice {
     char name[SNAP_NAME_LEN];
     void *state;
@@ -39,7 +28,7 @@ typedef struct SnapDevice {
 struct Snapshot {
     uint64_t ram_size, npages;
     unsigned nharts, ndevices;
-    SnapHart harts[MACHINE_MAX_HARTS];
+    HartArch harts[MACHINE_MAX_HARTS];
     uint64_t mtime_skipped, next_digest;
     unsigned sched_hart;
     uint64_t sched_done;
@@ -137,6 +126,13 @@ static SnapBase *snap_base(Machine *m)
         return NULL;
     }
     return b;
+}
+
+void snapshot_ram_replaced(Machine *m)
+{
+    for (unsigned i = 0; i < m->ndevices; i++)
+        if (m->devices[i].free == snap_base_free)
+            snap_base_reset(m->devices[i].opaque);
 }
 
 static bool snap_page_marked(const Memory *mem, uint64_t page)
@@ -283,19 +279,8 @@ Snapshot *snapshot_take(Machine *m)
     s->bytes = sizeof(*s);
     s->ram_size = m->mem.ram_size;
     s->nharts = m->nharts;
-    for (unsigned i = 0; i < m->nharts; i++) {
-        const Hart *h = &m->harts[i];
-        SnapHart *sh = &s->harts[i];
-        memcpy(sh->x, h->x, sizeof(sh->x));
-        memcpy(sh->f, h->f, sizeof(sh->f));
-        sh->pc = h->pc;
-        sh->priv = h->priv;
-        sh->csr = h->csr;
-        sh->lr_addr = h->lr_addr;
-        sh->lr_valid = h->lr_valid;
-        sh->icount = h->icount;
-        sh->wfi = h->wfi;
-    }
+    for (unsigned i = 0; i < m->nharts; i++)
+        hart_arch_get(&m->harts[i], &s->harts[i]);
     s->mtime_skipped = m->mtime_skipped;
     s->next_digest = m->next_digest;
     s->sched_hart = m->sched.hart;
@@ -364,23 +349,8 @@ bool snapshot_restore(Machine *m, const Snapshot *s, char *err, size_t errlen)
     snap_base_set(m, b, s->pages);
     /* The code in RAM changed under the translation cache. */
     tb_cache_flush(m);
-    for (unsigned i = 0; i < m->nharts; i++) {
-        Hart *h = &m->harts[i];
-        const SnapHart *sh = &s->harts[i];
-        memcpy(h->x, sh->x, sizeof(h->x));
-        memcpy(h->f, sh->f, sizeof(h->f));
-        h->pc = sh->pc;
-        h->priv = sh->priv;
-        h->csr = sh->csr;
-        h->lr_addr = sh->lr_addr;
-        h->lr_valid = sh->lr_valid;
-        h->icount = sh->icount;
-        h->wfi = sh->wfi;
-        h->io_retry = false;
-        hart_tlb_flush(h);
-        hart_jmp_cache_flush(h);
-        hart_update_mmu_idx(h);
-    }
+    for (unsigned i = 0; i < m->nharts; i++)
+        hart_arch_set(&m->harts[i], &s->harts[i]);
     m->mtime_skipped = s->mtime_skipped;
     m->next_digest = s->next_digest;
     m->sched.hart = s->sched_hart;

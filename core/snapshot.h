@@ -64,6 +64,10 @@ bool snapshot_restore(struct Machine *m, const Snapshot *s, char *err, size_t er
 
 void snapshot_free(Snapshot *s);
 
+/* RAM was rewritten without marking its pages (a checkpoint file was
+ * loaded): the next take or restore compares all of it. */
+void snapshot_ram_replaced(struct Machine *m);
+
 /* Host memory this snapshot added: its own records, device states and the
  * RAM pages it was first to copy (pages shared with earlier snapshots are
  * counted there), so the sum over a series of snapshots is their cost. */

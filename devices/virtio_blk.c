@@ -322,6 +322,66 @@ static void blk_release(void *buf, size_t len)
         blk_cluster_unref(table[c]);
 }
 
+/* The overlay for a checkpoint file: the cluster count (8 bytes LE), then
+ * each written cluster as its index (8 bytes LE) and its bytes, in
+ * increasing order. */
+static size_t blk_save_flat(void *opaque, void *buf, size_t cap)
+{
+    VirtioBlk *b = opaque;
+    size_t len = 8;
+    for (uint64_t c = 0; c < b->nclusters; c++)
+        if (b->overlay[c])
+            len += 8 + BLK_CLUSTER;
+    if (len <= cap) {
+        uint8_t *p = buf;
+        memcpy(p, &b->nclusters, 8); /* little-endian host (configure checks) */
+        p += 8;
+        for (uint64_t c = 0; c < b->nclusters; c++)
+            if (b->overlay[c]) {
+                memcpy(p, &c, 8);
+                memcpy(p + 8, b->overlay[c]->data, BLK_CLUSTER);
+                p += 8 + BLK_CLUSTER;
+            }
+    }
+    return len;
+}
+
+static bool blk_load_flat(void *opaque, const void *buf, size_t len)
+{
+    VirtioBlk *b = opaque;
+    const uint8_t *p = buf, *end = p + len;
+    uint64_t n;
+    if (len < 8 || (len - 8) % (8 + BLK_CLUSTER) != 0)
+        return false;
+    memcpy(&n, p, 8);
+    if (n != b->nclusters)
+        return false;
+    /* Check every index before changing anything. */
+    uint64_t prev = 0;
+    for (const uint8_t *q = p + 8; q < end; q += 8 + BLK_CLUSTER) {
+        uint64_t c;
+        memcpy(&c, q, 8);
+        if (c >= n || (q > p + 8 && c <= prev))
+            return false;
+        prev = c;
+    }
+    for (uint64_t c = 0; c < n; c++) {
+        blk_cluster_unref(b->overlay[c]);
+        b->overlay[c] = NULL;
+    }
+    for (const uint8_t *q = p + 8; q < end; q += 8 + BLK_CLUSTER) {
+        uint64_t c;
+        memcpy(&c, q, 8);
+        BlkCluster *cl = malloc(sizeof(*cl));
+        if (!cl)
+            return false;
+        cl->refs = 1;
+        memcpy(cl->data, q + 8, BLK_CLUSTER);
+        b->overlay[c] = cl;
+    }
+    return true;
+}
+
 static void blk_reset(void *opaque)
 {
     /* The overlay is the disk's content, like the file: a reboot keeps it. */
@@ -392,7 +452,8 @@ VirtioBlk *virtio_blk_new(Machine *m, uint64_t base, IrqLine irq,
     if (b->overlay) {
         /* The transport owns b (and frees it); this record only saves. */
         MachineDevice dev = { .name = "virtio-blk-overlay", .opaque = b, .save = blk_save,
-                              .load = blk_load, .release = blk_release };
+                              .load = blk_load, .release = blk_release,
+                              .save_flat = blk_save_flat, .load_flat = blk_load_flat };
         if (!machine_add_device(m, &dev)) {
             snprintf(err, errlen, "-drive file=%s: too many devices", b->file);
             return NULL;

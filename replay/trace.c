@@ -33,6 +33,7 @@
 #include "core/hostio.h"
 #include "replay/replay.h"
 #include "replay/trace.pb-c.h"
+#include "replay/trace_header.h"
 
 _Static_assert((int)TRACE_CONSOLE_INPUT == (int)EV_CONSOLE_INPUT, "kinds follow replay.h");
 _Static_assert((int)TRACE_RTC_BASE == (int)EV_RTC_BASE, "kinds follow replay.h");
@@ -456,73 +457,6 @@ static void *writer_helper(void *arg)
     return NULL;
 }
 
-/* Convert the plain header to its message (pointers borrowed from h). */
-static uint8_t *header_pack(const TraceHeader *h, size_t *len)
-{
-    Rewind__Trace__Header pb = REWIND__TRACE__HEADER__INIT;
-    pb.has_schema_version = true;
-    pb.schema_version = TRACE_SCHEMA_VERSION;
-    pb.rewind_version = (char *)(h->rewind_version ? h->rewind_version : PACKAGE_VERSION);
-    pb.has_ram_size = true;
-    pb.ram_size = h->ram_size;
-    pb.has_harts = true;
-    pb.harts = h->nharts;
-    pb.has_ns_per_insn = true;
-    pb.ns_per_insn = h->ns_per_insn;
-    pb.has_pace = true;
-    pb.pace = h->pace;
-    pb.has_quantum = true;
-    pb.quantum = h->quantum;
-    pb.has_digest_every = true;
-    pb.digest_every = h->digest_every;
-    pb.rtc = (char *)h->rtc;
-    pb.n_devices = h->ndevices;
-    pb.devices = (char **)h->devices;
-    pb.n_argv = h->argc;
-    pb.argv = (char **)h->argv;
-    pb.start_checkpoint = (char *)h->start_checkpoint;
-
-    Rewind__Trace__Image *imgs = calloc(h->nimages + 1, sizeof(*imgs));
-    Rewind__Trace__Image **pimgs = calloc(h->nimages + 1, sizeof(*pimgs));
-    Rewind__Trace__Option *opts = calloc(h->noptions + 1, sizeof(*opts));
-    Rewind__Trace__Option **popts = calloc(h->noptions + 1, sizeof(*popts));
-    uint8_t *out = NULL;
-    if (!imgs || !pimgs || !opts || !popts)
-        goto done;
-    for (size_t i = 0; i < h->nimages; i++) {
-        const TraceImage *s = &h->images[i];
-        Rewind__Trace__Image *d = &imgs[i];
-        rewind__trace__image__init(d);
-        d->role = (char *)s->role;
-        d->path = (char *)s->path;
-        d->has_size = d->has_xxh128_low = d->has_xxh128_high = true;
-        d->size = s->size;
-        d->xxh128_low = s->hash_lo;
-        d->xxh128_high = s->hash_hi;
-        pimgs[i] = d;
-    }
-    pb.n_images = h->nimages;
-    pb.images = pimgs;
-    for (size_t i = 0; i < h->noptions; i++) {
-        rewind__trace__option__init(&opts[i]);
-        opts[i].key = (char *)h->options[i].key;
-        opts[i].value = (char *)h->options[i].value;
-        popts[i] = &opts[i];
-    }
-    pb.n_options = h->noptions;
-    pb.options = popts;
-    *len = rewind__trace__header__get_packed_size(&pb);
-    out = malloc(*len ? *len : 1);
-    if (out)
-        rewind__trace__header__pack(&pb, out);
-done:
-    free(imgs);
-    free(pimgs);
-    free(opts);
-    free(popts);
-    return out;
-}
-
 /* The directory entry of a new file must survive a host crash too. */
 static void sync_parent_dir(const char *path)
 {
@@ -592,7 +526,7 @@ TraceWriter *trace_writer_open(const char *path, const TraceHeader *hdr,
         return NULL;
     }
     size_t hlen = 0;
-    uint8_t *hbytes = header_pack(hdr, &hlen);
+    uint8_t *hbytes = trace_header_encode(hdr, &hlen);
     if (!hbytes) {
         snprintf(err, errlen, "%s: out of memory", path);
         writer_free(w);
@@ -879,10 +813,7 @@ struct TraceReader {
     int fd;
     uint64_t size;
     uint64_t data_start; /* first frame */
-    Rewind__Trace__Header *pbh;
-    TraceHeader hdr;
-    TraceImage *images;
-    TraceOption *options;
+    TraceHeaderDecoded hdr;
     FrameRec *frames; /* the readable event frames */
     size_t nframes;
     bool complete;
@@ -1168,48 +1099,14 @@ static bool reader_header(TraceReader *r, char *err, size_t errlen)
         free(hb);
         return false;
     }
-    r->pbh = rewind__trace__header__unpack(NULL, hlen, hb);
+    bool decoded = trace_header_decode(hb, hlen, &r->hdr);
     free(hb);
-    if (!r->pbh) {
+    if (!decoded) {
         snprintf(err, errlen, "%s: the trace header is damaged (protobuf cannot decode it)",
                  r->path);
         return false;
     }
     r->data_start = FILE_HDR_SIZE + (uint64_t)hlen;
-
-    const Rewind__Trace__Header *p = r->pbh;
-    TraceHeader *h = &r->hdr;
-    h->schema_version = p->schema_version;
-    h->rewind_version = p->rewind_version;
-    h->ram_size = p->ram_size;
-    h->nharts = p->harts;
-    h->ns_per_insn = p->ns_per_insn;
-    h->pace = p->pace;
-    h->quantum = p->quantum;
-    h->digest_every = p->digest_every;
-    h->rtc = p->rtc;
-    h->devices = (const char *const *)p->devices;
-    h->ndevices = p->n_devices;
-    h->argv = (const char *const *)p->argv;
-    h->argc = p->n_argv;
-    h->start_checkpoint = p->start_checkpoint;
-    r->images = calloc(p->n_images + 1, sizeof(*r->images));
-    r->options = calloc(p->n_options + 1, sizeof(*r->options));
-    if (!r->images || !r->options) {
-        snprintf(err, errlen, "%s: out of memory", r->path);
-        return false;
-    }
-    for (size_t i = 0; i < p->n_images; i++) {
-        const Rewind__Trace__Image *s = p->images[i];
-        r->images[i] = (TraceImage){ .role = s->role, .path = s->path, .size = s->size,
-                                     .hash_lo = s->xxh128_low, .hash_hi = s->xxh128_high };
-    }
-    for (size_t i = 0; i < p->n_options; i++)
-        r->options[i] = (TraceOption){ p->options[i]->key, p->options[i]->value };
-    h->images = r->images;
-    h->nimages = p->n_images;
-    h->options = r->options;
-    h->noptions = p->n_options;
     return true;
 }
 
@@ -1258,7 +1155,7 @@ TraceReader *trace_reader_open(const char *path, char *err, size_t errlen)
 
 const TraceHeader *trace_reader_header(const TraceReader *r)
 {
-    return &r->hdr;
+    return &r->hdr.hdr;
 }
 
 const char *trace_reader_path(const TraceReader *r)
@@ -1438,13 +1335,10 @@ void trace_reader_close(TraceReader *r)
         return;
     if (r->ev)
         rewind__trace__event__free_unpacked(r->ev, NULL);
-    if (r->pbh)
-        rewind__trace__header__free_unpacked(r->pbh, NULL);
+    trace_header_decoded_free(&r->hdr);
     if (r->fd >= 0)
         close(r->fd);
     ZSTD_freeDCtx(r->dctx);
-    free(r->images);
-    free(r->options);
     free(r->frames);
     free(r->cbuf);
     free(r->ubuf);

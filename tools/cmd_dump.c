@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "replay/checkpoint.h"
 #include "replay/trace.h"
 #include "tools/commands.h"
 
@@ -22,9 +23,12 @@ static void dump_usage(FILE *out)
 {
     fprintf(out,
         "usage: rewind dump TRACE [--json] [--stats]\n"
+        "       rewind dump CHECKPOINT\n"
         "\n"
         "Print a trace: its header (configuration, command line, images), then one\n"
         "line per event: icount, hart, pc, kind and a summary of the payload.\n"
+        "A checkpoint file is checked whole and described: its machine, the\n"
+        "instruction count, each hart, the devices' states, the RAM it holds.\n"
         "\n"
         "  --json    one JSON object per line: the header, each event, the summary\n"
         "  --stats   instead of the events: counts and bytes per kind, compressed\n"
@@ -343,6 +347,21 @@ int cmd_dump(int argc, char **argv)
         return EXIT_REWIND_ERROR;
     }
     char err[512];
+    if (checkpoint_is_file(path)) {
+        if (json || stats) {
+            fprintf(stderr, "rewind dump: %s is a checkpoint: --json and --stats are for "
+                    "traces\n", path);
+            return EXIT_REWIND_ERROR;
+        }
+        Checkpoint *c = checkpoint_open(path, err, sizeof(err));
+        if (!c) {
+            fprintf(stderr, "rewind dump: %s\n", err);
+            return EXIT_REWIND_ERROR;
+        }
+        checkpoint_print(c, stdout);
+        checkpoint_close(c);
+        return 0;
+    }
     TraceReader *r = trace_reader_open(path, err, sizeof(err));
     if (!r) {
         fprintf(stderr, "rewind dump: %s\n", err);

@@ -20,6 +20,7 @@
 #include "devices/htif.h"
 #include "devices/uart.h"
 #include "devices/virtio_mmio.h"
+#include "replay/checkpoint.h"
 #include "tests/unit/helpers.h"
 #include "tests/unit/suites.h"
 
@@ -59,6 +60,8 @@ typedef struct Script {
     Snapshot *snap;
     uint64_t done_at_snap;
     const char *uart_input; /* queued in the FIFO just before the snapshot */
+    const char *ckpt_path;  /* also write a checkpoint file there */
+    Digest at_ckpt;         /* taken right after writing it */
     bool ended;
     SnapState end;
 } Script;
@@ -136,6 +139,13 @@ static void script_stopped(void *opaque, const DebugStop *why)
         sc->done_at_snap = m->sched.done;
         sc->snap = snapshot_take(m);
         ck_assert_ptr_nonnull(sc->snap);
+        if (sc->ckpt_path) {
+            char err[512];
+            TraceHeader h = { .ram_size = m->mem.ram_size, .nharts = m->nharts,
+                              .quantum = m->cfg.quantum };
+            ck_assert_msg(checkpoint_write(m, &h, sc->ckpt_path, err, sizeof(err)), "%s", err);
+            sc->at_ckpt = digest_take(m); /* the pages written since the last digest too */
+        }
         debug_resume(m, 0);
         debug_set_stop_icount(m, sc->end_at);
         return;
@@ -675,6 +685,166 @@ START_TEST(test_snapshot_device_in_ram)
 }
 END_TEST
 
+/* ---- checkpoint files (replay/checkpoint.h): the same state through a
+ * file, into another machine built the same way. */
+
+/* Write a checkpoint at n on f's machine and run on to n + more; load it
+ * into a fresh machine g and run that to n + more: the same state. */
+static void check_file_round_trip(SnapFix *f, SnapFix *g, uint64_t n, uint64_t more,
+                                  const char *path)
+{
+    f->sc.snap_at = n;
+    f->sc.end_at = n + more;
+    f->sc.ckpt_path = path;
+    run_to_end(f, n);
+    SnapState first = f->sc.end;
+    char err[512];
+    Checkpoint *c = checkpoint_open(path, err, sizeof(err));
+    ck_assert_msg(c != NULL, "%s", err);
+    ck_assert_uint_eq(checkpoint_icount(c), n);
+    ck_assert_uint_eq(checkpoint_machine(c)->nharts, g->m->nharts);
+    ck_assert_msg(checkpoint_load(c, g->m, err, sizeof(err)), "%s", err);
+    checkpoint_close(c);
+    ck_assert_uint_eq(machine_icount(g->m), n);
+    ck_assert_uint_eq(g->m->sched.done, f->sc.done_at_snap);
+    Digest d = digest_take(g->m);
+    ck_assert_uint_eq(d.harts, f->sc.at_ckpt.harts);
+    ck_assert_uint_eq(d.memory, f->sc.at_ckpt.memory);
+    ck_assert_uint_eq(d.pages, f->sc.at_ckpt.pages);
+    g->sc.snap_at = UINT64_MAX;
+    g->sc.end_at = n + more;
+    run_to_end(g, n + more);
+    state_eq(&first, &g->sc.end);
+}
+
+START_TEST(test_checkpoint_file_two_harts_mid_turn)
+{
+    SnapFix f, g;
+    fix_setup(&f, 2, 777, false);
+    fix_setup(&g, 2, 777, false);
+    char path[128];
+    snprintf(path, sizeof(path), "%s/run.ckpt", f.dir);
+    check_file_round_trip(&f, &g, 50123, 60000, path);
+    ck_assert_uint_gt(f.sc.done_at_snap, 0); /* inside a turn */
+    unlink(path);
+    fix_teardown(&g);
+    fix_teardown(&f);
+}
+END_TEST
+
+START_TEST(test_checkpoint_file_uart_input_and_timer)
+{
+    SnapFix f, g;
+    fix_setup(&f, 1, 0, false);
+    fix_setup(&g, 1, 0, false);
+    f.sc.uart_input = "checkpoint";
+    char path[128];
+    snprintf(path, sizeof(path), "%s/run.ckpt", f.dir);
+    check_file_round_trip(&f, &g, 6999, 40000, path);
+    ck_assert_uint_gt(g.m->harts[0].x[REG_A5], 2); /* timer interrupts after the load */
+    unlink(path);
+    fix_teardown(&g);
+    fix_teardown(&f);
+}
+END_TEST
+
+START_TEST(test_checkpoint_file_disk_overlay)
+{
+    SnapFix f, g;
+    fix_setup(&f, 1, 0, true);
+    fix_setup(&g, 1, 0, true);
+    MmioRegion *rf = blk_driver_init(f.m);
+    fill_sector(f.m, rf, 0, 0xaa);
+    fill_sector(f.m, rf, 1000, 0xbb);
+    char path[128], err[512];
+    snprintf(path, sizeof(path), "%s/disk.ckpt", f.dir);
+    TraceHeader h = { .ram_size = f.m->mem.ram_size, .nharts = 1 };
+    ck_assert_msg(checkpoint_write(f.m, &h, path, err, sizeof(err)), "%s", err);
+    Checkpoint *c = checkpoint_open(path, err, sizeof(err));
+    ck_assert_msg(c != NULL, "%s", err);
+    ck_assert_msg(checkpoint_load(c, g.m, err, sizeof(err)), "%s", err);
+    checkpoint_close(c);
+    /* The driver's queue state came with RAM and the transport's state. */
+    MmioRegion *rg = memory_find_mmio(&g.m->mem,
+                                      virtio_mmio_slot_base((unsigned)virtio_slot_for(0)));
+    expect_sector(g.m, rg, 0, 0xaa);
+    expect_sector(g.m, rg, 1000, 0xbb);
+    uint8_t buf[512];
+    blk_io(g.m, rg, false, 2000, buf); /* not written: the image file's bytes */
+    for (int i = 0; i < 512; i++)
+        ck_assert_uint_eq(buf[i], (uint8_t)((2000 * 512 + i) * 7 + 3));
+    unlink(path);
+    fix_teardown(&g);
+    fix_teardown(&f);
+}
+END_TEST
+
+static void expect_refused(const char *path, const char *what)
+{
+    char err[512] = "";
+    Checkpoint *c = checkpoint_open(path, err, sizeof(err));
+    ck_assert_msg(c == NULL, "accepted a checkpoint that is %s", what);
+    ck_assert_msg(strstr(err, what) != NULL, "error \"%s\" does not say \"%s\"", err, what);
+    ck_assert_ptr_nonnull(strstr(err, path));
+}
+
+START_TEST(test_checkpoint_file_refused)
+{
+    SnapFix f, g;
+    fix_setup(&f, 1, 0, false);
+    fix_setup(&g, 2, 0, false);
+    char path[128], bad[160], err[512];
+    snprintf(path, sizeof(path), "%s/ok.ckpt", f.dir);
+    snprintf(bad, sizeof(bad), "%s/bad.ckpt", f.dir);
+    TraceHeader h = { .ram_size = f.m->mem.ram_size, .nharts = 1 };
+    ck_assert_msg(checkpoint_write(f.m, &h, path, err, sizeof(err)), "%s", err);
+    FILE *fp = fopen(path, "rb");
+    ck_assert_ptr_nonnull(fp);
+    static uint8_t bytes[4 << 20];
+    size_t n = fread(bytes, 1, sizeof(bytes), fp);
+    fclose(fp);
+    ck_assert_uint_gt(n, 100);
+    ck_assert_uint_lt(n, sizeof(bytes));
+
+    fp = fopen(bad, "wb"); /* cut short */
+    fwrite(bytes, 1, n - 10, fp);
+    fclose(fp);
+    expect_refused(bad, "cut short");
+    for (size_t at = 8; at < n; at += n / 7) { /* one byte changed anywhere */
+        bytes[at] ^= 0x40;
+        fp = fopen(bad, "wb");
+        fwrite(bytes, 1, n, fp);
+        fclose(fp);
+        bytes[at] ^= 0x40;
+        char e[512];
+        ck_assert_msg(checkpoint_open(bad, e, sizeof(e)) == NULL, "byte %zu", at);
+    }
+    fp = fopen(bad, "wb");
+    fwrite("RWNDTRC", 1, 8, fp); /* a trace is not a checkpoint */
+    fclose(fp);
+    expect_refused(bad, "not a rewind checkpoint");
+
+    /* Another machine: nothing loaded. */
+    Checkpoint *c = checkpoint_open(path, err, sizeof(err));
+    ck_assert_msg(c != NULL, "%s", err);
+    uint64_t pc = g.m->harts[0].pc;
+    ck_assert(!checkpoint_load(c, g.m, err, sizeof(err)));
+    ck_assert_ptr_nonnull(strstr(err, "harts"));
+    ck_assert_uint_eq(g.m->harts[0].pc, pc);
+    checkpoint_close(c);
+
+    /* A failed write leaves no file behind, and nothing half written. */
+    char nodir[160];
+    snprintf(nodir, sizeof(nodir), "%s/missing/x.ckpt", f.dir);
+    ck_assert(!checkpoint_write(f.m, &h, nodir, err, sizeof(err)));
+    ck_assert_ptr_nonnull(strstr(err, nodir));
+    unlink(bad);
+    unlink(path);
+    fix_teardown(&g);
+    fix_teardown(&f);
+}
+END_TEST
+
 Suite *suite_snapshot(void)
 {
     Suite *s = suite_create("snapshot");
@@ -692,6 +862,10 @@ Suite *suite_snapshot(void)
     tcase_add_test(tc, test_snapshot_tracks_tlb_stores);
     tcase_add_test(tc, test_snapshot_after_reset);
     tcase_add_test(tc, test_snapshot_device_in_ram);
+    tcase_add_test(tc, test_checkpoint_file_two_harts_mid_turn);
+    tcase_add_test(tc, test_checkpoint_file_uart_input_and_timer);
+    tcase_add_test(tc, test_checkpoint_file_disk_overlay);
+    tcase_add_test(tc, test_checkpoint_file_refused);
     suite_add_tcase(s, tc);
     return s;
 }
