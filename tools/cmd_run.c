@@ -10,6 +10,7 @@
 #include "devices/htif.h"
 #include "tools/commands.h"
 #include "tools/options.h"
+#include "tools/run_checkpoint.h"
 
 static double now_seconds(void)
 {
@@ -115,28 +116,36 @@ void run_session_close(RunSession *s)
 int cmd_run(int argc, char **argv)
 {
     RunOptions o;
+    RunCheckpoint ck;
     char err[512];
-    if (!options_parse_run(&o, argc, argv, err, sizeof(err))) {
+    if (!run_checkpoint_extract(&ck, &argc, argv, err, sizeof(err)) ||
+        !options_parse_run(&o, argc, argv, err, sizeof(err))) {
         fprintf(stderr, "rewind run: %s\n", err);
         return EXIT_REWIND_ERROR;
     }
     if (o.help) {
-        if (!o.listed_log_categories)
+        if (!o.listed_log_categories) {
             options_print_run_help(stdout);
+            run_checkpoint_print_help(stdout);
+        }
         return 0;
     }
     MachineConfig cfg;
     run_machine_config(&o, &cfg);
-    RunSession s;
+    RunSession s = { 0 };
     int rc;
-    if (!run_session_open(&s, &o, &cfg, NULL, NULL, err, sizeof(err))) {
+    if (!run_checkpoint_options(&ck, &o, &cfg, err, sizeof(err)) ||
+        !run_session_open(&s, &o, &cfg, NULL, NULL, err, sizeof(err)) ||
+        (ck.from_path && !run_checkpoint_load(&ck, s.m, err, sizeof(err))) ||
+        !run_checkpoint_arm(&ck, s.m, &o, argc, argv, err, sizeof(err))) {
         fprintf(stderr, "rewind run: %s\n", err);
         rc = EXIT_REWIND_ERROR;
     } else if (o.dumpdtb) {
         rc = 0; /* as QEMU: the tree is written, nothing runs */
     } else {
-        rc = run_session_run(&s, "run", o.stats);
+        rc = run_checkpoint_finish(&ck, run_session_run(&s, "run", o.stats));
     }
     run_session_close(&s);
+    run_checkpoint_free(&ck);
     return rc;
 }

@@ -1,0 +1,43 @@
+# Checkpoint files from rewind run (sourced by run-cli: uses expect, pass,
+# fail, $rewind, $tmp, $hello).
+ck=$tmp/hello.ckpt
+"$rewind" run -bios none -kernel "$hello" --digest-every 1000 >"$tmp/ck-full.txt" 2>&1
+expect ckpt-save 0 "checkpoint at icount 100000 written to $ck" -- "$rewind" run -bios none \
+    -kernel "$hello" --digest-every 1000 --until insns:100000 --save-checkpoint "$ck"
+expect ckpt-dump 0 "icount 100000" -- "$rewind" dump "$ck"
+# Going on from the checkpoint is the same run as never stopping: the same
+# digests after it, and the same end.
+"$rewind" run --from-checkpoint "$ck" --digest-every 1000 >"$tmp/ck-from.txt" 2>&1
+if cmp -s <(grep -o 'digest icount=.*' "$tmp/ck-full.txt" | awk -F'[= ]' '$3 > 100000') \
+          <(grep -o 'digest icount=.*' "$tmp/ck-from.txt") &&
+   [ "$(grep -o 'digest icount=.*' "$tmp/ck-from.txt" | wc -l)" -gt 50 ] &&
+   grep -q "Bye!" "$tmp/ck-from.txt"; then
+    pass=$((pass + 1)); echo "PASS ckpt-from-same-run"
+else
+    fail=$((fail + 1)); echo "FAIL ckpt-from-same-run: digests after the checkpoint differ"
+fi
+expect ckpt-until-pc 0 "written to $tmp/pc.ckpt" -- "$rewind" run -bios none -kernel "$hello" \
+    --until pc:0x80000000 --save-checkpoint "$tmp/pc.ckpt"
+expect ckpt-never-reached nonzero "before --until was reached" -- "$rewind" run -bios none \
+    -kernel "$hello" --until insns:999999999 --save-checkpoint "$tmp/never.ckpt"
+[ -e "$tmp/never.ckpt" ] && { fail=$((fail + 1)); echo "FAIL ckpt-never-reached left a file"; }
+expect ckpt-until-alone nonzero "--until and --save-checkpoint go together" -- \
+    "$rewind" run -bios none -kernel "$hello" --until insns:5
+expect ckpt-until-bad nonzero "--until 'insns:x'" -- "$rewind" run -bios none \
+    -kernel "$hello" --until insns:x --save-checkpoint "$tmp/x.ckpt"
+expect ckpt-unwritable nonzero "$tmp/no/dir.ckpt: cannot write the checkpoint" -- \
+    "$rewind" run -bios none -kernel "$hello" --until insns:5000 \
+    --save-checkpoint "$tmp/no/dir.ckpt"
+head -c 3000 "$ck" >"$tmp/cut.ckpt"
+expect ckpt-cut-short nonzero "cut short" -- "$rewind" run --from-checkpoint "$tmp/cut.ckpt"
+expect ckpt-dump-cut-short nonzero "cut short" -- "$rewind" dump "$tmp/cut.ckpt"
+cp "$ck" "$tmp/bad.ckpt"
+printf '\377' | dd of="$tmp/bad.ckpt" bs=1 seek=200 conv=notrunc 2>/dev/null
+expect ckpt-damaged nonzero "damaged" -- "$rewind" run --from-checkpoint "$tmp/bad.ckpt"
+expect ckpt-not-one nonzero "not a rewind checkpoint" -- "$rewind" run --from-checkpoint "$hello"
+cp "$hello" "$tmp/moved.elf"
+"$rewind" run -bios none -kernel "$tmp/moved.elf" --until insns:5000 \
+    --save-checkpoint "$tmp/moved.ckpt" >/dev/null 2>&1
+printf 'x' >>"$tmp/moved.elf"
+expect ckpt-image-changed nonzero "moved.elf" -- "$rewind" run --from-checkpoint "$tmp/moved.ckpt"
+    expect ckpt-help 0 "--from-checkpoint FILE" -- "$rewind" run --help

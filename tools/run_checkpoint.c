@@ -1,0 +1,203 @@
+/* `rewind run` and checkpoint files: --until COND --save-checkpoint FILE
+ * stops the run where COND holds and writes the machine to FILE;
+ * --from-checkpoint FILE builds the machine the checkpoint describes and
+ * goes on from its state. */
+#include "tools/run_checkpoint.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/debug.h"
+#include "replay/checkpoint.h"
+#include "tools/commands.h"
+
+/* Take argv[i] (and its value) out of argv. */
+static void drop_args(int *argc, char **argv, int i, int n)
+{
+    memmove(argv + i, argv + i + n, (size_t)(*argc - i - n) * sizeof(*argv));
+    *argc -= n;
+}
+
+static bool parse_until(RunCheckpoint *rc, const char *v, char *err, size_t errlen)
+{
+    char *end;
+    if (!strncmp(v, "insns:", 6) && v[6] && v[6] != '-') {
+        rc->until = RUN_UNTIL_INSNS;
+        rc->until_value = strtoull(v + 6, &end, 10);
+        if (!*end && rc->until_value > 0)
+            return true;
+    } else if (!strncmp(v, "pc:", 3) && v[3] && v[3] != '-') {
+        rc->until = RUN_UNTIL_PC;
+        rc->until_value = strtoull(v + 3, &end, 0);
+        if (!*end && rc->until_value % 2 == 0)
+            return true;
+    }
+    snprintf(err, errlen, "--until '%s': expected insns:N (N > 0 total instructions) or "
+             "pc:ADDR (an even address)", v);
+    return false;
+}
+
+bool run_checkpoint_extract(RunCheckpoint *rc, int *argc, char **argv, char *err,
+                            size_t errlen)
+{
+    memset(rc, 0, sizeof(*rc));
+    for (int i = 0; i < *argc;) {
+        const char *a = argv[i];
+        bool until = !strcmp(a, "--until"), save = !strcmp(a, "--save-checkpoint"),
+             from = !strcmp(a, "--from-checkpoint");
+        if (!until && !save && !from) {
+            i++;
+            continue;
+        }
+        if (i + 1 >= *argc || !argv[i + 1][0]) {
+            snprintf(err, errlen, "%s expects a value", a);
+            return false;
+        }
+        const char *v = argv[i + 1];
+        if (until && !parse_until(rc, v, err, errlen))
+            return false;
+        if (save)
+            rc->save_path = v;
+        if (from)
+            rc->from_path = v;
+        drop_args(argc, argv, i, 2);
+    }
+    if ((rc->until != RUN_UNTIL_NONE) != (rc->save_path != NULL)) {
+        snprintf(err, errlen, "--until and --save-checkpoint go together (where to stop, and "
+                 "the file to write there)");
+        return false;
+    }
+    return true;
+}
+
+void run_checkpoint_print_help(FILE *out)
+{
+    fprintf(out,
+        "\nCheckpoints (a whole machine in one file; rewind dump FILE shows one):\n"
+        "  --until COND --save-checkpoint FILE\n"
+        "                       stop where COND holds and write the machine to FILE\n"
+        "                       (drives run as snapshot=on). COND: insns:N (total\n"
+        "                       retired instructions reach N, exactly) or pc:ADDR (a\n"
+        "                       hart is about to execute ADDR). Exit 0 once written;\n"
+        "                       125 if the guest ends first (no file is written).\n"
+        "  --from-checkpoint FILE\n"
+        "                       run the machine FILE describes (its images, checked\n"
+        "                       against their hashes) from its state; the machine\n"
+        "                       options come from FILE. With the same --digest-every\n"
+        "                       as the run that wrote it, the digests are those of the\n"
+        "                       run that never stopped.\n");
+}
+
+/* ---- --from-checkpoint */
+
+bool run_checkpoint_options(RunCheckpoint *rc, RunOptions *o, MachineConfig *cfg, char *err,
+                            size_t errlen)
+{
+    if (!rc->from_path) {
+        /* Drives as snapshot=on (as record does): what the checkpoint holds
+         * of a disk is its overlay, and the image stays as it is. */
+        for (unsigned i = 0; rc->save_path && i < o->ndrives; i++)
+            o->drives[i] = trace_config_snapshot_drive(&rc->tc, o->drives[i]);
+        return true;
+    }
+    rc->ckpt = checkpoint_open(rc->from_path, err, errlen);
+    if (!rc->ckpt)
+        return false;
+    const TraceHeader *h = checkpoint_machine(rc->ckpt);
+    bool stats = o->stats;
+    uint64_t digest_every = o->digest_every;
+    unsigned log_mask = o->log_mask;
+    const char *log_file = o->log_file;
+    if (!trace_config_to_options(&rc->from_tc, h, NULL, 0, o, cfg, err, errlen) ||
+        !trace_config_check_images(h, NULL, 0, err, errlen))
+        return false;
+    /* What only concerns this run, not the machine, comes from here. */
+    o->stats = stats;
+    o->log_mask = log_mask;
+    o->log_file = log_file;
+    o->digest_every = cfg->digest_every = digest_every;
+    return true;
+}
+
+bool run_checkpoint_load(RunCheckpoint *rc, Machine *m, char *err, size_t errlen)
+{
+    bool ok = checkpoint_load(rc->ckpt, m, err, errlen);
+    if (ok && m->cfg.digest_every) /* this run's digests, counted from here */
+        m->next_digest = machine_icount(m) + m->cfg.digest_every;
+    else if (ok)
+        m->next_digest = UINT64_MAX;
+    return ok;
+}
+
+/* ---- --until / --save-checkpoint */
+
+static void until_stopped(void *opaque, const DebugStop *why)
+{
+    RunCheckpoint *rc = opaque;
+    Machine *m = rc->m;
+    (void)why;
+    char err[512];
+    if (!checkpoint_write(m, &rc->tc.hdr, rc->save_path, err, sizeof(err))) {
+        machine_fail(m, "%s", err);
+        return;
+    }
+    rc->saved = true;
+    rc->saved_icount = machine_icount(m);
+    machine_request_exit(m, 0);
+}
+
+bool run_checkpoint_arm(RunCheckpoint *rc, Machine *m, const RunOptions *o, int argc,
+                        char **argv, char *err, size_t errlen)
+{
+    if (!rc->save_path)
+        return true;
+    if (o->gdb || o->gdb_wait) {
+        snprintf(err, errlen, "--until cannot be combined with a debugger (-s, -S, -gdb)");
+        return false;
+    }
+    rc->m = m;
+    if (!trace_config_from_options(&rc->tc, o, &m->cfg, argc, argv, err, errlen))
+        return false;
+    DebugFrontEnd fe = { .opaque = rc, .stopped = until_stopped };
+    if (!debug_attach(m, &fe)) {
+        snprintf(err, errlen, "out of memory");
+        return false;
+    }
+    if (rc->until == RUN_UNTIL_INSNS) {
+        if (rc->until_value <= machine_icount(m)) {
+            snprintf(err, errlen, "--until insns:%" PRIu64 ": the run starts at %" PRIu64,
+                     rc->until_value, machine_icount(m));
+            return false;
+        }
+        debug_set_stop_icount(m, rc->until_value);
+    } else if (!debug_bp_insert(m, rc->until_value, DEBUG_BP_SW)) {
+        snprintf(err, errlen, "--until pc:0x%" PRIx64 ": cannot set a breakpoint there",
+                 rc->until_value);
+        return false;
+    }
+    return true;
+}
+
+int run_checkpoint_finish(RunCheckpoint *rc, int rc_run)
+{
+    if (!rc->save_path || rc_run == EXIT_REWIND_ERROR)
+        return rc_run;
+    if (!rc->saved) {
+        fprintf(stderr, "rewind run: the machine stopped (exit code %d) before --until was "
+                "reached: no checkpoint written\n", rc_run);
+        return EXIT_REWIND_ERROR;
+    }
+    fprintf(stderr, "rewind run: checkpoint at icount %" PRIu64 " written to %s\n",
+            rc->saved_icount, rc->save_path);
+    return 0;
+}
+
+void run_checkpoint_free(RunCheckpoint *rc)
+{
+    checkpoint_close(rc->ckpt);
+    trace_config_free(&rc->tc);
+    trace_config_free(&rc->from_tc);
+    memset(rc, 0, sizeof(*rc));
+}

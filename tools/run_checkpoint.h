@@ -1,0 +1,66 @@
+/* Checkpoint files from `rewind run` (replay/checkpoint.h):
+ *   --until COND --save-checkpoint FILE   stop where COND holds, write FILE
+ *   --from-checkpoint FILE                start from FILE's machine and state
+ * COND is insns:N (the machine's total retired instructions reach N,
+ * exactly) or pc:ADDR (a hart is about to execute the instruction at ADDR).
+ * The stop is a debugger stop inside the round robin (core/debug.h), so a
+ * run that stops there is the same run as one that does not. */
+#ifndef REWIND_TOOLS_RUN_CHECKPOINT_H
+#define REWIND_TOOLS_RUN_CHECKPOINT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "core/machine.h"
+#include "tools/options.h"
+#include "tools/trace_config.h"
+
+struct Checkpoint;
+
+typedef enum { RUN_UNTIL_NONE, RUN_UNTIL_INSNS, RUN_UNTIL_PC } RunUntilKind;
+
+typedef struct RunCheckpoint {
+    RunUntilKind until;
+    uint64_t until_value;
+    const char *save_path; /* --save-checkpoint */
+    const char *from_path; /* --from-checkpoint */
+    /* Internal. */
+    Machine *m;
+    TraceConfig tc;        /* the header written into the checkpoint */
+    TraceConfig from_tc;   /* the machine options read from one */
+    struct Checkpoint *ckpt;
+    bool saved;
+    uint64_t saved_icount;
+} RunCheckpoint;
+
+/* Take these options out of argv (the rest are machine options). false
+ * with a message on a bad value or an incomplete pair. */
+bool run_checkpoint_extract(RunCheckpoint *rc, int *argc, char **argv, char *err,
+                            size_t errlen);
+
+/* Before the machine is built. --from-checkpoint: open the file and
+ * replace the machine options by the checkpoint's machine (images checked
+ * against their hashes); the run's own options (--stats, --digest-every,
+ * -d, -D) stay. --save-checkpoint: drives become snapshot=on. */
+bool run_checkpoint_options(RunCheckpoint *rc, RunOptions *o, MachineConfig *cfg, char *err,
+                            size_t errlen);
+
+/* --from-checkpoint: put the state into the built machine. */
+bool run_checkpoint_load(RunCheckpoint *rc, Machine *m, char *err, size_t errlen);
+
+/* --until: arm the stop on the built machine (before it runs). */
+bool run_checkpoint_arm(RunCheckpoint *rc, Machine *m, const RunOptions *o, int argc,
+                        char **argv, char *err, size_t errlen);
+
+/* After the run: the exit code, with a message when --until was never
+ * reached (the guest ended first: an error). */
+int run_checkpoint_finish(RunCheckpoint *rc, int rc_run);
+
+void run_checkpoint_free(RunCheckpoint *rc);
+
+/* The part of `rewind run --help` about these options. */
+void run_checkpoint_print_help(FILE *out);
+
+#endif
