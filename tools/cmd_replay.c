@@ -9,6 +9,7 @@
 #include "replay/reverse.h"
 #include "replay/session.h"
 #include "tools/commands.h"
+#include "tools/output_file.h"
 #include "tools/trace_config.h"
 
 static void replay_usage(FILE *out)
@@ -165,6 +166,19 @@ int cmd_replay(int argc, char **argv)
         trace_config_free(&located);
         trace_reader_close(reader);
         return EXIT_REWIND_ERROR;
+    }
+    if (log_file) { /* -D must not overwrite the trace or an image */
+        OutputGuard guard;
+        output_guard_init(&guard, false);
+        output_guard_add_input(&guard, "the trace", path);
+        output_guard_add_machine_inputs(&guard, &o);
+        if (!output_guard_check(&guard, "-D", log_file, OUTPUT_PLAIN, err, sizeof(err))) {
+            fprintf(stderr, "rewind replay: %s\n", err);
+            trace_config_free(&tc);
+            trace_config_free(&located);
+            trace_reader_close(reader);
+            return EXIT_REWIND_ERROR;
+        }
     }
     if (log_cats || log_file) {
         /* The log options parse as they do for rewind run. */

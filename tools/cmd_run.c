@@ -10,6 +10,7 @@
 #include "devices/htif.h"
 #include "tools/commands.h"
 #include "tools/options.h"
+#include "tools/output_file.h"
 
 static double now_seconds(void)
 {
@@ -124,6 +125,13 @@ int cmd_run(int argc, char **argv)
         if (!o.listed_log_categories)
             options_print_run_help(stdout);
         return 0;
+    }
+    OutputGuard guard; /* -D, --dumpdtb, -serial file: never overwrite an input */
+    output_guard_init(&guard, false);
+    output_guard_add_machine_inputs(&guard, &o);
+    if (!output_guard_check_machine_outputs(&guard, &o, err, sizeof(err))) {
+        fprintf(stderr, "rewind run: %s\n", err);
+        return EXIT_REWIND_ERROR;
     }
     MachineConfig cfg;
     run_machine_config(&o, &cfg);
