@@ -19,7 +19,8 @@ static void replay_usage(FILE *out)
         "\n"
         "Re-run a recording exactly: the machine comes from the trace's header,\n"
         "every input from the trace (the host's terminal, clock and entropy are\n"
-        "not read). Console output is the recording's. Each state digest is\n"
+        "not read). The guest's console output goes to this replay's stdout (a\n"
+        "console error of the recording host is not repeated). Each state digest is\n"
         "compared; at the first mismatch the replay stops with a report: icount,\n"
         "hart, pc, what differed, and the last event before it.\n"
         "\n"
@@ -44,7 +45,8 @@ static void replay_usage(FILE *out)
         "Exit code: the recorded run's (the guest's exit code, 125 if the emulator\n"
         "failed, 128+N if the recording was ended by signal N) when the replay\n"
         "matches; %d when it diverged; %d when the trace was cut short (a killed\n"
-        "recording: replayed up to its last complete frame); %d for an image that\n"
+        "recording, or one still being written, which it names by its pid:\n"
+        "replayed up to the last complete frame); %d for an image that\n"
         "is not the recorded one, a damaged or unreadable trace, bad options.\n",
         REPLAY_EXIT_DIVERGED, REPLAY_EXIT_CUT_SHORT, REPLAY_EXIT_ERROR);
 }
