@@ -238,8 +238,8 @@ static bool play_stop_point(struct Replay *r, uint64_t total)
         /* The error is the recording's (it may have been the recording
          * host's, such as a console it could not write): say so, never
          * pass it off as this replay's own. */
-        machine_fail(r->m, "the recording stopped here with an error: %.*s", (int)nx->ev.len,
-                     (const char *)nx->ev.payload);
+        machine_fail(r->m, "stopped where the recording stopped with an error: %.*s",
+                     (int)nx->ev.len, (const char *)nx->ev.payload);
         r->replayed_fail = true;
         return true;
     }
