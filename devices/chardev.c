@@ -183,6 +183,8 @@ static void chardev_update_reading(CharDev *cd)
     cd->reading = want;
 }
 
+static size_t chardev_filter_escapes(CharDev *cd, uint8_t *p, size_t n);
+
 /* stdin redirected from a file or a device: read what is there now. */
 static void chardev_refill_from_file(CharDev *cd)
 {
@@ -199,7 +201,7 @@ static void chardev_refill_from_file(CharDev *cd)
             cd->input_eof = true;
         return;
     }
-    chardev_from_host(cd, buf, (size_t)n);
+    chardev_from_host(cd, buf, chardev_filter_escapes(cd, buf, (size_t)n));
 }
 
 void chardev_offer_input(CharDev *cd)
@@ -297,7 +299,8 @@ static void chardev_stdin_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
         chardev_stop_stdin(cd);
         return;
     }
-    size_t keep = cd->in_raw_tty ? chardev_filter_escapes(cd, cd->readbuf, (size_t)n) : (size_t)n;
+    /* The escapes work from a pipe too, as with QEMU's mux. */
+    size_t keep = chardev_filter_escapes(cd, cd->readbuf, (size_t)n);
     chardev_from_host(cd, cd->readbuf, keep);
     if (cd->input_eof)
         chardev_stop_stdin(cd);
@@ -307,10 +310,15 @@ static void chardev_stdin_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
 
 /* ------------------------------------------------------------ output */
 
+/* A console that cannot be written any more (a closed pipe, a full disk,
+ * an I/O error) is said once; its output is dropped from then on. The
+ * machine and a recording go on: what the guest sees does not depend on
+ * whether the host could show its output. */
 static void chardev_write_error(CharDev *cd, const char *what)
 {
     if (!cd->write_failed)
-        machine_fail(cd->m, "-serial %s: %s", cd->spec, what);
+        fprintf(stderr, "rewind: -serial %s: %s: the console's output is discarded from "
+                "now on (the machine goes on)\n", cd->spec, what);
     cd->write_failed = true;
 }
 

@@ -5,8 +5,9 @@
  *                          like QEMU's mon:stdio), Ctrl-A x quits, Ctrl-A h
  *                          prints help, Ctrl-A Ctrl-A sends Ctrl-A; the
  *                          terminal is restored on every way out (exit,
- *                          SIGINT/TERM/HUP/QUIT/ABRT). Not a TTY: a plain
- *                          byte stream, EOF ends input.
+ *                          SIGINT/TERM/HUP/QUIT/ABRT). Not a TTY (a pipe,
+ *                          a file): the same Ctrl-A escapes, EOF ends
+ *                          input.
  *   file:PATH              output to PATH (truncated), no input.
  *   tcp:[HOST]:PORT,server[,nowait]
  *                          listen on HOST (default 127.0.0.1), one client
@@ -14,6 +15,8 @@
  *                          while no client is connected). Without nowait,
  *                          chardev_new waits for the first client, as QEMU.
  *   none (or null)         output discarded, no input.
+ * Output that cannot be written (EPIPE, ENOSPC, EIO...) is reported once on
+ * stderr and discarded from then on; the machine goes on.
  *
  * Input flow: host bytes are queued in the backend (chardev_host_input, the
  * only place host input enters) and handed to the frontend only when it

@@ -1,6 +1,7 @@
 /* HTIF tohost/fromhost. */
 #include "devices/htif.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -10,6 +11,7 @@ struct Htif {
     struct Machine *m;
     uint64_t base, tohost, fromhost; /* guest physical addresses */
     FILE *out;
+    bool write_failed; /* reported once; output dropped since */
 };
 
 /* The words live in guest RAM; the region only intercepts accesses. */
@@ -27,10 +29,14 @@ static void htif_command(Htif *s, uint64_t cmd)
     if (dev == 0 && what == 0 && (payload & 1)) {
         machine_request_exit(s->m, (int)(payload >> 1));
     } else if (dev == 1 && what == 1) {
-        if (!s->m->output_muted) {
-            fputc((int)(payload & 0xff), s->out);
-            if ((payload & 0xff) == '\n')
-                fflush(s->out);
+        if (!s->m->output_muted && !s->write_failed &&
+            (fputc((int)(payload & 0xff), s->out) == EOF ||
+             ((payload & 0xff) == '\n' && fflush(s->out) == EOF))) {
+            /* As a UART console (devices/chardev.c): said once, then
+             * dropped; the machine goes on. */
+            fprintf(stderr, "rewind: HTIF console: write error: %s: the console's output is "
+                    "discarded from now on (the machine goes on)\n", strerror(errno));
+            s->write_failed = true;
         }
         reply = (1ULL << 56) | (1ULL << 48);
         answered = true;

@@ -111,6 +111,7 @@ struct Replay {
     bool progress_drawn;
     uint64_t progress_ticks, progress_last_ns, progress_start_ns;
     bool print_digests;
+    bool replayed_fail; /* the machine stopped on the trace's FAIL event */
 
     /* ---- outcome (replay) ---- */
     ReplayResult result;

@@ -192,6 +192,16 @@ static void play_trace_ended(struct Replay *r)
                 machine_icount(m), r->last_event[0] ? r->last_event : "none");
 }
 
+/* After an event consumed at a point where the run may stop (a digest, an
+ * input point): if it was the last readable one, stop right here, so that
+ * a cut-short replay ends at the trace's last icount, not an instruction
+ * later. */
+static void play_end_if_used_up(struct Replay *r)
+{
+    if (r->result == REPLAY_RESULT_RUNNING && !play_peek(r))
+        play_trace_ended(r);
+}
+
 /* The next event must be `kind` at this icount; otherwise a divergence
  * naming what the replay did (`doing`) and what the recording has. */
 static ReplayNext *play_expect(struct Replay *r, uint32_t kind, const char *doing)
@@ -225,7 +235,12 @@ static bool play_stop_point(struct Replay *r, uint64_t total)
         return true;
     }
     if (nx->ev.kind == TRACE_FAIL) {
-        machine_fail(r->m, "%.*s", (int)nx->ev.len, (const char *)nx->ev.payload);
+        /* The error is the recording's (it may have been the recording
+         * host's, such as a console it could not write): say so, never
+         * pass it off as this replay's own. */
+        machine_fail(r->m, "stopped where the recording stopped with an error: %.*s",
+                     (int)nx->ev.len, (const char *)nx->ev.payload);
+        r->replayed_fail = true;
         return true;
     }
     return false;
@@ -265,8 +280,10 @@ void play_on_digest(Machine *m, const Digest *d)
     if (r->result != REPLAY_RESULT_RUNNING)
         return;
     ReplayNext *nx = play_expect(r, TRACE_DIGEST, "took a periodic digest");
-    if (nx && play_check_digest(r, d, nx))
+    if (nx && play_check_digest(r, d, nx)) {
         play_consume(r);
+        play_end_if_used_up(r);
+    }
 }
 
 /* ------------------------------------------------------------- inputs */
@@ -424,12 +441,10 @@ static bool play_deliver_due_at(struct Replay *r, bool idle, bool armed)
     if (play_stop_point(r, total))
         return true;
     if (nx->ev.kind == TRACE_DIGEST && nx->info.input_point && nx->ev.icount == total) {
-        if (!nx->info.idle_step && armed) {
+        if ((!nx->info.idle_step && armed) ||
+            (nx->info.idle_step && idle && m->mtime_skipped == nx->info.mtime_skipped)) {
             play_deliver_point(r);
-            return true;
-        }
-        if (nx->info.idle_step && idle && m->mtime_skipped == nx->info.mtime_skipped) {
-            play_deliver_point(r);
+            play_end_if_used_up(r);
             return true;
         }
     }
@@ -494,7 +509,8 @@ void play_on_stop(Machine *m)
         nx = play_expect(r, TRACE_FAIL, doing);
         if (!nx)
             return;
-        if (nx->ev.len != strlen(m->error) || memcmp(nx->payload, m->error, nx->ev.len)) {
+        if (!r->replayed_fail &&
+            (nx->ev.len != strlen(m->error) || memcmp(nx->payload, m->error, nx->ev.len))) {
             char what[800];
             snprintf(what, sizeof(what), "the replay stopped with the error \"%s\"; the "
                      "recording with \"%.*s\"", m->error, (int)nx->ev.len,
@@ -590,6 +606,7 @@ bool play_cursor_restore(struct Replay *r, const PlayCursor *c, char *err, size_
     r->query_divergence[0] = '\0';
     r->result = REPLAY_RESULT_RUNNING;
     r->report[0] = '\0';
+    r->replayed_fail = false;
     return true;
 }
 

@@ -61,7 +61,8 @@ enum {
     MAX_HEADER = 16 << 20,
     ZSTD_LEVEL = 3,
 };
-#define FRAME_MAX_AGE_NS 2000000000ULL
+/* A SIGKILL loses at most the events of this much host time. */
+#define FRAME_MAX_AGE_NS 250000000ULL
 #define FSYNC_INTERVAL_NS 1000000000ULL
 
 static void put32(uint8_t *p, uint32_t v)
@@ -200,6 +201,36 @@ const char *trace_header_option(const TraceHeader *h, const char *key)
         if (h->options[i].key && strcmp(h->options[i].key, key) == 0)
             return h->options[i].value;
     return NULL;
+}
+
+bool trace_file_is_trace(const char *path)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return false;
+    uint8_t magic[8];
+    bool is = read_at(fd, magic, sizeof(magic), 0) && memcmp(magic, trace_magic, 8) == 0;
+    close(fd);
+    return is;
+}
+
+/* Who holds the writer's lock on fd's file (0: no one, or this process). */
+static long trace_fd_recorder(int fd)
+{
+    struct flock lk = { .l_type = F_WRLCK, .l_whence = SEEK_SET };
+    if (fcntl(fd, F_GETLK, &lk) != 0 || lk.l_type == F_UNLCK)
+        return 0;
+    return (long)lk.l_pid;
+}
+
+long trace_file_recorder(const char *path)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return 0;
+    long pid = trace_fd_recorder(fd);
+    close(fd);
+    return pid;
 }
 
 bool trace_hash_file(const char *path, uint64_t *size, uint64_t *hash_lo,
@@ -519,8 +550,25 @@ TraceWriter *trace_writer_open(const char *path, const TraceHeader *hdr,
         writer_free(w);
         return NULL;
     }
-    w->fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    /* Locked before it is truncated: a trace another recorder is writing
+     * is left alone. The lock lasts as long as the descriptor. */
+    w->fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
     if (w->fd < 0) {
+        snprintf(err, errlen, "%s: %s", path, strerror(errno));
+        writer_free(w);
+        return NULL;
+    }
+    struct flock lk = { .l_type = F_WRLCK, .l_whence = SEEK_SET };
+    if (fcntl(w->fd, F_SETLK, &lk) != 0) {
+        long pid = trace_file_recorder(path);
+        if (pid > 0)
+            snprintf(err, errlen, "%s is being recorded by pid %ld right now", path, pid);
+        else
+            snprintf(err, errlen, "%s: cannot lock it: %s", path, strerror(errno));
+        writer_free(w);
+        return NULL;
+    }
+    if (ftruncate(w->fd, 0) != 0) {
         snprintf(err, errlen, "%s: %s", path, strerror(errno));
         writer_free(w);
         return NULL;
@@ -818,6 +866,7 @@ struct TraceReader {
     size_t nframes;
     bool complete;
     char note[512];
+    long recorder_pid; /* a recorder holds the file's lock: still being written */
     ZSTD_DCtx *dctx;
 
     /* Iteration. */
@@ -1024,7 +1073,11 @@ static void reader_scan(TraceReader *r, const char *no_index, bool interrupted)
         prev_last = f.last;
     }
     uint64_t last = r->nframes ? r->frames[r->nframes - 1].last : 0;
-    if (!interrupted)
+    if (r->recorder_pid > 0)
+        snprintf(r->note, sizeof(r->note),
+                 "%s: still being recorded by pid %ld: so far the trace holds %zu frames, "
+                 "up to icount %" PRIu64, r->path, r->recorder_pid, r->nframes, last);
+    else if (!interrupted)
         snprintf(r->note, sizeof(r->note),
                  "%s: %s: %zu frames found by scanning, up to icount %" PRIu64 "%s%s",
                  r->path, no_index, r->nframes, last,
@@ -1148,6 +1201,7 @@ TraceReader *trace_reader_open(const char *path, char *err, size_t errlen)
         r->complete = true;
     } else {
         bool missing = strcmp(why, "no footer") == 0;
+        r->recorder_pid = trace_fd_recorder(r->fd);
         reader_scan(r, missing ? "no index or footer" : why, missing);
     }
     return r;
@@ -1172,6 +1226,7 @@ void trace_reader_summary(const TraceReader *r, TraceSummary *s)
 {
     memset(s, 0, sizeof(*s));
     s->complete = r->complete;
+    s->recorder_pid = r->recorder_pid;
     s->frames = r->nframes;
     s->file_size = r->size;
     for (size_t i = 0; i < r->nframes; i++) {

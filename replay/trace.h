@@ -6,9 +6,13 @@
  * below, and trace.c converts them to and from replay/trace.proto.
  *
  * Crash safety: frames go to the final path as soon as they are full
- * (~1 MiB of events) or old (~2 s), and are fsync'd at most once a second,
- * so a recording killed with SIGKILL leaves a trace whose complete frames
- * stay readable; trace_writer_close() adds the index and footer. */
+ * (~1 MiB of events) or old (250 ms), and are fsync'd at most once a
+ * second, so a recording killed with SIGKILL leaves a trace whose complete
+ * frames stay readable; trace_writer_close() adds the index and footer.
+ *
+ * A recorder holds a POSIX write lock (fcntl F_SETLK) on the whole file
+ * while it writes: a reader tells a trace still being recorded (and by
+ * which pid) from one whose recording was killed. */
 #ifndef REWIND_REPLAY_TRACE_H
 #define REWIND_REPLAY_TRACE_H
 
@@ -103,6 +107,15 @@ const char *trace_header_option(const TraceHeader *h, const char *key);
 bool trace_hash_file(const char *path, uint64_t *size, uint64_t *hash_lo,
                      uint64_t *hash_hi, char *err, size_t errlen);
 
+/* Does the file at path start with the trace magic (a rewind trace,
+ * whole or cut short)? */
+bool trace_file_is_trace(const char *path);
+
+/* The pid of the process that is recording into the file at path right
+ * now (it holds the writer's lock), or 0. Not for the recording process
+ * itself: closing any descriptor of the file drops its own lock. */
+long trace_file_recorder(const char *path);
+
 /* ------------------------------------------------------------ writing */
 
 typedef struct TraceWriter TraceWriter;
@@ -114,7 +127,8 @@ typedef struct TraceWriterStats {
     uint64_t bytes_written;      /* file size so far */
 } TraceWriterStats;
 
-/* Create (truncate) the file at path and write the header. Frames are
+/* Create (truncate) the file at path, lock it (false with "being recorded
+ * by pid N" if another recorder holds it) and write the header. Frames are
  * compressed and written by a helper thread inside trace.c; appending never
  * waits for compression unless several frames are pending. */
 TraceWriter *trace_writer_open(const char *path, const TraceHeader *hdr,
@@ -156,8 +170,10 @@ typedef struct TraceSummary {
     uint64_t uncompressed_bytes; /* encoded events */
     uint64_t file_size;
     /* When !complete: "the trace ends after frame N at icount X: the
-     * recording was interrupted" (with the file name and why). */
+     * recording was interrupted" (with the file name and why), or, while a
+     * recorder still writes it, "still being recorded by pid N". */
     char note[512];
+    long recorder_pid; /* the recorder writing it now, or 0 */
 } TraceSummary;
 
 /* Open and validate magic, version and header. Missing footer or a cut

@@ -20,6 +20,7 @@
 #include "replay/reverse.h"
 #include "replay/trace.h"
 #include "tools/commands.h"
+#include "tools/output_file.h"
 
 static void debug_usage(FILE *out)
 {
@@ -38,7 +39,8 @@ static void debug_usage(FILE *out)
         "watchpoints), and in GDB `seek ICOUNT` (go to any instruction count) and\n"
         "`when` (the current one). --checkpoint-mem SIZE bounds the memory kept\n"
         "for going back (default 1G). --console FILE sends the guest's console\n"
-        "there instead of GDB's terminal.\n");
+        "there instead of GDB's terminal (never the trace, the symbols or a\n"
+        "recorded image). A --symbols FILE that cannot be read is an error.\n");
 }
 
 /* A free TCP port on the loopback interface (0 on failure). */
@@ -103,6 +105,28 @@ static bool recorded_elf(const char *trace, char *out, size_t outlen)
         }
     trace_reader_close(r);
     return found;
+}
+
+/* --console FILE may not be the trace, the symbols or a recorded image. */
+static bool console_file_allowed(const char *trace, const char *symbols, const char *console,
+                                 char *err, size_t errlen)
+{
+    OutputGuard guard;
+    output_guard_init(&guard, false);
+    output_guard_add_input(&guard, "the trace", trace);
+    output_guard_add_input(&guard, "--symbols", symbols);
+    TraceReader *r = trace_reader_open(trace, err, errlen);
+    if (r) {
+        const TraceHeader *h = trace_reader_header(r);
+        for (size_t i = 0; i < h->nimages; i++) {
+            char what[64];
+            snprintf(what, sizeof(what), "the recorded %s", h->images[i].role ? h->images[i].role
+                                                                             : "image");
+            output_guard_add_input(&guard, what, h->images[i].path);
+        }
+        trace_reader_close(r);
+    }
+    return output_guard_check(&guard, "--console", console, OUTPUT_PLAIN, err, errlen);
 }
 
 /* GDB commands for the replay: `seek N` and `when` run the monitor
@@ -186,6 +210,16 @@ int cmd_debug(int argc, char **argv)
     }
     if (access(trace, R_OK) != 0) {
         fprintf(stderr, "rewind debug: %s: %s\n", trace, strerror(errno));
+        return EXIT_REWIND_ERROR;
+    }
+    /* Errors GDB would only mention in passing stop here, before it starts. */
+    if (symbols && access(symbols, R_OK) != 0) {
+        fprintf(stderr, "rewind debug: --symbols %s: %s\n", symbols, strerror(errno));
+        return EXIT_REWIND_ERROR;
+    }
+    char gerr[1200];
+    if (console && !console_file_allowed(trace, symbols, console, gerr, sizeof(gerr))) {
+        fprintf(stderr, "rewind debug: %s\n", gerr);
         return EXIT_REWIND_ERROR;
     }
     char elf[4096];

@@ -10,6 +10,7 @@
 
 #include "replay/session.h"
 #include "tools/commands.h"
+#include "tools/output_file.h"
 #include "tools/trace_config.h"
 
 _Static_assert((int)REPLAY_EXIT_ERROR == (int)EXIT_REWIND_ERROR, "one error code");
@@ -50,14 +51,22 @@ static void record_usage(FILE *out)
         "base time, entropy, with the exact instruction where each arrived, plus\n"
         "state digests. `rewind replay TRACE` re-runs it exactly.\n"
         "\n"
-        "  -o, --output TRACE  the trace file (created or truncated)\n"
+        "  -o, --output TRACE  the trace file: a new file, an empty one (as mktemp\n"
+        "                      makes) or an older trace, which is replaced; never\n"
+        "                      an input of the machine (-bios, -kernel, -initrd, a\n"
+        "                      -drive file, also through a link) nor another file\n"
+        "                      the run writes\n"
+        "  --force             replace TRACE even if it is a file of another kind\n"
         "  --digest-every N    digest interval in instructions (default %llu);\n"
         "                      the digests are printed, as with rewind run\n"
         "\n"
         "Drives behave as snapshot=on: the guest's writes stay in memory, the\n"
-        "image files stay as recorded. SIGINT or SIGTERM ends the recording\n"
-        "cleanly (exit code 128 + the signal); otherwise the exit code is the\n"
-        "guest's, as with rewind run.\n"
+        "image files stay as recorded. SIGINT, SIGTERM, SIGHUP (a closed terminal)\n"
+        "or SIGQUIT ends the recording cleanly (exit code 128 + the signal);\n"
+        "otherwise the exit code is the guest's, as with rewind run. Events reach\n"
+        "the file at least every 250 ms, so a recording killed otherwise loses at\n"
+        "most that much. A console that can no longer be written (a closed pipe,\n"
+        "a full disk) is reported once and then discarded: the recording goes on.\n"
         "\n",
         (unsigned long long)REPLAY_DEFAULT_DIGEST_EVERY);
     options_print_run_help(out);
@@ -100,7 +109,7 @@ int cmd_record(int argc, char **argv)
     const char *path = NULL;
     char **rest = calloc((size_t)argc + 1, sizeof(char *));
     int nrest = 0;
-    bool help = false;
+    bool help = false, force = false;
     for (int i = 0; i < argc; i++) {
         if (!strcmp(argv[i], "-o") || !strcmp(argv[i], "--output") ||
             !strcmp(argv[i], "-output")) {
@@ -113,6 +122,8 @@ int cmd_record(int argc, char **argv)
         } else if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h") ||
                    !strcmp(argv[i], "-help")) {
             help = true;
+        } else if (!strcmp(argv[i], "--force") || !strcmp(argv[i], "-force")) {
+            force = true;
         } else {
             rest[nrest++] = argv[i];
         }
@@ -144,6 +155,17 @@ int cmd_record(int argc, char **argv)
         return EXIT_REWIND_ERROR;
     }
 
+    /* Nothing is opened for writing before every output is known safe. */
+    OutputGuard guard;
+    output_guard_init(&guard, force);
+    output_guard_add_machine_inputs(&guard, &o);
+    if (!output_guard_check(&guard, "-o", path, OUTPUT_TRACE, err, sizeof(err)) ||
+        !output_guard_check_machine_outputs(&guard, &o, err, sizeof(err))) {
+        fprintf(stderr, "rewind record: %s\n", err);
+        free(rest);
+        return EXIT_REWIND_ERROR;
+    }
+
     MachineConfig cfg;
     run_machine_config(&o, &cfg);
     if (!cfg.digest_every)
@@ -165,11 +187,15 @@ int cmd_record(int argc, char **argv)
     memcpy(full + 2, argv, (size_t)argc * sizeof(char *));
     RecordCtx c = { .o = &o, .path = path, .argc = argc + 2, .argv = full };
 
-    struct sigaction sa = { .sa_handler = record_on_signal }, old_int, old_term;
+    /* Every signal that means "stop" from a user or a session going away
+     * ends the recording cleanly, with its index. */
+    static const int stop_signals[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT };
+    enum { NSTOP = sizeof(stop_signals) / sizeof(stop_signals[0]) };
+    struct sigaction sa = { .sa_handler = record_on_signal }, old_sa[NSTOP];
     sigemptyset(&sa.sa_mask);
     record_stop_signal = 0;
-    sigaction(SIGINT, &sa, &old_int);
-    sigaction(SIGTERM, &sa, &old_term);
+    for (int i = 0; i < NSTOP; i++)
+        sigaction(stop_signals[i], &sa, &old_sa[i]);
 
     RunSession s;
     int rc;
@@ -204,8 +230,8 @@ int cmd_record(int argc, char **argv)
     run_session_close(&s);
     if (!ok && c.trace_open)
         unlink(path); /* nothing ran: no trace rather than a useless one */
-    sigaction(SIGINT, &old_int, NULL);
-    sigaction(SIGTERM, &old_term, NULL);
+    for (int i = 0; i < NSTOP; i++)
+        sigaction(stop_signals[i], &old_sa[i], NULL);
     trace_config_free(&c.tc);
     trace_config_free(&snap);
     free(full);

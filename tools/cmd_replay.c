@@ -9,6 +9,7 @@
 #include "replay/reverse.h"
 #include "replay/session.h"
 #include "tools/commands.h"
+#include "tools/output_file.h"
 #include "tools/trace_config.h"
 
 static void replay_usage(FILE *out)
@@ -18,12 +19,16 @@ static void replay_usage(FILE *out)
         "\n"
         "Re-run a recording exactly: the machine comes from the trace's header,\n"
         "every input from the trace (the host's terminal, clock and entropy are\n"
-        "not read). Console output is the recording's. Each state digest is\n"
+        "not read). The guest's console output goes to this replay's stdout (a\n"
+        "console error of the recording host is not repeated). Each state digest is\n"
         "compared; at the first mismatch the replay stops with a report: icount,\n"
         "hart, pc, what differed, and the last event before it.\n"
         "\n"
         "  --image OLD=NEW   the image recorded as OLD is now at NEW (repeatable);\n"
-        "                    its size and xxh128 hash must still match\n"
+        "                    OLD as recorded or its absolute path (a relative\n"
+        "                    one is relative to the recording's directory); an\n"
+        "                    OLD the trace does not have is an error listing its\n"
+        "                    images. Size and xxh128 hash must still match\n"
         "  --print-digests   print each periodic digest (as rewind run --digest-every)\n"
         "  --progress, --no-progress\n"
         "                    progress bar on stderr (default: when it is a terminal)\n"
@@ -40,9 +45,81 @@ static void replay_usage(FILE *out)
         "Exit code: the recorded run's (the guest's exit code, 125 if the emulator\n"
         "failed, 128+N if the recording was ended by signal N) when the replay\n"
         "matches; %d when it diverged; %d when the trace was cut short (a killed\n"
-        "recording: replayed up to its last complete frame); %d for an image that\n"
+        "recording, or one still being written, which it names by its pid:\n"
+        "replayed up to the last complete frame); %d for an image that\n"
         "is not the recorded one, a damaged or unreadable trace, bad options.\n",
         REPLAY_EXIT_DIVERGED, REPLAY_EXIT_CUT_SHORT, REPLAY_EXIT_ERROR);
+}
+
+/* path made absolute against base (when relative) and cleaned lexically:
+ * no "//", "/./" or "dir/.." (links are not followed: the recorded
+ * machine's files may not exist here). */
+static void replay_abs_path(const char *base, const char *path, char *out, size_t len)
+{
+    char joined[8192];
+    snprintf(joined, sizeof(joined), "%s/%s", path[0] == '/' ? "" : base, path);
+    size_t n = 0;
+    out[0] = 0;
+    for (char *part = strtok(joined, "/"); part; part = strtok(NULL, "/")) {
+        if (!strcmp(part, "."))
+            continue;
+        if (!strcmp(part, "..")) {
+            char *slash = strrchr(out, '/');
+            n = slash ? (size_t)(slash - out) : 0;
+            out[n] = 0;
+            continue;
+        }
+        int w = snprintf(out + n, len - n, "/%s", part);
+        if (w < 0 || (size_t)w >= len - n)
+            break;
+        n += (size_t)w;
+    }
+    if (!n)
+        snprintf(out, len, "/");
+}
+
+/* Each --image OLD=NEW names a recorded image: OLD as recorded, or its
+ * absolute form (a relative recorded path is relative to the recording's
+ * directory). OLD becomes the recorded path; an unknown OLD is an error
+ * listing the trace's images. */
+static bool replay_resolve_maps(const TraceHeader *h, TraceImageMap *maps, unsigned nmaps,
+                                char *err, size_t errlen)
+{
+    const char *rec_cwd = trace_header_option(h, "cwd");
+    char here[4096];
+    if (!getcwd(here, sizeof(here)))
+        here[0] = 0;
+    for (unsigned i = 0; i < nmaps; i++) {
+        const char *found = NULL;
+        char want[4096], have[4096];
+        replay_abs_path(here, maps[i].from, want, sizeof(want));
+        for (size_t k = 0; k < h->nimages && !found; k++) {
+            const char *p = h->images[k].path;
+            if (!p)
+                continue;
+            if (!strcmp(p, maps[i].from)) {
+                found = p;
+                break;
+            }
+            replay_abs_path(rec_cwd ? rec_cwd : here, p, have, sizeof(have));
+            if (!strcmp(have, want))
+                found = p;
+        }
+        if (found) {
+            maps[i].from = found;
+            continue;
+        }
+        int n = snprintf(err, errlen, "--image %s=%s: the trace has no image %s; its images "
+                         "are:", maps[i].from, maps[i].to, maps[i].from);
+        for (size_t k = 0; k < h->nimages && n >= 0 && (size_t)n < errlen; k++)
+            n += snprintf(err + n, errlen - (size_t)n, "%s %s %s", k ? "," : "",
+                          h->images[k].role ? h->images[k].role : "image",
+                          h->images[k].path ? h->images[k].path : "?");
+        if (!h->nimages && n >= 0 && (size_t)n < errlen)
+            snprintf(err + n, errlen - (size_t)n, " none");
+        return false;
+    }
+    return true;
 }
 
 typedef struct ReplayCtx {
@@ -152,6 +229,11 @@ int cmd_replay(int argc, char **argv)
     char note[400];
     if (trace_config_engine_differs(h, note, sizeof(note)))
         fprintf(stderr, "rewind replay: warning: %s: %s\n", path, note);
+    if (!replay_resolve_maps(h, maps, nmaps, err, sizeof(err))) {
+        fprintf(stderr, "rewind replay: %s: %s\n", path, err);
+        trace_reader_close(reader);
+        return EXIT_REWIND_ERROR;
+    }
     TraceConfig located = { 0 };
     TraceImageMap all[32];
     unsigned nall = trace_config_locate(&located, h, maps, nmaps, all, 32);
@@ -165,6 +247,19 @@ int cmd_replay(int argc, char **argv)
         trace_config_free(&located);
         trace_reader_close(reader);
         return EXIT_REWIND_ERROR;
+    }
+    if (log_file) { /* -D must not overwrite the trace or an image */
+        OutputGuard guard;
+        output_guard_init(&guard, false);
+        output_guard_add_input(&guard, "the trace", path);
+        output_guard_add_machine_inputs(&guard, &o);
+        if (!output_guard_check(&guard, "-D", log_file, OUTPUT_PLAIN, err, sizeof(err))) {
+            fprintf(stderr, "rewind replay: %s\n", err);
+            trace_config_free(&tc);
+            trace_config_free(&located);
+            trace_reader_close(reader);
+            return EXIT_REWIND_ERROR;
+        }
     }
     if (log_cats || log_file) {
         /* The log options parse as they do for rewind run. */

@@ -10,6 +10,7 @@
 #include "devices/htif.h"
 #include "tools/commands.h"
 #include "tools/options.h"
+#include "tools/output_file.h"
 #include "tools/run_checkpoint.h"
 
 static double now_seconds(void)
@@ -113,6 +114,20 @@ void run_session_close(RunSession *s)
     memset(s, 0, sizeof(*s));
 }
 
+/* -D, --dumpdtb, -serial file:, --save-checkpoint: never over an input. */
+static bool run_check_outputs(const RunOptions *o, const RunCheckpoint *ck, char *err,
+                              size_t errlen)
+{
+    OutputGuard guard;
+    output_guard_init(&guard, false);
+    output_guard_add_machine_inputs(&guard, o);
+    if (ck->from_path)
+        output_guard_add_input(&guard, "--from-checkpoint", ck->from_path);
+    return output_guard_check_machine_outputs(&guard, o, err, errlen) &&
+           (!ck->save_path || output_guard_check(&guard, "--save-checkpoint", ck->save_path,
+                                                 OUTPUT_PLAIN, err, errlen));
+}
+
 int cmd_run(int argc, char **argv)
 {
     RunOptions o;
@@ -135,6 +150,7 @@ int cmd_run(int argc, char **argv)
     RunSession s = { 0 };
     int rc;
     if (!run_checkpoint_options(&ck, &o, &cfg, err, sizeof(err)) ||
+        !run_check_outputs(&o, &ck, err, sizeof(err)) ||
         !run_session_open(&s, &o, &cfg, NULL, NULL, err, sizeof(err)) ||
         (ck.from_path && !run_checkpoint_load(&ck, s.m, err, sizeof(err))) ||
         !run_checkpoint_arm(&ck, s.m, &o, argc, argv, err, sizeof(err))) {

@@ -41,3 +41,7 @@ cp "$hello" "$tmp/moved.elf"
 printf 'x' >>"$tmp/moved.elf"
 expect ckpt-image-changed nonzero "moved.elf" -- "$rewind" run --from-checkpoint "$tmp/moved.ckpt"
     expect ckpt-help 0 "--from-checkpoint FILE" -- "$rewind" run --help
+cp "$hello" "$tmp/ck-k.elf"
+expect ckpt-over-kernel nonzero "is the same file as -kernel" -- "$rewind" run -bios none \
+    -kernel "$tmp/ck-k.elf" --until insns:5000 --save-checkpoint "$tmp/ck-k.elf"
+expect ckpt-kernel-intact 0 "" -- cmp "$hello" "$tmp/ck-k.elf"

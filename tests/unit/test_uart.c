@@ -508,16 +508,19 @@ START_TEST(test_file_backend)
 }
 END_TEST
 
-START_TEST(test_write_error_names_spec)
+/* A console that cannot be written is said once (on stderr) and dropped:
+ * the machine goes on (issue 21: `| head`, `>/dev/full`). */
+START_TEST(test_write_error_drops_output)
 {
     if (access("/dev/full", W_OK) != 0)
         return;
     Fix f;
     fix_init(&f, "file:/dev/full");
-    wr(&f, 0, 'x');
-    wr(&f, 0, '\n');
-    ck_assert_int_eq(f.m->stop, STOP_ERROR);
-    ck_assert_ptr_nonnull(strstr(f.m->error, "-serial file:/dev/full"));
+    for (int i = 0; i < 3; i++) {
+        wr(&f, 0, 'x');
+        wr(&f, 0, '\n');
+    }
+    ck_assert_int_eq(f.m->stop, STOP_NONE);
     fix_done(&f);
 }
 END_TEST
@@ -819,7 +822,7 @@ Suite *suite_uart(void)
     suite_add_tcase(s, regs);
     TCase *back = tcase_create("backends");
     tcase_add_test(back, test_file_backend);
-    tcase_add_test(back, test_write_error_names_spec);
+    tcase_add_test(back, test_write_error_drops_output);
     tcase_add_test(back, test_bad_specs);
     tcase_add_test(back, test_tcp_backend);
     tcase_add_test(back, test_tcp_slow_client);
