@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "core/debug.h"
+#include "core/snapshot.h"
 #include "core/turn.h"
 #include "devices/syscon.h"
 #include "tests/unit/helpers.h"
@@ -205,11 +206,13 @@ START_TEST(test_store_by_another_hart_fails_sc)
 END_TEST
 
 /* A debugger that single-steps hart 0 and, at the stop before the SC of
- * the first try, writes DATA as a device or GDB would (write_at_sc). */
+ * the first try, writes DATA as a device or GDB would (write_at_sc) or
+ * takes a checkpoint (snap_at_sc). */
 typedef struct Stepper {
     Machine *m;
     uint64_t sc_pc;
-    bool write_at_sc, wrote;
+    bool write_at_sc, wrote, snap_at_sc;
+    Snapshot *snap;
     unsigned nstops;
 } Stepper;
 
@@ -225,6 +228,12 @@ static void stepper_stopped(void *opaque, const DebugStop *why)
         memcpy(memory_ram_ptr(&s->m->mem, DATA, 8), &v, 8);
         machine_ram_written(s->m, DATA, 8);
         s->wrote = true;
+    }
+    if (s->snap_at_sc && !s->snap && h0->pc == s->sc_pc) {
+        ck_assert(h0->lr_valid);
+        ck_assert_uint_ge(s->m->sched.done, s->m->cfg.quantum); /* in the extension */
+        s->snap = snapshot_take(s->m);
+        ck_assert_ptr_nonnull(s->snap);
     }
     debug_resume(s->m, 1);
 }
@@ -268,6 +277,26 @@ START_TEST(test_debugger_inside_the_extension)
     ck_assert_uint_eq(m->harts[1].icount, plain[1]);
     ck_assert_uint_eq(data(m, 0), 1);
     ck_assert_uint_eq(data(m, 1), 99);
+    machine_free(m);
+
+    /* A checkpoint taken inside the extension, restored after the end:
+     * the run from there ends as the first did. */
+    m = lrsc_machine(2, 1);
+    put_code(m, CODE0, code, n);
+    spin_others(m);
+    Stepper c = { .sc_pc = sc_pc, .snap_at_sc = true };
+    run_stepped(m, &c);
+    ck_assert_ptr_nonnull(c.snap);
+    char err[256];
+    ck_assert_msg(snapshot_restore(m, c.snap, err, sizeof(err)), "%s", err);
+    ck_assert_uint_eq(data(m, 0), 0);
+    machine_run(m);
+    ck_assert_int_eq(m->stop, STOP_EXIT);
+    ck_assert_uint_eq(m->harts[0].icount, plain[0]);
+    ck_assert_uint_eq(m->harts[1].icount, plain[1]);
+    ck_assert_uint_eq(data(m, 0), 1);
+    ck_assert_uint_eq(data(m, 1), 99);
+    snapshot_free(c.snap);
     machine_free(m);
 
     /* A write to the reserved word at the stop before the SC (inside the
