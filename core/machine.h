@@ -97,8 +97,12 @@ enum { MACHINE_MAX_DEVICES = 32 };
  * the same inputs give a different run (a recording then no longer
  * replays). Traces carry it (option "engine"); those without it are 1.
  *   2: a wfi always ends its hart's turn (before: a pending interrupt was
- *      taken at once unless the slice ended right there). */
-#define MACHINE_ENGINE_REVISION 2
+ *      taken at once unless the slice ended right there).
+ *   3: a turn that reaches its quantum with an LR reservation held goes on
+ *      until the reservation is gone, up to TURN_LR_GRACE instructions
+ *      (core/turn.h; before: it ended, and at a quantum shorter than an
+ *      LR/SC sequence no SC could ever succeed). */
+#define MACHINE_ENGINE_REVISION 3
 
 typedef struct Machine {
     MachineConfig cfg;

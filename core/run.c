@@ -13,6 +13,7 @@
 #include "core/machine.h"
 #include "core/mmu.h"
 #include "core/trap.h"
+#include "core/turn.h"
 #include "replay/replay.h"
 #include "translator/exec.h"
 #include "translator/translate.h"
@@ -187,13 +188,15 @@ static void run_due_events(Machine *m)
     machine_tick_devices(m);
 }
 
-/* One hart's turn: up to a quantum of instructions, in slices that end on
- * each event. Returns the instructions retired. The count lives in
- * m->sched.done (a snapshot may be taken, and restored, mid-turn). */
+/* One hart's turn: a quantum of instructions, or a few more to finish an
+ * LR/SC sequence (core/turn.h), in slices that end on each event. Returns
+ * the instructions retired. The count lives in m->sched.done (a snapshot
+ * may be taken, and restored, mid-turn). */
 static uint64_t hart_turn(Machine *m, Hart *h)
 {
-    uint64_t done;
-    while ((done = m->sched.done) < m->cfg.quantum && m->stop == STOP_NONE &&
+    uint64_t done, left;
+    while ((left = turn_insns_left(m, h, done = m->sched.done)) > 0 &&
+           m->stop == STOP_NONE &&
            !m->reset_requested && !m->rewound /* a checkpoint replaced the state */) {
         if (unlikely(m->debug_pending)) {
             /* A stop made while the machine stood still (a reverse
@@ -216,7 +219,7 @@ static uint64_t hart_turn(Machine *m, Hart *h)
         if (h->wfi && (done > 0 || !(h->csr.mip & h->csr.mie)))
             break;
         h->wfi = false;
-        uint64_t budget = m->cfg.quantum - done;
+        uint64_t budget = left;
         if (n < budget)
             budget = n;
         if (unlikely(m->debug))
@@ -290,12 +293,7 @@ static void machine_run_rounds(Machine *m)
             }
             if (done)
                 m->sched.progress = true;
-            /* A reservation does not survive another hart's turn, so an
-             * interleaved store can never be missed by SC. With one hart
-             * nothing can interleave: keep it (a spurious SC failure at
-             * every quantum boundary would differ from QEMU). */
-            if (m->nharts > 1)
-                h->lr_valid = false;
+            turn_end(m, h);
             m->sched.hart++;
             m->sched.done = 0;
         }

@@ -11,7 +11,8 @@
  * may write (mmu_amo_ptr -> machine_ram_written). Plain stores from other
  * harts do not (they take the TLB fast path): the scheduler ends a hart's
  * reservation when it switches harts, which keeps LR/SC atomic across
- * harts. */
+ * harts, and draws a turn out while its hart holds a reservation, so that
+ * an LR/SC sequence makes progress at any quantum (core/turn.h). */
 #include "core/machine.h"
 #include "core/mmu.h"
 #include "translator/insn_table.h"

@@ -3,7 +3,10 @@
  * Every hart enters _start in M-mode at 0x80000000 with a0 = hart id.
  * Hart 0 gets its stack, clears .bss, opens PMP to S/U-mode, turns the FPU
  * on, installs a trap handler that reports the trap and fails, and calls
- * main(); main's return value is the exit code. Other harts sleep. */
+ * main(); main's return value is the exit code. Other harts sleep, unless
+ * the program defines rt_other_hart(hartid, fdt): they then enter it at
+ * once, on their own stacks, with no trap handler and before hart 0 has
+ * cleared .bss (it must wait for a flag that hart 0 sets). */
 #include "test.h"
 
 #define RT_MAX_HARTS 8
@@ -21,7 +24,9 @@ _start:
     li t0, RT_MAX_HARTS
     bgeu a0, t0, rt_park
     call rt_hart_stack
-    bnez a0, rt_park
+    beqz a0, 1f
+    tail rt_other_hart      /* a1: the device tree, as the harts got it */
+1:
 
     /* Optional CSRs (PMP) are written under a handler that skips a
      * trapping instruction, so a machine without them still starts. */
@@ -49,10 +54,15 @@ _start:
     csrw stvec, t0
     li TRAP_RESUME, 0
     li TNUM, 0
+    la t0, rt_fdt           /* a1 still holds what the hart got at reset */
+    sd a1, 0(t0)
 
     call main
     call exit
 
+/* Weak: a program's own rt_other_hart replaces it. */
+    .weak rt_other_hart
+rt_other_hart:
 rt_park:
     wfi
     j rt_park

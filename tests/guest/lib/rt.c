@@ -1,6 +1,8 @@
 /* Tiny runtime for rewind's bare-metal guests (see rt.h). */
 #include "rt.h"
 
+const void *rt_fdt;
+
 /* ---- HTIF: a 64-bit command word in tohost, the answer in fromhost ---- */
 extern volatile uint64_t tohost;
 extern volatile uint64_t fromhost;

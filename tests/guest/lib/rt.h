@@ -41,6 +41,8 @@ void rt_unexpected_trap(uint64_t cause, uint64_t epc, uint64_t tval,
                         int mode, uint64_t test) __attribute__((noreturn));
 void rt_fail(uint64_t test) __attribute__((noreturn));
 int main(void);
+/* The device tree address hart 0 found in a1 at reset (set by crt.S). */
+extern const void *rt_fdt;
 
 #define RT_STR_(x) #x
 #define RT_STR(x) RT_STR_(x)

@@ -1,0 +1,144 @@
+/* LR/SC under contention: every hart of the machine (1 to 8) takes a lock
+ * word with a constrained LR/SC loop, increments a counter with plain
+ * loads and stores inside it, gives the lock back, and adds to a sum with
+ * an LR/SC atomic add; ROUNDS times each. Hart 0 then checks that no
+ * increment was lost (the lock excluded) and that the sum is complete (the
+ * SCs succeeded exactly once per add).
+ *
+ * A machine that never lets such a loop's SC succeed (a quantum shorter
+ * than the LR..SC distance once did: the reservation ended with each
+ * turn) never finishes: run-isa's time limit catches it. Exit codes: 0
+ * pass, 1 counter wrong, 2 sum wrong, 3 no device tree in a1. */
+#include "rt.h"
+
+enum { ROUNDS = 300, MAX_HARTS = 8 };
+
+/* Shared. The other harts start before hart 0 has cleared .bss: they only
+ * read `go` (zero until hart 0 sets it, after the clear) before then. */
+static volatile uint32_t go;
+static volatile uint32_t lock;
+static volatile uint64_t counter; /* guarded by lock */
+static volatile uint64_t sum;     /* LR/SC adds */
+static volatile uint32_t finished;
+
+static void lock_take(volatile uint32_t *l)
+{
+    uint32_t v;
+    /* A constrained loop: 7 instructions, only base ones between LR and
+     * SC (the nops put the SC 5 after the LR: more than quanta 1 to 3).
+     * A failed SC (or a taken lock) retries from the LR. */
+    __asm__ volatile("1: lr.w.aq %0, (%1)\n"
+                     "   bnez %0, 1b\n"
+                     "   nop\n"
+                     "   nop\n"
+                     "   nop\n"
+                     "   nop\n"
+                     "   sc.w %0, %2, (%1)\n"
+                     "   bnez %0, 1b\n"
+                     : "=&r"(v) : "r"(l), "r"(1) : "memory");
+}
+
+static void lock_give(volatile uint32_t *l)
+{
+    /* A plain store, as Linux's and OpenSBI's unlocks are. */
+    __asm__ volatile("fence rw, w\n"
+                     "sw zero, 0(%0)\n" :: "r"(l) : "memory");
+}
+
+static void add_lrsc(volatile uint64_t *p, uint64_t inc)
+{
+    uint64_t old, tmp;
+    /* 9 instructions, the SC 7 after the LR. */
+    __asm__ volatile("1: lr.d %0, (%2)\n"
+                     "   add %1, %0, %3\n"
+                     "   xori %1, %1, 0x5a\n"
+                     "   slli %1, %1, 1\n"
+                     "   srli %1, %1, 1\n"
+                     "   xori %1, %1, 0x5a\n"
+                     "   addi %1, %1, 0\n"
+                     "   sc.d %1, %1, (%2)\n"
+                     "   bnez %1, 1b\n"
+                     : "=&r"(old), "=&r"(tmp) : "r"(p), "r"(inc) : "memory");
+}
+
+static void work(uint64_t hartid)
+{
+    for (int i = 0; i < ROUNDS; i++) {
+        lock_take(&lock);
+        counter = counter + 1; /* not atomic: only the lock protects it */
+        lock_give(&lock);
+        add_lrsc(&sum, hartid + 1);
+    }
+    __atomic_fetch_add(&finished, 1, __ATOMIC_SEQ_CST);
+}
+
+static uint32_t be32(const void *p)
+{
+    const uint8_t *b = p;
+    return (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 | (uint32_t)b[2] << 8 | b[3];
+}
+
+/* The number of nodes named cpu@N in the flattened device tree, 0 if
+ * there is none. */
+static unsigned count_cpus(const uint8_t *fdt)
+{
+    if (!fdt || be32(fdt) != 0xd00dfeed)
+        return 0;
+    const uint8_t *p = fdt + be32(fdt + 8); /* off_dt_struct */
+    unsigned n = 0;
+    for (;;) {
+        uint32_t token = be32(p);
+        p += 4;
+        if (token == 1) { /* FDT_BEGIN_NODE: the name, NUL, padding */
+            const char *name = (const char *)p;
+            if (name[0] == 'c' && name[1] == 'p' && name[2] == 'u' && name[3] == '@')
+                n++;
+            p += (strlen(name) + 1 + 3) & ~(size_t)3;
+        } else if (token == 3) { /* FDT_PROP: len, nameoff, value */
+            p += 8 + ((be32(p) + 3) & ~3u);
+        } else if (token == 2 || token == 4) { /* END_NODE, NOP */
+        } else {
+            break; /* FDT_END or damage */
+        }
+    }
+    return n;
+}
+
+void rt_other_hart(uint64_t hartid, const void *fdt);
+void rt_other_hart(uint64_t hartid, const void *fdt)
+{
+    (void)fdt;
+    extern char rt_default_trap_m[];
+    __asm__ volatile("csrw mtvec, %0" :: "r"(rt_default_trap_m));
+    while (!go)
+        ;
+    __atomic_thread_fence(__ATOMIC_SEQ_CST);
+    work(hartid);
+    for (;;)
+        __asm__ volatile("wfi");
+}
+
+int main(void)
+{
+    unsigned n = count_cpus(rt_fdt);
+    if (n == 0) {
+        printf("lrsc: no device tree in a1\n");
+        return 3;
+    }
+    if (n > MAX_HARTS)
+        n = MAX_HARTS;
+    __atomic_thread_fence(__ATOMIC_SEQ_CST);
+    go = 1;
+    work(0);
+    while (finished != n)
+        ;
+    uint64_t want_sum = (uint64_t)ROUNDS * n * (n + 1) / 2;
+    printf("lrsc: %u harts, counter %lu (want %lu), sum %lu (want %lu)\n", n,
+           (unsigned long)counter, (unsigned long)(ROUNDS * n),
+           (unsigned long)sum, (unsigned long)want_sum);
+    if (counter != (uint64_t)ROUNDS * n)
+        return 1;
+    if (sum != want_sum)
+        return 2;
+    return 0;
+}
