@@ -162,6 +162,14 @@ void machine_tick_devices(Machine *m)
             m->devices[i].tick(m->devices[i].opaque);
 }
 
+void machine_request_reset(Machine *m)
+{
+    if (m->cfg.no_reboot)
+        machine_request_exit(m, 0); /* as QEMU's -no-reboot: a shutdown */
+    else
+        m->reset_requested = true;
+}
+
 bool machine_reset(Machine *m, char *err, size_t errlen)
 {
     m->reset_requested = false;

@@ -37,6 +37,9 @@ typedef struct MachineConfig {
     IcountConfig icount;
     /* Print a state digest every this many instructions (0: never). */
     uint64_t digest_every;
+    /* -no-reboot: a guest's reset request ends the run (exit code 0, as
+     * QEMU) instead of rebooting. */
+    bool no_reboot;
 } MachineConfig;
 
 typedef struct MachineStats {
@@ -193,6 +196,10 @@ void machine_tick_devices(Machine *m);
  * reload the images through m->reload. Called by the run loop when a
  * device set reset_requested. */
 bool machine_reset(Machine *m, char *err, size_t errlen);
+
+/* A guest asks for a reboot (the syscon's reset): the run loop resets the
+ * machine, or with cfg.no_reboot the run ends with exit code 0. */
+void machine_request_reset(Machine *m);
 
 /* Ask the run loop to stop at the next opportunity. */
 void machine_request_exit(Machine *m, int code);

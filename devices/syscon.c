@@ -44,7 +44,7 @@ static bool syscon_write(void *opaque, uint64_t off, unsigned size,
             machine_request_exit(s->m, (int)code);
             return true;
         case SYSCON_RESET:
-            s->m->reset_requested = true;
+            machine_request_reset(s->m); /* a reboot, or the end with -no-reboot */
             return true;
         default:
             break;

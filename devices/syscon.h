@@ -1,7 +1,7 @@
 /* SiFive test finisher, also used as the syscon behind Linux's
  * syscon-poweroff / syscon-reboot nodes. One 32-bit register at offset 0:
  *   0x5555            pass: the run ends with exit code 0 (poweroff)
- *   0x7777            reset: m->reset_requested (reboot)
+ *   0x7777            reset: machine_request_reset (reboot; -no-reboot: exit 0)
  *   0x3333 | code<<16 fail: the run ends with exit code `code` (as QEMU,
  *                     so code 0 ends with 0 too)
  * Other values are ignored (logged under -d unimp). Reads return 0. */

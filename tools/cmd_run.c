@@ -20,10 +20,12 @@ static double now_seconds(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
-static void print_stats(const Machine *m, double seconds)
+static void print_stats(const Machine *m, double seconds, const char *name)
 {
     const MachineStats *s = &m->stats;
     uint64_t insns = machine_icount(m);
+    if (name)
+        fprintf(stderr, "name:             %s\n", name); /* -name */
     fprintf(stderr,
             "instructions:     %" PRIu64 "\n"
             "tbs translated:   %" PRIu64 "\n"
@@ -46,13 +48,15 @@ void run_machine_config(const RunOptions *o, MachineConfig *cfg)
 {
     *cfg = (MachineConfig){ .ram_size = o->ram_size, .nharts = o->smp,
                             .icount = o->icount, .quantum = o->quantum,
-                            .digest_every = o->digest_every };
+                            .digest_every = o->digest_every, .no_reboot = o->no_reboot };
 }
 
 bool run_session_open(RunSession *s, const RunOptions *o, const MachineConfig *cfg,
                       RunAttachFn attach, void *ctx, char *err, size_t errlen)
 {
     memset(s, 0, sizeof(*s));
+    options_print_notes(o, "rewind: ", stderr); /* what is accepted but ignored */
+    s->name = o->name;
     Machine *m = machine_new(cfg, err, errlen);
     if (!m)
         return false;
@@ -99,7 +103,7 @@ int run_session_run(RunSession *s, const char *who, bool stats)
         rc = m->exit_code;
     }
     if (stats)
-        print_stats(m, s->seconds);
+        print_stats(m, s->seconds, s->name);
     return rc;
 }
 
@@ -139,7 +143,7 @@ int cmd_run(int argc, char **argv)
         return EXIT_REWIND_ERROR;
     }
     if (o.help) {
-        if (!o.listed_log_categories) {
+        if (!o.printed_list) {
             options_print_run_help(stdout);
             run_checkpoint_print_help(stdout);
         }

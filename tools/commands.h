@@ -25,6 +25,7 @@ typedef struct RunSession {
     Machine *m;
     FILE *logf;     /* -D */
     double seconds; /* host time spent in machine_run */
+    const char *name; /* -name, for --stats (NULL: none) */
 } RunSession;
 
 /* Called when the machine exists but has no devices yet. */

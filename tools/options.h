@@ -9,13 +9,25 @@
 
 #include "icount/icount.h"
 
+/* -smp as given and as completed by QEMU's rules: every missing value is
+ * computed, and cpus = sockets * cores * threads = maxcpus. */
+typedef struct SmpTopology {
+    unsigned cpus, maxcpus, sockets, cores, threads;
+} SmpTopology;
+
+enum { OPTIONS_MAX_NOTES = 4, OPTIONS_VALUES_SIZE = 4096 };
+
 typedef struct RunOptions {
     const char *bios;     /* NULL = none */
     const char *kernel;
     const char *append;
     const char *initrd;
     const char *dumpdtb;  /* --dumpdtb FILE: write the device tree and exit */
-    const char *serial;   /* -serial SPEC (stdio, file:PATH, tcp:..., none) */
+    const char *serial;   /* -serial SPEC (stdio, pty, file:PATH, tcp:..., none);
+                           * NULL: stdio, or none after -nodefaults */
+    const char *name;     /* -name: labels --stats and the trace (NULL: none) */
+    bool no_reboot;       /* -no-reboot: a guest reset ends the run (exit 0) */
+    bool nodefaults;      /* -nodefaults: no default serial backend */
     const char *rtc;      /* -rtc base=... */
     /* -drive and -device, in order, unparsed: their modules parse them. */
     const char *drives[8];
@@ -23,7 +35,8 @@ typedef struct RunOptions {
     const char *devices[8];
     unsigned ndevices;
     uint64_t ram_size;
-    unsigned smp;
+    unsigned smp;          /* harts: topology.cpus */
+    SmpTopology topology;  /* -smp as completed (only cpus matters to rewind) */
     IcountConfig icount;   /* -icount shift=N|auto (zeroed: the default clock) */
     uint64_t quantum;      /* --quantum N (0: the default) */
     uint64_t digest_every; /* --digest-every N (0: none) */
@@ -33,7 +46,16 @@ typedef struct RunOptions {
     bool gdb_wait;        /* -S: stop before the first instruction (-s implied) */
     bool stats;
     bool help;
-    bool listed_log_categories; /* -d help: the list is printed already */
+    bool printed_list;    /* -d help, -machine help: the list is printed already */
+    /* Options accepted but ignored, one line each, for the commands to
+     * print as notes (run_session_open does). */
+    char notes[OPTIONS_MAX_NOTES][200];
+    unsigned nnotes;
+    /* Values taken apart from a QEMU option list (-machine kernel=...,
+     * -name guest=...) with ",," read as ",": the pointers above may point
+     * here, so they live as long as this struct (not a copy of it). */
+    char values[OPTIONS_VALUES_SIZE];
+    size_t values_used;
 } RunOptions;
 
 /* Fill defaults, then parse argv[0..argc). Returns false with a message
@@ -45,14 +67,27 @@ bool options_parse_run(RunOptions *o, int argc, char **argv, char *err, size_t e
  * or -1 with a message in err. */
 int options_parse_gdb(RunOptions *o, int argc, char **argv, int i, char *err, size_t errlen);
 
-/* "256M", "2G", "512K", or a plain number of MiB (as QEMU's -m). */
+/* A size as QEMU's -m reads it: "256M", "2G", "1.5G", "512K", "4096B", or
+ * a plain number of MiB. Suffixes K M G T (either case, optionally
+ * followed by "B" or "iB"); a fraction needs one of them and is truncated
+ * to a byte. 0 and anything else: false. */
 bool options_parse_size(const char *s, uint64_t *out);
+
+/* -smp [cpus=]N[,maxcpus=N][,sockets=N][,cores=N][,threads=N] (dies,
+ * clusters, books and drawers only as 1), completed and checked as QEMU
+ * does, then held to rewind's limits: maxcpus equal to cpus (no hotplug),
+ * 1 to MACHINE_MAX_HARTS harts. false with a message naming the problem
+ * (without the "-smp SPEC: " prefix). */
+bool options_parse_smp(const char *spec, SmpTopology *t, char *err, size_t errlen);
 
 /* A positive decimal number (64 bits). */
 bool options_parse_count(const char *s, uint64_t *out);
 
 /* A plain decimal number in [min, max]. */
 bool options_parse_uint(const char *s, unsigned min, unsigned max, unsigned *out);
+
+/* Print o's notes on out, one line each, after prefix. */
+void options_print_notes(const RunOptions *o, const char *prefix, FILE *out);
 
 /* The help text for `rewind run`. */
 void options_print_run_help(FILE *out);

@@ -125,8 +125,11 @@ bool trace_config_from_options(TraceConfig *tc, const RunOptions *o, const Machi
             return false;
         }
 
-    static const char *const keys[] = { "bios", "kernel", "initrd", "append", "serial" };
-    const char *vals[] = { o->bios, o->kernel, o->initrd, o->append, o->serial };
+    /* no-reboot changes how the run ends: a replay must end the same way. */
+    static const char *const keys[] = { "bios", "kernel", "initrd", "append", "serial",
+                                        "name", "no-reboot" };
+    const char *vals[] = { o->bios, o->kernel, o->initrd, o->append, o->serial, o->name,
+                           o->no_reboot ? "on" : NULL };
     for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
         if (vals[i])
             tc->options[h->noptions++] = (TraceOption){ keys[i], vals[i] };
@@ -255,9 +258,13 @@ bool trace_config_to_options(TraceConfig *tc, const TraceHeader *h, const TraceI
     o->kernel = tc_map(maps, nmaps, trace_header_option(h, "kernel"));
     o->initrd = tc_map(maps, nmaps, trace_header_option(h, "initrd"));
     o->append = trace_header_option(h, "append");
+    o->name = trace_header_option(h, "name");
+    const char *no_reboot = trace_header_option(h, "no-reboot");
+    o->no_reboot = no_reboot && strcmp(no_reboot, "on") == 0;
     const char *serial = trace_header_option(h, "serial");
     /* The console comes to the terminal again; a recording without one
-     * stays without (a file or a socket of the recording is left alone). */
+     * stays without (a file, a socket or a pty of the recording is left
+     * alone: the input is in the trace). */
     o->serial = serial && (!strcmp(serial, "none") || !strcmp(serial, "null")) ? "none"
                                                                                 : "stdio";
     for (size_t i = 0; i < h->ndevices; i++) {
@@ -279,7 +286,7 @@ bool trace_config_to_options(TraceConfig *tc, const TraceHeader *h, const TraceI
     }
     *cfg = (MachineConfig){ .ram_size = o->ram_size, .nharts = o->smp,
                             .icount = o->icount, .quantum = o->quantum,
-                            .digest_every = o->digest_every };
+                            .digest_every = o->digest_every, .no_reboot = o->no_reboot };
     return true;
 }
 

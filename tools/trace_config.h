@@ -19,7 +19,7 @@ typedef struct TraceConfig {
     TraceHeader hdr;
     TraceImage images[TRACE_CONFIG_MAX_IMAGES];
     const char *devices[16];
-    TraceOption options[10];
+    TraceOption options[16];
     char *owned[32]; /* strings to free */
     unsigned nowned;
 } TraceConfig;
