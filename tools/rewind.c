@@ -1,10 +1,13 @@
 /* rewind: the command line. Subcommands as in rr (run, record, replay,
- * debug, dump, diff, timeline); machine options as in QEMU. */
+ * dump, debug); machine options as in QEMU. tests/cli/run-cli checks that
+ * every command dispatched below is in usage() and has its own --help. */
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "config.h"
+#include "core/machine.h"
+#include "replay/trace.h"
 #include "tools/commands.h"
 
 static void usage(FILE *out)
@@ -12,17 +15,32 @@ static void usage(FILE *out)
     fprintf(out,
         "usage: rewind <command> [options]\n"
         "\n"
-        "Commands:\n"
-        "  run        run a machine (rewind run --help for the options)\n"
+        "Commands (rewind <command> --help for the options of each):\n"
+        "  run        run a machine: the virt board (as QEMU's) or bare-metal ELF\n"
+        "             programs, with an exact instruction count as the clock\n"
         "  record     run deterministically and write a trace of every input\n"
-        "  replay     re-run a trace exactly, checking it as it goes\n"
+        "  replay     re-run a trace exactly, checking state digests as it goes;\n"
+        "             with a GDB stub (-s) also backwards\n"
         "  dump       print a trace: header, events, statistics\n"
-        "  debug      replay a trace under gdb-multiarch (forward only for now)\n"
-        "\n"
-        "Planned (not in this version): reverse execution in debug, diff, timeline.\n"
+        "  debug      replay a trace under gdb-multiarch, in both directions\n"
+        "             (reverse-stepi, reverse-continue, seek, when)\n"
         "\n"
         "  rewind --help       this text\n"
-        "  rewind --version    the version\n");
+        "  rewind --version    the version, execution backend and trace formats\n"
+        "\n"
+        "Manual: man rewind (and man rewind-run, rewind-record, ...).\n");
+}
+
+/* What a bug report needs besides the version: how guest code executes, and
+ * which traces this build reads and writes (docs/trace-format.md). */
+static void version(void)
+{
+    printf("rewind %s\n", PACKAGE_VERSION);
+    printf("backend: portable (translation blocks run op by op, in C)\n");
+    printf("trace format: writes version %d (message schema %d); reads versions 1 to %d,"
+           " any schema\n", TRACE_FORMAT_VERSION, TRACE_SCHEMA_VERSION, TRACE_FORMAT_VERSION);
+    printf("engine revision: %d (a trace recorded by another revision may diverge on replay)\n",
+           MACHINE_ENGINE_REVISION);
 }
 
 int main(int argc, char **argv)
@@ -40,7 +58,7 @@ int main(int argc, char **argv)
         return 0;
     }
     if (strcmp(cmd, "--version") == 0 || strcmp(cmd, "-V") == 0) {
-        printf("rewind %s\n", PACKAGE_VERSION);
+        version();
         return 0;
     }
     if (strcmp(cmd, "run") == 0)
