@@ -8,10 +8,45 @@
 #include <uv.h>
 
 #include "core/debug.h"
+#include "translator/native.h"
 #include "translator/tb_cache.h"
 
 /* Code buffer for translated blocks: flushed whole when full. */
 enum { TB_CODE_BUFFER_SIZE = 64 << 20 };
+
+const char *machine_backend_name(MachineBackend b)
+{
+    return b == MACHINE_BACKEND_PORTABLE ? "portable" : "native";
+}
+
+bool machine_resolve_backend(MachineBackend want, MachineBackend *out, char *err,
+                             size_t errlen)
+{
+    if (want == MACHINE_BACKEND_DEFAULT) {
+        /* The test tiers run twice, once per backend, through this. */
+        const char *env = getenv("REWIND_BACKEND");
+        if (env && *env) {
+            if (!strcmp(env, "native")) {
+                want = MACHINE_BACKEND_NATIVE;
+            } else if (!strcmp(env, "portable")) {
+                want = MACHINE_BACKEND_PORTABLE;
+            } else {
+                snprintf(err, errlen, "REWIND_BACKEND=%s: expected native or portable", env);
+                return false;
+            }
+        } else {
+            want = native_backend_available() ? MACHINE_BACKEND_NATIVE
+                                              : MACHINE_BACKEND_PORTABLE;
+        }
+    }
+    if (want == MACHINE_BACKEND_NATIVE && !native_backend_available()) {
+        snprintf(err, errlen, "the native backend is not available on this host "
+                 "(x86-64 only): use --backend portable");
+        return false;
+    }
+    *out = want;
+    return true;
+}
 
 Machine *machine_new(const MachineConfig *cfg, char *err, size_t errlen)
 {
@@ -49,6 +84,20 @@ Machine *machine_new(const MachineConfig *cfg, char *err, size_t errlen)
         snprintf(err, errlen, "out of memory");
         machine_free(m);
         return NULL;
+    }
+    if (!machine_resolve_backend(cfg->backend, &m->cfg.backend, err, errlen)) {
+        machine_free(m);
+        return NULL;
+    }
+    if (m->cfg.backend == MACHINE_BACKEND_NATIVE) {
+        NativeBackend *nb = native_backend_new(cfg->code_buffer_size ? cfg->code_buffer_size
+                                                                     : TB_CODE_BUFFER_SIZE,
+                                               err, errlen);
+        if (!nb) {
+            machine_free(m);
+            return NULL;
+        }
+        tb_cache_set_native(m->tbc, nb);
     }
     m->loop = malloc(sizeof(uv_loop_t));
     if (!m->loop || uv_loop_init(m->loop) != 0) {

@@ -26,13 +26,24 @@ enum { MACHINE_MAX_HARTS = 8 };
 #define MEM_TEST_BASE 0x100000ULL
 #define MEM_UART_BASE 0x10000000ULL
 
+/* Which backend runs translated code. Not part of the machine's identity:
+ * a run gives the same results with either (a trace recorded with one
+ * replays with the other). */
+typedef enum {
+    MACHINE_BACKEND_DEFAULT = 0, /* $REWIND_BACKEND, else native where available */
+    MACHINE_BACKEND_NATIVE,      /* host code (x86-64 hosts) */
+    MACHINE_BACKEND_PORTABLE,    /* ops through their handlers */
+} MachineBackend;
+
 typedef struct MachineConfig {
     uint64_t ram_size;
     unsigned nharts;
     /* Instructions a hart runs before the next one takes its turn. */
     uint64_t quantum;
-    /* Bytes of translated code kept before a full flush (0: default). */
+    /* Bytes of translated code kept before a full flush (0: default), for
+     * the ops and for the native backend's host code each. */
     uint64_t code_buffer_size;
+    MachineBackend backend;
     /* The virtual clock (icount/icount.h). */
     IcountConfig icount;
     /* Print a state digest every this many instructions (0: never). */
@@ -48,6 +59,8 @@ typedef struct MachineStats {
     uint64_t tb_lookups_miss;  /* had to translate */
     uint64_t chain_links;
     uint64_t tb_flushes;       /* full flushes (code buffer full) */
+    uint64_t host_code_flushes; /* of those: the host code buffer was full */
+    uint64_t host_code_bytes;  /* host code and data emitted (native) */
     uint64_t tb_invalidations; /* TBs dropped by writes to code pages */
     /* TBs cut short and rebuilt, by cause (icount): */
     uint64_t recompile_io;     /* MMIO outside a CF_LAST_IO TB */
@@ -173,6 +186,13 @@ typedef struct Machine {
     int exit_code;
     char error[256];
 } Machine;
+
+/* The backend a config asks for: DEFAULT resolved ($REWIND_BACKEND, "native"
+ * or "portable", else native where the host has it). false with a message
+ * for a bad $REWIND_BACKEND or native on a host without it. */
+bool machine_resolve_backend(MachineBackend want, MachineBackend *out, char *err,
+                             size_t errlen);
+const char *machine_backend_name(MachineBackend b);
 
 /* Build an empty machine (RAM, harts at reset, no image loaded). Returns
  * NULL with a message in err on failure. */

@@ -21,12 +21,14 @@
 #include "replay/trace.h"
 #include "tools/commands.h"
 #include "tools/output_file.h"
+#include "tools/options.h"
 
 static void debug_usage(FILE *out)
 {
     fprintf(out,
         "usage: rewind debug TRACE [--gdb PROGRAM] [--symbols FILE]\n"
-        "                    [--checkpoint-mem SIZE] [--console FILE] [-- GDB-ARGS...]\n"
+        "                    [--checkpoint-mem SIZE] [--console FILE]\n"
+        "                    [--backend native|portable] [--code-buffer SIZE] [-- GDB-ARGS...]\n"
         "\n"
         "Replay TRACE under GDB: the replay starts stopped before its first\n"
         "instruction with the GDB stub on a free loopback port, and GDB (default\n"
@@ -40,7 +42,9 @@ static void debug_usage(FILE *out)
         "`when` (the current one). --checkpoint-mem SIZE bounds the memory kept\n"
         "for going back (default 1G). --console FILE sends the guest's console\n"
         "there instead of GDB's terminal (never the trace, the symbols or a\n"
-        "recorded image). A --symbols FILE that cannot be read is an error.\n");
+        "recorded image). A --symbols FILE that cannot be read is an error.\n"
+        "--backend and --code-buffer are passed to the replay (see rewind\n"
+        "replay --help).\n");
 }
 
 /* A free TCP port on the loopback interface (0 on failure). */
@@ -173,6 +177,9 @@ int cmd_debug(int argc, char **argv)
 {
     const char *trace = NULL, *gdb = "gdb-multiarch", *symbols = NULL;
     const char *checkpoint_mem = NULL, *console = NULL;
+    const char *engine_args[4] = { NULL, NULL, NULL, NULL }; /* --backend, --code-buffer */
+    RunOptions engine = { 0 };
+    char engine_err[256];
     int gdb_args = argc; /* index of the first argument after "--" */
     for (int i = 0; i < argc; i++) {
         const char *a = argv[i];
@@ -184,6 +191,16 @@ int cmd_debug(int argc, char **argv)
             return 0;
         } else if ((!strcmp(a, "--gdb") || !strcmp(a, "--symbols")) && i + 1 < argc) {
             *(a[2] == 'g' ? &gdb : &symbols) = argv[++i];
+        } else if (!strcmp(a, "--backend") || !strcmp(a, "--code-buffer")) {
+            if (options_parse_engine(&engine, argc, argv, i, engine_err,
+                                     sizeof(engine_err)) < 0) {
+                fprintf(stderr, "rewind debug: %s\n", engine_err);
+                return EXIT_REWIND_ERROR;
+            }
+            int slot = a[2] == 'b' ? 0 : 2;
+            engine_args[slot] = argv[i];
+            engine_args[slot + 1] = argv[i + 1];
+            i++;
         } else if (!strcmp(a, "--console") && i + 1 < argc) {
             console = argv[++i];
         } else if (!strcmp(a, "--checkpoint-mem") && i + 1 < argc) {
@@ -250,9 +267,17 @@ int cmd_debug(int argc, char **argv)
     if (replay == 0) {
         if (console_fd >= 0)
             dup2(console_fd, STDOUT_FILENO);
-        char *args[] = { "rewind", "replay", (char *)trace, "-S", "-gdb", spec,
-                         "--no-progress", checkpoint_mem ? "--checkpoint-mem" : NULL,
-                         (char *)checkpoint_mem, NULL };
+        char *args[16] = { "rewind", "replay", (char *)trace, "-S", "-gdb", spec,
+                           "--no-progress" };
+        int na = 7;
+        if (checkpoint_mem) {
+            args[na++] = "--checkpoint-mem";
+            args[na++] = (char *)checkpoint_mem;
+        }
+        for (int k = 0; k < 4; k++)
+            if (engine_args[k])
+                args[na++] = (char *)engine_args[k];
+        args[na] = NULL;
         execv("/proc/self/exe", args);
         fprintf(stderr, "rewind debug: cannot start the replay: %s\n", strerror(errno));
         _exit(EXIT_REWIND_ERROR);

@@ -41,6 +41,7 @@ static void replay_usage(FILE *out)
         "                    memory for the checkpoints of reverse execution\n"
         "                    (default 1G; K, M, G suffixes)\n"
         "  -d CATEGORIES, -D FILE   logging, as rewind run\n"
+        "%s"
         "\n"
         "Exit code: the recorded run's (the guest's exit code, 125 if the emulator\n"
         "failed, 128+N if the recording was ended by signal N) when the replay\n"
@@ -48,7 +49,7 @@ static void replay_usage(FILE *out)
         "recording, or one still being written, which it names by its pid:\n"
         "replayed up to the last complete frame); %d for an image that\n"
         "is not the recorded one, a damaged or unreadable trace, bad options.\n",
-        REPLAY_EXIT_DIVERGED, REPLAY_EXIT_CUT_SHORT, REPLAY_EXIT_ERROR);
+        options_engine_help, REPLAY_EXIT_DIVERGED, REPLAY_EXIT_CUT_SHORT, REPLAY_EXIT_ERROR);
 }
 
 /* path made absolute against base (when relative) and cleaned lexically:
@@ -144,13 +145,23 @@ int cmd_replay(int argc, char **argv)
     int progress = -1;
     ReplayPlayOptions popt = { 0 };
     const char *log_cats = NULL, *log_file = NULL;
-    RunOptions gdb_opts = { 0 }; /* -s, -S, -gdb: a debugger on the replay */
+    RunOptions gdb_opts = { 0 }; /* -s, -S, -gdb; --backend, --code-buffer */
     uint64_t checkpoint_mem = REVERSE_DEFAULT_CHECKPOINT_MEM;
     char gdb_err[256];
     for (int i = 0; i < argc; i++) {
         const char *a = argv[i];
         const char *val = i + 1 < argc ? argv[i + 1] : NULL;
         int k = options_parse_gdb(&gdb_opts, argc, argv, i, gdb_err, sizeof(gdb_err));
+        if (k < 0) {
+            fprintf(stderr, "rewind replay: %s\n", gdb_err);
+            return EXIT_REWIND_ERROR;
+        }
+        if (k > 0) {
+            i += k - 1;
+            continue;
+        }
+        /* --backend, --code-buffer: how, not what (not in the trace). */
+        k = options_parse_engine(&gdb_opts, argc, argv, i, gdb_err, sizeof(gdb_err));
         if (k < 0) {
             fprintf(stderr, "rewind replay: %s\n", gdb_err);
             return EXIT_REWIND_ERROR;
@@ -287,6 +298,8 @@ int cmd_replay(int argc, char **argv)
 
     o.gdb = gdb_opts.gdb;
     o.gdb_wait = gdb_opts.gdb_wait;
+    cfg.backend = (MachineBackend)gdb_opts.backend;
+    cfg.code_buffer_size = gdb_opts.code_buffer_size;
     ReplayCtx c = { .reader = reader, .popt = popt };
     RunSession s;
     int rc;

@@ -33,13 +33,17 @@ static void print_stats(const Machine *m, double seconds, const char *name)
             "tb cache misses:  %" PRIu64 "\n"
             "chain links:      %" PRIu64 "\n"
             "tb flushes:       %" PRIu64 "\n"
+            "backend:          %s\n"
+            "host code flushes: %" PRIu64 "\n"
+            "host code bytes:  %" PRIu64 "\n"
             "tb invalidations: %" PRIu64 "\n"
             "recompiles, io:   %" PRIu64 "\n"
             "recompiles, budget: %" PRIu64 "\n"
             "host seconds:     %.3f\n"
             "guest MIPS:       %.1f\n",
             insns, s->tbs_translated, s->tb_lookups_hit, s->tb_lookups_miss,
-            s->chain_links, s->tb_flushes, s->tb_invalidations, s->recompile_io,
+            s->chain_links, s->tb_flushes, machine_backend_name(m->cfg.backend),
+            s->host_code_flushes, s->host_code_bytes, s->tb_invalidations, s->recompile_io,
             s->recompile_budget, seconds,
             seconds > 0 ? (double)insns / seconds / 1e6 : 0.0);
 }
@@ -48,7 +52,9 @@ void run_machine_config(const RunOptions *o, MachineConfig *cfg)
 {
     *cfg = (MachineConfig){ .ram_size = o->ram_size, .nharts = o->smp,
                             .icount = o->icount, .quantum = o->quantum,
-                            .digest_every = o->digest_every, .no_reboot = o->no_reboot };
+                            .digest_every = o->digest_every, .no_reboot = o->no_reboot,
+                            .backend = (MachineBackend)o->backend,
+                            .code_buffer_size = o->code_buffer_size };
 }
 
 bool run_session_open(RunSession *s, const RunOptions *o, const MachineConfig *cfg,

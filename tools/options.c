@@ -561,6 +561,9 @@ void options_print_run_help(FILE *out)
         "  --quantum N         instructions per hart turn (default 10000)\n"
         "  --digest-every N    print a state digest every N instructions\n"
         "\n"
+        "Engine (the results do not depend on these):\n"
+        "%s"
+        "\n"
         "Diagnostics:\n"
         "  -d CATEGORIES       log categories (comma separated; -d help lists them)\n"
         "  -D FILE             write the log to FILE instead of stderr\n"
@@ -575,7 +578,46 @@ void options_print_run_help(FILE *out)
         "\n"
         "Bare-metal programs that define the HTIF symbols tohost/fromhost get a\n"
         "console and an exit path; rewind exits with the guest's exit code.\n",
-        MACHINE_MAX_HARTS);
+        MACHINE_MAX_HARTS, options_engine_help);
+}
+
+const char options_engine_help[] =
+    "  --backend native|portable  how translated code runs: host code (x86-64\n"
+    "                      hosts, the default there) or the ops' handlers\n"
+    "                      (default elsewhere; $REWIND_BACKEND sets the default)\n"
+    "  --code-buffer SIZE  translated code kept before a full flush (default\n"
+    "                      64M, for the ops and for the host code each)\n";
+
+int options_parse_engine(RunOptions *o, int argc, char **argv, int i, char *err,
+                         size_t errlen)
+{
+    const char *a = argv[i];
+    if (a[0] == '-' && a[1] == '-')
+        a++;
+    bool backend = strcmp(a, "-backend") == 0;
+    if (!backend && strcmp(a, "-code-buffer") != 0)
+        return 0;
+    if (i + 1 >= argc) {
+        snprintf(err, errlen, "option %s needs a value", argv[i]);
+        return -1;
+    }
+    const char *val = argv[i + 1];
+    if (backend) {
+        if (!strcmp(val, "native")) {
+            o->backend = MACHINE_BACKEND_NATIVE;
+        } else if (!strcmp(val, "portable")) {
+            o->backend = MACHINE_BACKEND_PORTABLE;
+        } else {
+            snprintf(err, errlen, "%s %s: expected native or portable", argv[i], val);
+            return -1;
+        }
+    } else if (!options_parse_size(val, &o->code_buffer_size) ||
+               o->code_buffer_size < (1u << 20) || o->code_buffer_size > (4ULL << 30)) {
+        snprintf(err, errlen, "%s %s: expected a size from 1M to 4G, such as 16M", argv[i],
+                 val);
+        return -1;
+    }
+    return 2;
 }
 
 /* Machine options may be written with one dash or two, as in QEMU. */
@@ -596,6 +638,13 @@ bool options_parse_run(RunOptions *o, int argc, char **argv, char *err, size_t e
     for (int i = 0; i < argc; i++) {
         const char *a = canonical(argv[i]);
         const char *val = i + 1 < argc ? argv[i + 1] : NULL;
+        int k = options_parse_engine(o, argc, argv, i, err, errlen);
+        if (k < 0)
+            return false;
+        if (k > 0) {
+            i += k - 1;
+            continue;
+        }
         static const char *const with_value[] = {
             "-bios", "-kernel", "-append", "-initrd", "-m", "-smp", "-d", "-D",
             "-serial", "-rtc", "-drive", "-device", "-dumpdtb", "-icount",

@@ -40,6 +40,8 @@ typedef struct RunOptions {
     IcountConfig icount;   /* -icount shift=N|auto (zeroed: the default clock) */
     uint64_t quantum;      /* --quantum N (0: the default) */
     uint64_t digest_every; /* --digest-every N (0: none) */
+    int backend;           /* --backend: a MachineBackend (0: the default) */
+    uint64_t code_buffer_size; /* --code-buffer SIZE (0: the default) */
     unsigned log_mask;
     const char *log_file;
     const char *gdb;      /* -gdb tcp:HOST:PORT, -s: the GDB stub (NULL: none) */
@@ -66,6 +68,15 @@ bool options_parse_run(RunOptions *o, int argc, char **argv, char *err, size_t e
  * own (replay): returns how many arguments it took (0: none of these),
  * or -1 with a message in err. */
 int options_parse_gdb(RunOptions *o, int argc, char **argv, int i, char *err, size_t errlen);
+
+/* --backend NAME / --code-buffer SIZE at argv[i] (val: the next argument),
+ * for the subcommands with a parser of their own: returns how many
+ * arguments it took (0: none of these), or -1 with a message in err. */
+int options_parse_engine(RunOptions *o, int argc, char **argv, int i, char *err,
+                         size_t errlen);
+
+/* The help lines of --backend and --code-buffer. */
+extern const char options_engine_help[];
 
 /* A size as QEMU's -m reads it: "256M", "2G", "1.5G", "512K", "4096B", or
  * a plain number of MiB. Suffixes K M G T (either case, optionally

@@ -1,4 +1,5 @@
-/* The portable backend: runs a TB's ops through their handlers. */
+/* Running a TB: its native code when it has some (translator/native.h),
+ * else the portable backend, which runs its ops through their handlers. */
 #ifndef REWIND_TRANSLATOR_EXEC_H
 #define REWIND_TRANSLATOR_EXEC_H
 
@@ -11,7 +12,7 @@ static inline int tb_exec(Hart *h, const TB *tb)
     h->icount += tb->ninsns;
     h->cur_tb_len = tb->ninsns;
     h->cur_tb_flags = tb->flags;
-    int r = tb->ops[0].fn(h, tb->ops);
+    int r = tb->host ? tb->host(h) : tb->ops[0].fn(h, tb->ops);
     /* Only an exception leaves early: the faulting op (op_raise noted its
      * index) and those after it did not retire. Other exits come from the
      * TB's last op. */

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "core/machine.h"
+#include "translator/native.h"
 
 enum { TB_HASH_BITS = 16, TB_HASH_SIZE = 1 << TB_HASH_BITS };
 
@@ -14,6 +15,8 @@ struct TbCache {
     TB *hash[TB_HASH_SIZE];
     TB **page_head;      /* per RAM page: TBs whose code lies in it */
     uint64_t ram_base, npages;
+    NativeBackend *native; /* NULL: the portable backend only */
+    bool native_full;      /* the last alloc failed for lack of host code room */
 };
 
 static unsigned tb_hash(uint64_t ppc, uint32_t flags)
@@ -42,8 +45,25 @@ TbCache *tb_cache_new(uint64_t ram_base, uint64_t ram_size, size_t code_size)
     return c;
 }
 
+void tb_cache_set_native(TbCache *c, NativeBackend *nb)
+{
+    native_backend_free(c->native);
+    c->native = nb;
+}
+
+NativeBackend *tb_cache_native(TbCache *c)
+{
+    return c->native;
+}
+
+void tb_cache_native_full(TbCache *c)
+{
+    c->native_full = true;
+}
+
 void tb_cache_free(TbCache *c)
 {
+    native_backend_free(c->native);
     free(c->buf);
     free(c->page_head);
     free(c);
@@ -67,6 +87,8 @@ TB *tb_cache_alloc(TbCache *c, unsigned nops)
 {
     if (c->used + tb_bytes(nops) > c->size)
         return NULL;
+    if (c->native_full)
+        return NULL; /* the host code of the last TB did not fit: flush */
     TB *tb = (TB *)(c->buf + c->used);
     memset(tb, 0, sizeof(*tb));
     return tb;
@@ -104,6 +126,12 @@ void tb_cache_flush(Machine *m)
 {
     TbCache *c = m->tbc;
     c->used = 0;
+    if (c->native) {
+        native_backend_reset(c->native);
+        if (c->native_full)
+            m->stats.host_code_flushes++;
+        c->native_full = false;
+    }
     memset(c->hash, 0, sizeof(c->hash));
     memset(c->page_head, 0, c->npages * sizeof(TB *));
     memset(m->mem.code_bitmap, 0, (c->npages + 7) / 8);
@@ -176,6 +204,7 @@ TB *tb_cut(const TB *tb, unsigned count, TB *scratch)
     scratch->nops = (uint16_t)(n + 1);
     scratch->flags = tb->flags | (uint32_t)count << TBF_COUNT_SHIFT;
     scratch->nochain = true;
+    scratch->host = NULL; /* a cut copy runs on the portable backend */
     scratch->next[0] = scratch->next[1] = NULL;
     return scratch;
 }

@@ -28,6 +28,9 @@ struct Machine;
 /* Longest TB, in guest instructions. */
 enum { TB_MAX_INSNS = 512 };
 
+/* A TB's host code (the native backend, translator/native.h). */
+typedef int (*TbHostFn)(Hart *h);
+
 typedef struct TB {
     uint64_t vpc, ppc;
     uint32_t flags;
@@ -39,6 +42,7 @@ typedef struct TB {
     struct TB *hash_next;    /* bucket chain */
     struct TB *page_next[2]; /* TBs on the same physical page (first, second) */
     uint64_t page[2];        /* physical pages covered; page[1] = page[0] if one */
+    TbHostFn host;           /* native code, or NULL: run the ops (portable) */
     Op ops[];
 } TB;
 
@@ -48,11 +52,21 @@ typedef struct TbCache TbCache;
 TbCache *tb_cache_new(uint64_t ram_base, uint64_t ram_size, size_t code_size);
 void tb_cache_free(TbCache *c);
 
+/* Give the cache a native backend (translator/native.h): it owns it from
+ * now on; its code is flushed with the TBs. */
+struct NativeBackend;
+void tb_cache_set_native(TbCache *c, struct NativeBackend *nb);
+struct NativeBackend *tb_cache_native(TbCache *c);
+/* The host code buffer is full: the next tb_cache_alloc fails, so that the
+ * next translation flushes (and counts a host code flush). */
+void tb_cache_native_full(TbCache *c);
+
 /* Find a valid TB for the key, or NULL. */
 TB *tb_cache_lookup(TbCache *c, uint64_t ppc, uint64_t vpc, uint32_t flags);
 
 /* Reserve room for a TB of up to nops ops. Returns NULL when the buffer is
- * full: the caller then flushes (tb_cache_flush) and retries. */
+ * full (or the host code buffer is: tb_cache_native_full): the caller then
+ * flushes (tb_cache_flush) and retries. */
 TB *tb_cache_alloc(TbCache *c, unsigned nops);
 /* Make a TB built in the space from tb_cache_alloc visible (shrinking the
  * reservation to its final nops). Marks its pages as holding code. */

@@ -10,6 +10,7 @@
 #include "core/mmu.h"
 #include "core/trap.h"
 #include "translator/decode.h"
+#include "translator/native.h"
 
 uint32_t tb_flags_for(const Hart *h)
 {
@@ -142,6 +143,16 @@ static TB *translate(Hart *h, uint64_t vpc, uint64_t ppage, const uint8_t *host,
         op->pc = pc;
         op->idx = (uint16_t)n;
         tb->nops++;
+    }
+    NativeBackend *nb = tb_cache_native(m->tbc);
+    if (nb) {
+        size_t before = native_backend_used(nb);
+        tb->host = native_emit(nb, tb);
+        m->stats.host_code_bytes += native_backend_used(nb) - before;
+        /* No room left: this TB runs on the portable backend, and the next
+         * translation flushes the cache. */
+        if (!tb->host)
+            tb_cache_native_full(m->tbc);
     }
     tb_cache_insert(m, tb);
     return tb;

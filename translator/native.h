@@ -1,0 +1,40 @@
+/* The native backend's interface: a TB's op array to host code.
+ *
+ * The host code of a TB is a function `int fn(Hart *h)` with the result
+ * of the portable run of the same ops (an OP_EXIT_* code) and the same
+ * effects on the hart, memory and devices, op for op: tb_exec calls it
+ * instead of the first op's handler. Ops the emitter does not specialise
+ * call their handler. The code lives in a per-TB-cache buffer (no global
+ * state), flushed with the TB cache.
+ *
+ * Only x86-64 hosts have an emitter (translator/x86_64/); elsewhere
+ * native_backend_new fails and the portable backend runs. */
+#ifndef REWIND_TRANSLATOR_NATIVE_H
+#define REWIND_TRANSLATOR_NATIVE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "translator/tb_cache.h"
+
+typedef struct NativeBackend NativeBackend;
+
+/* Is there an emitter for this host? */
+bool native_backend_available(void);
+
+/* A backend with a host code buffer of `size` bytes. NULL with a message
+ * in err. */
+NativeBackend *native_backend_new(size_t size, char *err, size_t errlen);
+void native_backend_free(NativeBackend *nb);
+
+/* Drop all code (the TB cache was flushed). */
+void native_backend_reset(NativeBackend *nb);
+
+/* Bytes of host code and data in use. */
+size_t native_backend_used(const NativeBackend *nb);
+
+/* Emit tb's host code (tb->ops complete). NULL when the buffer ran out
+ * (the TB then runs on the portable backend). */
+TbHostFn native_emit(NativeBackend *nb, const TB *tb);
+
+#endif

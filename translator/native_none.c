@@ -1,0 +1,40 @@
+/* The native backend on hosts without an emitter: never available, so the
+ * portable backend runs (machine_resolve_backend says why if asked). */
+#include <stdio.h>
+
+#include "translator/native.h"
+
+bool native_backend_available(void)
+{
+    return false;
+}
+
+NativeBackend *native_backend_new(size_t size, char *err, size_t errlen)
+{
+    (void)size;
+    snprintf(err, errlen, "no native backend for this host");
+    return NULL;
+}
+
+void native_backend_free(NativeBackend *nb)
+{
+    (void)nb;
+}
+
+void native_backend_reset(NativeBackend *nb)
+{
+    (void)nb;
+}
+
+size_t native_backend_used(const NativeBackend *nb)
+{
+    (void)nb;
+    return 0;
+}
+
+TbHostFn native_emit(NativeBackend *nb, const TB *tb)
+{
+    (void)nb;
+    (void)tb;
+    return NULL;
+}
