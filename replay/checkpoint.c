@@ -445,6 +445,7 @@ done:
 
 struct Checkpoint {
     char *path;
+    uint8_t *file;     /* the whole file, as read */
     Rewind__Checkpoint__State *st;
     TraceHeaderDecoded machine;
     uint8_t *pages;    /* records of (index, bytes), in increasing index order */
@@ -460,6 +461,7 @@ void checkpoint_close(Checkpoint *c)
         rewind__checkpoint__state__free_unpacked(c->st, NULL);
     trace_header_decoded_free(&c->machine);
     free(c->pages);
+    free(c->file);
     free(c->path);
     free(c);
 }
@@ -475,7 +477,7 @@ bool checkpoint_is_file(const char *path)
     return n == (ssize_t)sizeof(buf) && memcmp(buf, ckpt_magic, 8) == 0;
 }
 
-/* The whole file in memory, with its footer checked. */
+/* The whole file in memory. */
 static uint8_t *read_whole(const char *path, uint64_t *size, char *err, size_t errlen)
 {
     int fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -500,33 +502,36 @@ static uint8_t *read_whole(const char *path, uint64_t *size, char *err, size_t e
         free(buf);
         return NULL;
     }
+    *size = len;
+    return buf;
+}
+
+/* The container around the sections: magic, footer, whole-file checksum,
+ * format version. */
+static bool check_container(const uint8_t *buf, uint64_t len, char *why, size_t whylen)
+{
     if (len < 8 || memcmp(buf, ckpt_magic, 8) != 0) {
-        snprintf(err, errlen, "%s: not a rewind checkpoint (no RWNDCKP magic)", path);
-        free(buf);
-        return NULL;
+        snprintf(why, whylen, "not a rewind checkpoint (no RWNDCKP magic)");
+        return false;
     }
     if (len < FILE_HDR_SIZE + FOOTER_SIZE ||
         memcmp(buf + len - FOOTER_SIZE, ckpt_end_magic, 8) != 0 ||
         get64(buf + len - FOOTER_SIZE + 8) != len - FOOTER_SIZE) {
-        snprintf(err, errlen, "%s: cut short (%" PRIu64 " bytes, no valid footer): the "
-                 "checkpoint was not written to its end", path, len);
-        free(buf);
-        return NULL;
+        snprintf(why, whylen, "cut short (%" PRIu64 " bytes, no valid footer): the "
+                 "checkpoint was not written to its end", len);
+        return false;
     }
     if (XXH64(buf, len - FOOTER_SIZE, 0) != get64(buf + len - 8)) {
-        snprintf(err, errlen, "%s: damaged (checksum mismatch)", path);
-        free(buf);
-        return NULL;
+        snprintf(why, whylen, "damaged (checksum mismatch)");
+        return false;
     }
     uint32_t version = get32(buf + 8);
     if (version != CHECKPOINT_FORMAT_VERSION) {
-        snprintf(err, errlen, "%s: checkpoint format version %" PRIu32 ", this rewind "
-                 "reads %d", path, version, CHECKPOINT_FORMAT_VERSION);
-        free(buf);
-        return NULL;
+        snprintf(why, whylen, "checkpoint format version %" PRIu32 ", this rewind reads %d",
+                 version, CHECKPOINT_FORMAT_VERSION);
+        return false;
     }
-    *size = len;
-    return buf;
+    return true;
 }
 
 /* Decompress the section at *off (advanced past it) into a new buffer. */
@@ -619,56 +624,50 @@ static bool state_check(const Rewind__Checkpoint__State *st, char *err, size_t e
     return true;
 }
 
-Checkpoint *checkpoint_open(const char *path, char *err, size_t errlen)
+/* Parse buf (len bytes, taken over: freed with c) into c. */
+static bool parse(Checkpoint *c, uint8_t *buf, uint64_t len, char *why, size_t whylen)
 {
-    Checkpoint *c = calloc(1, sizeof(*c));
-    char why[256];
-    uint8_t *buf = NULL, *sbuf = NULL;
-    if (!c || !(c->path = strdup(path))) {
-        snprintf(err, errlen, "%s: out of memory", path);
-        free(c);
-        return NULL;
-    }
-    buf = read_whole(path, &c->file_size, err, errlen);
-    if (!buf)
-        goto fail_quiet;
-    uint64_t end = c->file_size - FOOTER_SIZE, off = FILE_HDR_SIZE;
+    c->file = buf;
+    c->file_size = len;
+    if (!check_container(buf, len, why, whylen))
+        return false;
+    uint64_t end = len - FOOTER_SIZE, off = FILE_HDR_SIZE;
     size_t slen;
-    sbuf = read_section(buf, end, &off, state_magic, &slen, "state", why, sizeof(why));
+    uint8_t *sbuf = read_section(buf, end, &off, state_magic, &slen, "state", why, whylen);
     if (!sbuf)
-        goto fail;
+        return false;
     c->st = rewind__checkpoint__state__unpack(NULL, slen, sbuf);
+    free(sbuf);
     if (!c->st) {
-        snprintf(why, sizeof(why), "damaged: protobuf cannot decode the state");
-        goto fail;
+        snprintf(why, whylen, "damaged: protobuf cannot decode the state");
+        return false;
     }
-    if (!state_check(c->st, why, sizeof(why)))
-        goto fail;
-    {
-        /* The machine description, decoded as a trace header is. */
-        size_t hlen = rewind__trace__header__get_packed_size(c->st->machine);
-        uint8_t *hb = malloc(hlen ? hlen : 1);
-        bool decoded = hb && (rewind__trace__header__pack(c->st->machine, hb), true) &&
-                       trace_header_decode(hb, hlen, &c->machine);
-        free(hb);
-        if (!decoded) {
-            snprintf(why, sizeof(why), "damaged: the machine description");
-            goto fail;
-        }
+    if (!state_check(c->st, why, whylen))
+        return false;
+    /* The machine description, decoded as a trace header is. */
+    size_t hlen = rewind__trace__header__get_packed_size(c->st->machine);
+    uint8_t *hb = malloc(hlen ? hlen : 1);
+    if (hb)
+        rewind__trace__header__pack(c->st->machine, hb);
+    bool decoded = hb && trace_header_decode(hb, hlen, &c->machine);
+    free(hb);
+    if (!decoded) {
+        snprintf(why, whylen, "damaged: the machine description");
+        return false;
     }
     c->pages = malloc(c->st->pages ? c->st->pages * RECORD_SIZE : 1);
     if (!c->pages) {
-        snprintf(why, sizeof(why), "out of memory");
-        goto fail;
+        snprintf(why, whylen, "out of memory");
+        return false;
     }
     uint64_t limit = c->st->ram_size / CKPT_PAGE;
     while (off < end) {
-        size_t len;
-        uint8_t *sec = read_section(buf, end, &off, ram_magic, &len, "RAM", why, sizeof(why));
+        size_t n;
+        uint8_t *sec = read_section(buf, end, &off, ram_magic, &n, "RAM", why, whylen);
         if (!sec)
-            goto fail;
-        bool bad = len % RECORD_SIZE != 0 || c->npages + len / RECORD_SIZE > c->st->pages;
-        for (size_t i = 0; !bad && i < len / RECORD_SIZE; i++) {
+            return false;
+        bool bad = n % RECORD_SIZE != 0 || c->npages + n / RECORD_SIZE > c->st->pages;
+        for (size_t i = 0; !bad && i < n / RECORD_SIZE; i++) {
             uint32_t idx = get32(sec + i * RECORD_SIZE);
             uint32_t prev = c->npages ? get32(c->pages + (c->npages - 1) * RECORD_SIZE) : 0;
             bad = idx >= limit || (c->npages > 0 && idx <= prev);
@@ -677,25 +676,60 @@ Checkpoint *checkpoint_open(const char *path, char *err, size_t errlen)
         }
         free(sec);
         if (bad) {
-            snprintf(why, sizeof(why), "damaged: RAM section before offset %" PRIu64, off);
-            goto fail;
+            snprintf(why, whylen, "damaged: RAM section before offset %" PRIu64, off);
+            return false;
         }
     }
     if (c->npages != c->st->pages) {
-        snprintf(why, sizeof(why), "damaged: %" PRIu64 " RAM pages of %" PRIu64, c->npages,
+        snprintf(why, whylen, "damaged: %" PRIu64 " RAM pages of %" PRIu64, c->npages,
                  c->st->pages);
-        goto fail;
+        return false;
     }
-    free(sbuf);
-    free(buf);
+    return true;
+}
+
+static Checkpoint *open_buffer(const char *name, uint8_t *buf, uint64_t len, char *err,
+                               size_t errlen)
+{
+    Checkpoint *c = calloc(1, sizeof(*c));
+    char why[256];
+    if (!c || !(c->path = strdup(name))) {
+        snprintf(err, errlen, "%s: out of memory", name);
+        free(c);
+        free(buf);
+        return NULL;
+    }
+    if (!parse(c, buf, len, why, sizeof(why))) {
+        snprintf(err, errlen, "%s: %s", name, why);
+        checkpoint_close(c);
+        return NULL;
+    }
     return c;
-fail:
-    snprintf(err, errlen, "%s: %s", path, why);
-fail_quiet:
-    free(sbuf);
-    free(buf);
-    checkpoint_close(c);
-    return NULL;
+}
+
+Checkpoint *checkpoint_open(const char *path, char *err, size_t errlen)
+{
+    uint64_t len;
+    uint8_t *buf = read_whole(path, &len, err, errlen);
+    return buf ? open_buffer(path, buf, len, err, errlen) : NULL;
+}
+
+Checkpoint *checkpoint_open_bytes(const uint8_t *bytes, size_t len, const char *name,
+                                  char *err, size_t errlen)
+{
+    uint8_t *buf = malloc(len ? len : 1);
+    if (!buf) {
+        snprintf(err, errlen, "%s: out of memory", name);
+        return NULL;
+    }
+    memcpy(buf, bytes, len);
+    return open_buffer(name, buf, len, err, errlen);
+}
+
+const uint8_t *checkpoint_bytes(const Checkpoint *c, size_t *len)
+{
+    *len = (size_t)c->file_size;
+    return c->file;
 }
 
 const TraceHeader *checkpoint_machine(const Checkpoint *c)

@@ -43,6 +43,14 @@ typedef struct Checkpoint Checkpoint;
  * written by another rewind). */
 Checkpoint *checkpoint_open(const char *path, char *err, size_t errlen);
 
+/* The same from a checkpoint file's bytes (embedded in a trace); name
+ * stands for the file in messages. */
+Checkpoint *checkpoint_open_bytes(const uint8_t *bytes, size_t len, const char *name,
+                                  char *err, size_t errlen);
+
+/* The file's bytes, as read (to embed them). Valid until checkpoint_close. */
+const uint8_t *checkpoint_bytes(const Checkpoint *c, size_t *len);
+
 /* The machine the checkpoint was taken on. Valid until checkpoint_close. */
 const TraceHeader *checkpoint_machine(const Checkpoint *c);
 

@@ -58,7 +58,7 @@ enum {
     QUEUE_MAX = 4,                /* frames waiting for the helper */
     MAX_PAYLOAD = 16 << 20,       /* one event's payload */
     MAX_FRAME_USIZE = 64 << 20,   /* what a reader accepts */
-    MAX_HEADER = 16 << 20,
+    MAX_HEADER = 1 << 30,         /* a start checkpoint lives in the header */
     ZSTD_LEVEL = 3,
 };
 /* A SIGKILL loses at most the events of this much host time. */

@@ -25,7 +25,7 @@
 enum { TRACE_FORMAT_VERSION = 1 };
 /* Version of the messages in replay/trace.proto (informational: readers
  * ignore fields they do not know, whatever this says). */
-enum { TRACE_SCHEMA_VERSION = 1 };
+enum { TRACE_SCHEMA_VERSION = 2 };
 
 /* Event kinds. 1..63 are host inputs and equal replay/replay.h's
  * EventKind values; 64 and up are the machine's own events. Values are
@@ -96,6 +96,10 @@ typedef struct TraceHeader {
     const TraceImage *images;
     size_t nimages;
     const char *start_checkpoint; /* NULL: the run starts at power-on */
+    /* The checkpoint the run starts from: a checkpoint file's bytes
+     * (replay/checkpoint.h), embedded whole; NULL with start_checkpoint. */
+    const uint8_t *start_state;
+    size_t start_state_len;
     const TraceOption *options;
     size_t noptions;
 } TraceHeader;

@@ -33,6 +33,11 @@ uint8_t *trace_header_encode(const TraceHeader *h, size_t *len)
     pb.n_argv = h->argc;
     pb.argv = (char **)h->argv;
     pb.start_checkpoint = (char *)h->start_checkpoint;
+    if (h->start_state) {
+        pb.has_start_state = true;
+        pb.start_state.data = (uint8_t *)h->start_state;
+        pb.start_state.len = h->start_state_len;
+    }
 
     Rewind__Trace__Image *imgs = calloc(h->nimages + 1, sizeof(*imgs));
     Rewind__Trace__Image **pimgs = calloc(h->nimages + 1, sizeof(*pimgs));
@@ -103,6 +108,10 @@ bool trace_header_decode(const uint8_t *buf, size_t len, TraceHeaderDecoded *d)
     h->argv = (const char *const *)p->argv;
     h->argc = p->n_argv;
     h->start_checkpoint = p->start_checkpoint;
+    if (p->has_start_state) {
+        h->start_state = p->start_state.data;
+        h->start_state_len = p->start_state.len;
+    }
     for (size_t i = 0; i < p->n_images; i++) {
         const Rewind__Trace__Image *s = p->images[i];
         d->images[i] = (TraceImage){ .role = s->role, .path = s->path, .size = s->size,

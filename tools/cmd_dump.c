@@ -119,7 +119,11 @@ static void print_header_text(const TraceReader *r)
                im->role ? im->role : "?", im->path ? im->path : "?", im->size,
                im->hash_hi, im->hash_lo);
     }
-    printf("start: %s\n", h->start_checkpoint ? h->start_checkpoint : "power-on");
+    if (h->start_state)
+        printf("start: %s (a checkpoint of %zu bytes, embedded)\n",
+               h->start_checkpoint ? h->start_checkpoint : "checkpoint", h->start_state_len);
+    else
+        printf("start: %s\n", h->start_checkpoint ? h->start_checkpoint : "power-on");
     for (size_t i = 0; i < h->noptions; i++)
         printf("option: %s=%s\n", h->options[i].key ? h->options[i].key : "",
                h->options[i].value ? h->options[i].value : "");
@@ -159,6 +163,7 @@ static void print_header_json(const TraceReader *r)
     }
     printf("],\"start_checkpoint\":");
     put_json_string(stdout, h->start_checkpoint);
+    printf(",\"start_state_bytes\":%zu", h->start_state ? h->start_state_len : (size_t)0);
     printf(",\"options\":{");
     for (size_t i = 0; i < h->noptions; i++) {
         printf(i ? "," : "");

@@ -11,6 +11,7 @@
 #include "replay/session.h"
 #include "tools/commands.h"
 #include "tools/output_file.h"
+#include "tools/run_checkpoint.h"
 #include "tools/trace_config.h"
 
 _Static_assert((int)REPLAY_EXIT_ERROR == (int)EXIT_REWIND_ERROR, "one error code");
@@ -74,6 +75,7 @@ static void record_usage(FILE *out)
 
 typedef struct RecordCtx {
     const RunOptions *o;
+    const RunCheckpoint *ck; /* --from-checkpoint */
     const char *path;
     int argc;
     char **argv;
@@ -90,6 +92,7 @@ static bool record_attach(Machine *m, void *vctx, char *err, size_t errlen)
     RecordCtx *c = vctx;
     if (!trace_config_from_options(&c->tc, c->o, &m->cfg, c->argc, c->argv, err, errlen))
         return false;
+    run_checkpoint_embed(c->ck, &c->tc.hdr);
     if (!replay_record_attach(m, c->path, &c->tc.hdr, &record_stop_signal, err, errlen))
         return false;
     c->trace_open = true;
@@ -134,8 +137,14 @@ int cmd_record(int argc, char **argv)
         return 0;
     }
     RunOptions o;
+    RunCheckpoint ck;
     char err[1024];
-    if (!options_parse_run(&o, nrest, rest, err, sizeof(err))) {
+    bool parsed = run_checkpoint_extract(&ck, &nrest, rest, err, sizeof(err));
+    if (parsed && ck.save_path) {
+        snprintf(err, sizeof(err), "--until and --save-checkpoint are options of rewind run");
+        parsed = false;
+    }
+    if (!parsed || !options_parse_run(&o, nrest, rest, err, sizeof(err))) {
         fprintf(stderr, "rewind record: %s\n", err);
         free(rest);
         return EXIT_REWIND_ERROR;
@@ -155,21 +164,30 @@ int cmd_record(int argc, char **argv)
         return EXIT_REWIND_ERROR;
     }
 
+    MachineConfig cfg;
+    run_machine_config(&o, &cfg);
+    if (!run_checkpoint_options(&ck, &o, &cfg, err, sizeof(err))) {
+        fprintf(stderr, "rewind record: %s\n", err);
+        run_checkpoint_free(&ck);
+        free(rest);
+        return EXIT_REWIND_ERROR;
+    }
+    if (!cfg.digest_every)
+        cfg.digest_every = REPLAY_DEFAULT_DIGEST_EVERY;
+
     /* Nothing is opened for writing before every output is known safe. */
     OutputGuard guard;
     output_guard_init(&guard, force);
     output_guard_add_machine_inputs(&guard, &o);
+    if (ck.from_path)
+        output_guard_add_input(&guard, "--from-checkpoint", ck.from_path);
     if (!output_guard_check(&guard, "-o", path, OUTPUT_TRACE, err, sizeof(err)) ||
         !output_guard_check_machine_outputs(&guard, &o, err, sizeof(err))) {
         fprintf(stderr, "rewind record: %s\n", err);
+        run_checkpoint_free(&ck);
         free(rest);
         return EXIT_REWIND_ERROR;
     }
-
-    MachineConfig cfg;
-    run_machine_config(&o, &cfg);
-    if (!cfg.digest_every)
-        cfg.digest_every = REPLAY_DEFAULT_DIGEST_EVERY;
     /* Drives as snapshot=on: the recorded image stays valid for replay. */
     TraceConfig snap = { 0 };
     RunOptions mo = o;
@@ -185,7 +203,7 @@ int cmd_record(int argc, char **argv)
     full[0] = "rewind";
     full[1] = "record";
     memcpy(full + 2, argv, (size_t)argc * sizeof(char *));
-    RecordCtx c = { .o = &o, .path = path, .argc = argc + 2, .argv = full };
+    RecordCtx c = { .o = &o, .ck = &ck, .path = path, .argc = argc + 2, .argv = full };
 
     /* Every signal that means "stop" from a user or a session going away
      * ends the recording cleanly, with its index. */
@@ -199,7 +217,8 @@ int cmd_record(int argc, char **argv)
 
     RunSession s;
     int rc;
-    bool ok = run_session_open(&s, &mo, &cfg, record_attach, &c, err, sizeof(err));
+    bool ok = run_session_open(&s, &mo, &cfg, record_attach, &c, err, sizeof(err)) &&
+              (!ck.from_path || run_checkpoint_load(&ck, s.m, err, sizeof(err)));
     if (!ok) {
         fprintf(stderr, "rewind record: %s\n", err);
         rc = EXIT_REWIND_ERROR;
@@ -234,6 +253,7 @@ int cmd_record(int argc, char **argv)
         sigaction(stop_signals[i], &old_sa[i], NULL);
     trace_config_free(&c.tc);
     trace_config_free(&snap);
+    run_checkpoint_free(&ck);
     free(full);
     free(rest);
     return rc;

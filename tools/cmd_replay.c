@@ -10,6 +10,7 @@
 #include "replay/session.h"
 #include "tools/commands.h"
 #include "tools/output_file.h"
+#include "tools/run_checkpoint.h"
 #include "tools/trace_config.h"
 
 static void replay_usage(FILE *out)
@@ -304,6 +305,7 @@ int cmd_replay(int argc, char **argv)
     RunSession s;
     int rc;
     if (!run_session_open(&s, &o, &cfg, replay_attach, &c, err, sizeof(err)) ||
+        !run_checkpoint_start_state(s.m, h, err, sizeof(err)) ||
         ((o.gdb || o.gdb_wait) && !reverse_attach(s.m, checkpoint_mem, err, sizeof(err)))) {
         fprintf(stderr, "rewind replay: %s\n", err);
         if (c.reader)

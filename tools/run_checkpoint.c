@@ -102,6 +102,12 @@ bool run_checkpoint_options(RunCheckpoint *rc, RunOptions *o, MachineConfig *cfg
             o->drives[i] = trace_config_snapshot_drive(&rc->tc, o->drives[i]);
         return true;
     }
+    if (o->bios || o->kernel || o->initrd || o->append || o->ndrives || o->ndevices) {
+        snprintf(err, errlen, "--from-checkpoint: the machine (images, drives, devices) "
+                 "comes from the checkpoint; give no -bios, -kernel, -initrd, -append, "
+                 "-drive or -device");
+        return false;
+    }
     rc->ckpt = checkpoint_open(rc->from_path, err, errlen);
     if (!rc->ckpt)
         return false;
@@ -121,13 +127,40 @@ bool run_checkpoint_options(RunCheckpoint *rc, RunOptions *o, MachineConfig *cfg
     return true;
 }
 
+/* Load c into m; this run's digests are counted from there. */
+static bool load_here(const Checkpoint *c, Machine *m, char *err, size_t errlen)
+{
+    if (!checkpoint_load(c, m, err, errlen))
+        return false;
+    m->next_digest = m->cfg.digest_every ? machine_icount(m) + m->cfg.digest_every
+                                         : UINT64_MAX;
+    return true;
+}
+
 bool run_checkpoint_load(RunCheckpoint *rc, Machine *m, char *err, size_t errlen)
 {
-    bool ok = checkpoint_load(rc->ckpt, m, err, errlen);
-    if (ok && m->cfg.digest_every) /* this run's digests, counted from here */
-        m->next_digest = machine_icount(m) + m->cfg.digest_every;
-    else if (ok)
-        m->next_digest = UINT64_MAX;
+    return load_here(rc->ckpt, m, err, errlen);
+}
+
+void run_checkpoint_embed(const RunCheckpoint *rc, TraceHeader *h)
+{
+    if (!rc->ckpt)
+        return;
+    h->start_checkpoint = rc->from_path;
+    h->start_state = checkpoint_bytes(rc->ckpt, &h->start_state_len);
+}
+
+bool run_checkpoint_start_state(Machine *m, const TraceHeader *h, char *err, size_t errlen)
+{
+    if (!h->start_state)
+        return true;
+    char name[512];
+    snprintf(name, sizeof(name), "the trace's start checkpoint (%s)",
+             h->start_checkpoint ? h->start_checkpoint : "unnamed");
+    Checkpoint *c = checkpoint_open_bytes(h->start_state, h->start_state_len, name, err,
+                                          errlen);
+    bool ok = c && load_here(c, m, err, errlen);
+    checkpoint_close(c);
     return ok;
 }
 

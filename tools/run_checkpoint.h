@@ -50,6 +50,14 @@ bool run_checkpoint_options(RunCheckpoint *rc, RunOptions *o, MachineConfig *cfg
 /* --from-checkpoint: put the state into the built machine. */
 bool run_checkpoint_load(RunCheckpoint *rc, Machine *m, char *err, size_t errlen);
 
+/* A recording from --from-checkpoint: the header names the checkpoint and
+ * carries its bytes (valid while rc is). */
+void run_checkpoint_embed(const RunCheckpoint *rc, TraceHeader *h);
+
+/* A replay of such a recording: load the header's start state into m
+ * (nothing to do without one). */
+bool run_checkpoint_start_state(Machine *m, const TraceHeader *h, char *err, size_t errlen);
+
 /* --until: arm the stop on the built machine (before it runs). */
 bool run_checkpoint_arm(RunCheckpoint *rc, Machine *m, const RunOptions *o, int argc,
                         char **argv, char *err, size_t errlen);

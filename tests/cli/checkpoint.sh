@@ -45,3 +45,30 @@ cp "$hello" "$tmp/ck-k.elf"
 expect ckpt-over-kernel nonzero "is the same file as -kernel" -- "$rewind" run -bios none \
     -kernel "$tmp/ck-k.elf" --until insns:5000 --save-checkpoint "$tmp/ck-k.elf"
 expect ckpt-kernel-intact 0 "" -- cmp "$hello" "$tmp/ck-k.elf"
+# Recording from a checkpoint: the trace carries it and replays alone, with
+# the digests of the run that never stopped; reverse debugging reaches back
+# to the hand-off and no further.
+expect ckpt-record 0 "events" -- "$rewind" record -o "$tmp/from.rwd" --from-checkpoint "$ck" \
+    --digest-every 1000
+grep -o 'digest icount=.*' "$tmp/ck-full.txt" | awk -F'[= ]' '$3 > 100000' >"$tmp/ck-want.txt"
+"$rewind" record -o "$tmp/from2.rwd" --from-checkpoint "$ck" --digest-every 1000 2>&1 |
+    grep -o 'digest icount=.*' >"$tmp/ck-rec.txt"
+if [ -s "$tmp/ck-want.txt" ] && cmp -s "$tmp/ck-want.txt" "$tmp/ck-rec.txt"; then
+    pass=$((pass + 1)); echo "PASS ckpt-record-same-run"
+else
+    fail=$((fail + 1)); echo "FAIL ckpt-record-same-run: the recording's digests differ"
+fi
+mv "$ck" "$tmp/moved-away.ckpt" # the trace alone is enough
+expect ckpt-replay 0 "matched the recording" -- "$rewind" replay "$tmp/from.rwd"
+expect ckpt-dump-start 0 "start: $ck" -- "$rewind" dump "$tmp/from.rwd"
+expect ckpt-debug-begin 0 "Current icount: 100000 (recording ends at" -- "$rewind" debug \
+    "$tmp/from.rwd" --console /dev/null -- -batch -ex "seek 150000" -ex reverse-continue -ex when
+expect ckpt-debug-no-history 0 "No more reverse-execution history" -- "$rewind" debug \
+    "$tmp/from.rwd" --console /dev/null -- -batch -ex "seek 150000" -ex reverse-continue
+mv "$tmp/moved-away.ckpt" "$ck"
+expect ckpt-record-with-kernel nonzero "comes from the checkpoint" -- "$rewind" record \
+    -o "$tmp/x.rwd" --from-checkpoint "$ck" -kernel "$hello"
+expect ckpt-record-until nonzero "options of rewind run" -- "$rewind" record \
+    -o "$tmp/x.rwd" -bios none -kernel "$hello" --until insns:5 --save-checkpoint "$tmp/y.ckpt"
+expect ckpt-record-over-ckpt nonzero "is the same file as --from-checkpoint" -- \
+    "$rewind" record -o "$ck" --from-checkpoint "$ck"
