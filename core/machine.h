@@ -174,6 +174,11 @@ typedef struct Machine {
         void *opaque;
     } input_sinks[8];
     unsigned ninput_sinks;
+    /* Sees every byte the guest writes to its console (UART, HTIF), as
+     * it is written, even when output is muted or discarded: for `rewind
+     * run --until console:TEXT`. NULL: nobody watches. */
+    void (*console_watch)(void *opaque, uint8_t byte);
+    void *console_watch_opaque;
     /* Print digest lines (--digest-every); they are taken for replay too. */
     bool digest_print;
     /* Reloads the images after a machine reset (set by the boot code). */
@@ -223,6 +228,13 @@ void machine_request_reset(Machine *m);
 
 /* Ask the run loop to stop at the next opportunity. */
 void machine_request_exit(Machine *m, int code);
+
+/* A byte the guest wrote to its console (devices call this). */
+static inline void machine_console_byte(Machine *m, uint8_t byte)
+{
+    if (m->console_watch)
+        m->console_watch(m->console_watch_opaque, byte);
+}
 void machine_fail(Machine *m, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 

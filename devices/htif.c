@@ -29,6 +29,7 @@ static void htif_command(Htif *s, uint64_t cmd)
     if (dev == 0 && what == 0 && (payload & 1)) {
         machine_request_exit(s->m, (int)(payload >> 1));
     } else if (dev == 1 && what == 1) {
+        machine_console_byte(s->m, (uint8_t)payload);
         if (!s->m->output_muted && !s->write_failed &&
             (fputc((int)(payload & 0xff), s->out) == EOF ||
              ((payload & 0xff) == '\n' && fflush(s->out) == EOF))) {

@@ -234,6 +234,7 @@ static void uart_write_thr(Uart *u, uint8_t c)
         uart_rx_push(u, c);
         uart_restart_timeout(u);
     } else {
+        machine_console_byte(u->m, c);
         chardev_write(u->cd, &c, 1);
         u->tx_unflushed = true;
     }

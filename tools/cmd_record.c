@@ -60,6 +60,14 @@ static void record_usage(FILE *out)
         "  --force             replace TRACE even if it is a file of another kind\n"
         "  --digest-every N    digest interval in instructions (default %llu);\n"
         "                      the digests are printed, as with rewind run\n"
+        "  --from-checkpoint FILE\n"
+        "                      start from a checkpoint (rewind run --save-checkpoint):\n"
+        "                      the machine comes from FILE, and the trace embeds it,\n"
+        "                      so it replays (and debugs back to that point) alone\n"
+        "  --fast-forward-until COND\n"
+        "                      run the machine unrecorded until COND holds (insns:N,\n"
+        "                      pc:ADDR or console:TEXT, as rewind run --until), then\n"
+        "                      record from there, as with --from-checkpoint\n"
         "\n"
         "Drives behave as snapshot=on: the guest's writes stay in memory, the\n"
         "image files stay as recorded. SIGINT, SIGTERM, SIGHUP (a closed terminal)\n"
@@ -113,6 +121,7 @@ int cmd_record(int argc, char **argv)
     char **rest = calloc((size_t)argc + 1, sizeof(char *));
     int nrest = 0;
     bool help = false, force = false;
+    const char *ff_until = NULL; /* --fast-forward-until COND */
     for (int i = 0; i < argc; i++) {
         if (!strcmp(argv[i], "-o") || !strcmp(argv[i], "--output") ||
             !strcmp(argv[i], "-output")) {
@@ -127,6 +136,13 @@ int cmd_record(int argc, char **argv)
             help = true;
         } else if (!strcmp(argv[i], "--force") || !strcmp(argv[i], "-force")) {
             force = true;
+        } else if (!strcmp(argv[i], "--fast-forward-until")) {
+            if (i + 1 >= argc || !argv[i + 1][0]) {
+                fprintf(stderr, "rewind record: %s needs a condition\n", argv[i]);
+                free(rest);
+                return EXIT_REWIND_ERROR;
+            }
+            ff_until = argv[++i];
         } else {
             rest[nrest++] = argv[i];
         }
@@ -166,6 +182,29 @@ int cmd_record(int argc, char **argv)
 
     MachineConfig cfg;
     run_machine_config(&o, &cfg);
+    if (ff_until && ck.from_path) {
+        fprintf(stderr, "rewind record: --fast-forward-until and --from-checkpoint both say "
+                "where to start: give one\n");
+        free(rest);
+        return EXIT_REWIND_ERROR;
+    }
+    if (ff_until) {
+        /* The trace may not replace an input: checked before the run too. */
+        OutputGuard early;
+        output_guard_init(&early, force);
+        output_guard_add_machine_inputs(&early, &o);
+        if (!output_guard_check(&early, "-o", path ? path : "", OUTPUT_TRACE, err,
+                                sizeof(err)) ||
+            !run_checkpoint_fast_forward(&ck, ff_until, &o, &cfg, nrest, rest, err,
+                                         sizeof(err))) {
+            fprintf(stderr, "rewind record: %s\n", err);
+            run_checkpoint_free(&ck);
+            free(rest);
+            return EXIT_REWIND_ERROR;
+        }
+        fprintf(stderr, "rewind record: fast-forwarded to icount %" PRIu64 " (%s): recording "
+                "from here\n", ck.saved_icount, ff_until);
+    }
     if (!run_checkpoint_options(&ck, &o, &cfg, err, sizeof(err))) {
         fprintf(stderr, "rewind record: %s\n", err);
         run_checkpoint_free(&ck);

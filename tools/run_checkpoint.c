@@ -4,10 +4,12 @@
  * goes on from its state. */
 #include "tools/run_checkpoint.h"
 
+#include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "core/debug.h"
 #include "replay/checkpoint.h"
@@ -33,9 +35,15 @@ static bool parse_until(RunCheckpoint *rc, const char *v, char *err, size_t errl
         rc->until_value = strtoull(v + 3, &end, 0);
         if (!*end && rc->until_value % 2 == 0)
             return true;
+    } else if (!strncmp(v, "console:", 8) && v[8]) {
+        rc->until = RUN_UNTIL_CONSOLE;
+        rc->until_text = v + 8;
+        if (strlen(rc->until_text) <= RUN_UNTIL_TEXT_MAX)
+            return true;
     }
-    snprintf(err, errlen, "--until '%s': expected insns:N (N > 0 total instructions) or "
-             "pc:ADDR (an even address)", v);
+    snprintf(err, errlen, "--until '%s': expected insns:N (N > 0 total instructions), "
+             "pc:ADDR (an even address) or console:TEXT (1 to %d bytes)", v,
+             RUN_UNTIL_TEXT_MAX);
     return false;
 }
 
@@ -58,6 +66,8 @@ bool run_checkpoint_extract(RunCheckpoint *rc, int *argc, char **argv, char *err
         const char *v = argv[i + 1];
         if (until && !parse_until(rc, v, err, errlen))
             return false;
+        if (until)
+            rc->until_spec = v;
         if (save)
             rc->save_path = v;
         if (from)
@@ -102,14 +112,14 @@ bool run_checkpoint_options(RunCheckpoint *rc, RunOptions *o, MachineConfig *cfg
             o->drives[i] = trace_config_snapshot_drive(&rc->tc, o->drives[i]);
         return true;
     }
-    if (o->bios || o->kernel || o->initrd || o->append || o->ndrives || o->ndevices) {
+    if (!rc->ckpt && (o->bios || o->kernel || o->initrd || o->append || o->ndrives ||
+                      o->ndevices)) {
         snprintf(err, errlen, "--from-checkpoint: the machine (images, drives, devices) "
                  "comes from the checkpoint; give no -bios, -kernel, -initrd, -append, "
                  "-drive or -device");
         return false;
     }
-    rc->ckpt = checkpoint_open(rc->from_path, err, errlen);
-    if (!rc->ckpt)
+    if (!rc->ckpt && !(rc->ckpt = checkpoint_open(rc->from_path, err, errlen)))
         return false;
     const TraceHeader *h = checkpoint_machine(rc->ckpt);
     bool stats = o->stats;
@@ -181,6 +191,25 @@ static void until_stopped(void *opaque, const DebugStop *why)
     machine_request_exit(m, 0);
 }
 
+/* console:TEXT: every console byte; a stop is requested once the last
+ * bytes are TEXT. */
+static void until_console_byte(void *opaque, uint8_t byte)
+{
+    RunCheckpoint *rc = opaque;
+    size_t n = strlen(rc->until_text);
+    if (rc->text_found)
+        return;
+    rc->seen[rc->nseen % n] = byte;
+    rc->nseen++;
+    if (rc->nseen < n)
+        return;
+    for (size_t i = 0; i < n; i++)
+        if (rc->seen[(rc->nseen + i) % n] != (uint8_t)rc->until_text[i])
+            return;
+    rc->text_found = true;
+    debug_request_stop(rc->m, DEBUG_STOP_REQUEST);
+}
+
 bool run_checkpoint_arm(RunCheckpoint *rc, Machine *m, const RunOptions *o, int argc,
                         char **argv, char *err, size_t errlen)
 {
@@ -205,6 +234,9 @@ bool run_checkpoint_arm(RunCheckpoint *rc, Machine *m, const RunOptions *o, int 
             return false;
         }
         debug_set_stop_icount(m, rc->until_value);
+    } else if (rc->until == RUN_UNTIL_CONSOLE) {
+        m->console_watch = until_console_byte;
+        m->console_watch_opaque = rc;
     } else if (!debug_bp_insert(m, rc->until_value, DEBUG_BP_SW)) {
         snprintf(err, errlen, "--until pc:0x%" PRIx64 ": cannot set a breakpoint there",
                  rc->until_value);
@@ -225,6 +257,57 @@ int run_checkpoint_finish(RunCheckpoint *rc, int rc_run)
     fprintf(stderr, "rewind run: checkpoint at icount %" PRIu64 " written to %s\n",
             rc->saved_icount, rc->save_path);
     return 0;
+}
+
+bool run_checkpoint_fast_forward(RunCheckpoint *rc, const char *cond, const RunOptions *o,
+                                 const MachineConfig *cfg, int argc, char **argv, char *err,
+                                 size_t errlen)
+{
+    const char *dir = getenv("TMPDIR");
+    char path[1024];
+    snprintf(path, sizeof(path), "%s/rewind-fast-forward-XXXXXX", dir && *dir ? dir : "/tmp");
+    int fd = mkstemp(path);
+    if (fd < 0) {
+        snprintf(err, errlen, "--fast-forward-until: cannot create a temporary file in %s: %s",
+                 dir && *dir ? dir : "/tmp", strerror(errno));
+        return false;
+    }
+    close(fd);
+    if (!parse_until(rc, cond, err, errlen)) {
+        unlink(path);
+        return false;
+    }
+    rc->until_spec = cond;
+    rc->save_path = path;
+    RunOptions fo = *o;
+    MachineConfig fcfg = *cfg;
+    fcfg.digest_every = 0; /* nothing is recorded yet */
+    fo.digest_every = 0;
+    TraceConfig snap = { 0 };
+    for (unsigned i = 0; i < fo.ndrives; i++) /* what the checkpoint keeps of a disk */
+        fo.drives[i] = trace_config_snapshot_drive(&snap, fo.drives[i]);
+    RunSession s = { 0 };
+    bool ok = run_session_open(&s, &fo, &fcfg, NULL, NULL, err, errlen) &&
+              run_checkpoint_arm(rc, s.m, &fo, argc, argv, err, errlen);
+    if (ok) {
+        int code = run_session_run(&s, "record", false);
+        ok = rc->saved;
+        if (!ok)
+            snprintf(err, errlen, "the machine stopped (exit code %d) before "
+                     "--fast-forward-until %s was reached: nothing recorded", code, cond);
+    }
+    run_session_close(&s);
+    trace_config_free(&snap);
+    trace_config_free(&rc->tc);
+    if (ok)
+        rc->ckpt = checkpoint_open(path, err, errlen);
+    unlink(path);
+    rc->save_path = NULL;
+    if (!rc->ckpt)
+        return false;
+    snprintf(rc->ff_name, sizeof(rc->ff_name), "fast-forward until %s", cond);
+    rc->from_path = rc->ff_name;
+    return true;
 }
 
 void run_checkpoint_free(RunCheckpoint *rc)

@@ -2,7 +2,9 @@
  *   --until COND --save-checkpoint FILE   stop where COND holds, write FILE
  *   --from-checkpoint FILE                start from FILE's machine and state
  * COND is insns:N (the machine's total retired instructions reach N,
- * exactly) or pc:ADDR (a hart is about to execute the instruction at ADDR).
+ * exactly), pc:ADDR (a hart is about to execute the instruction at ADDR)
+ * or console:TEXT (TEXT appeared on the guest's console: the machine stops
+ * at the end of that slice).
  * The stop is a debugger stop inside the round robin (core/debug.h), so a
  * run that stops there is the same run as one that does not. */
 #ifndef REWIND_TOOLS_RUN_CHECKPOINT_H
@@ -19,11 +21,15 @@
 
 struct Checkpoint;
 
-typedef enum { RUN_UNTIL_NONE, RUN_UNTIL_INSNS, RUN_UNTIL_PC } RunUntilKind;
+typedef enum { RUN_UNTIL_NONE, RUN_UNTIL_INSNS, RUN_UNTIL_PC, RUN_UNTIL_CONSOLE } RunUntilKind;
+
+enum { RUN_UNTIL_TEXT_MAX = 256 };
 
 typedef struct RunCheckpoint {
     RunUntilKind until;
     uint64_t until_value;
+    const char *until_text;   /* console:TEXT */
+    const char *until_spec;   /* COND as given */
     const char *save_path; /* --save-checkpoint */
     const char *from_path; /* --from-checkpoint */
     /* Internal. */
@@ -33,6 +39,10 @@ typedef struct RunCheckpoint {
     struct Checkpoint *ckpt;
     bool saved;
     uint64_t saved_icount;
+    uint8_t seen[RUN_UNTIL_TEXT_MAX]; /* the console's last bytes, a ring */
+    size_t nseen;
+    bool text_found;
+    char ff_name[RUN_UNTIL_TEXT_MAX + 64]; /* from_path after a fast-forward */
 } RunCheckpoint;
 
 /* Take these options out of argv (the rest are machine options). false
@@ -65,6 +75,15 @@ bool run_checkpoint_arm(RunCheckpoint *rc, Machine *m, const RunOptions *o, int 
 /* After the run: the exit code, with a message when --until was never
  * reached (the guest ended first: an error). */
 int run_checkpoint_finish(RunCheckpoint *rc, int rc_run);
+
+/* record --fast-forward-until COND: run the machine of o/cfg (not
+ * recorded) until COND holds, and keep its state as if --from-checkpoint
+ * had named a file holding it (from_path then describes the
+ * fast-forward). The guest's console shows as with rewind run. false with
+ * a message when COND is bad or never reached. */
+bool run_checkpoint_fast_forward(RunCheckpoint *rc, const char *cond, const RunOptions *o,
+                                 const MachineConfig *cfg, int argc, char **argv, char *err,
+                                 size_t errlen);
 
 void run_checkpoint_free(RunCheckpoint *rc);
 
