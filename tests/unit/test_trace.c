@@ -806,7 +806,7 @@ START_TEST(test_sigkill_leaves_readable_prefix)
             gen_event(i, &g);
             trace_writer_append(w, &g.ev);
         }
-        struct timespec ts = { 3, 500000000 };
+        struct timespec ts = { 1, 0 }; /* 4 times the frame age (250 ms) */
         nanosleep(&ts, NULL);
         for (; i < 50; i++) { /* lost with the process */
             gen_event(i, &g);
@@ -833,6 +833,79 @@ START_TEST(test_sigkill_leaves_readable_prefix)
     ck_assert_uint_eq(read_all(r, &rc), 45);
     ck_assert_int_eq(rc, 0);
     trace_reader_close(r);
+    unlink(path);
+}
+END_TEST
+
+/* A trace being written: its recorder holds the file's lock, so a reader
+ * names it ("still being recorded by pid N"), a second writer is refused,
+ * and events are on disk within the frame age (250 ms) though no more
+ * come. Once the recorder is killed, the same file reads as interrupted. */
+START_TEST(test_live_trace_names_its_recorder)
+{
+    char path[256], err[512];
+    tmp_path(path, sizeof(path));
+    int ready[2], hold[2];
+    ck_assert_int_eq(pipe(ready), 0);
+    ck_assert_int_eq(pipe(hold), 0);
+    pid_t pid = fork();
+    ck_assert_int_ge(pid, 0);
+    if (pid == 0) {
+        close(ready[0]);
+        close(hold[1]);
+        TraceHeader h = test_header();
+        TraceWriter *w = trace_writer_open(path, &h, err, sizeof(err));
+        if (!w)
+            _exit(1);
+        GenEvent g;
+        for (unsigned i = 0; i < 5; i++) {
+            gen_event(i, &g);
+            trace_writer_append(w, &g.ev);
+        }
+        struct timespec ts = { 0, 700000000 }; /* the frame gets old meanwhile */
+        nanosleep(&ts, NULL);
+        char c = 'r';
+        if (write(ready[1], &c, 1) != 1)
+            _exit(1);
+        while (read(hold[0], &c, 1) < 0) /* until the parent kills us */
+            ;
+        _exit(0);
+    }
+    close(ready[1]);
+    close(hold[0]);
+    char c;
+    ck_assert_int_eq(read(ready[0], &c, 1), 1);
+    TraceReader *r = trace_reader_open(path, err, sizeof(err));
+    ck_assert_msg(r != NULL, "%s", err);
+    TraceSummary s;
+    trace_reader_summary(r, &s);
+    ck_assert(!s.complete);
+    ck_assert_int_eq(s.recorder_pid, pid);
+    char want[64];
+    snprintf(want, sizeof(want), "still being recorded by pid %ld", (long)pid);
+    ck_assert_msg(strstr(s.note, want) && !strstr(s.note, "interrupted"), "%s", s.note);
+    int rc;
+    ck_assert_uint_eq(read_all(r, &rc), 5);
+    trace_reader_close(r);
+    ck_assert_int_eq(trace_file_recorder(path), pid);
+    ck_assert(trace_file_is_trace(path));
+    TraceHeader h = test_header();
+    ck_assert_ptr_null(trace_writer_open(path, &h, err, sizeof(err)));
+    ck_assert_msg(strstr(err, want + strlen("still ")), "%s", err);
+
+    kill(pid, SIGKILL);
+    int status;
+    ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+    close(ready[0]);
+    close(hold[1]);
+    r = trace_reader_open(path, err, sizeof(err));
+    ck_assert_msg(r != NULL, "%s", err);
+    trace_reader_summary(r, &s);
+    ck_assert_int_eq(s.recorder_pid, 0);
+    ck_assert_msg(strstr(s.note, "the recording was interrupted"), "%s", s.note);
+    ck_assert_uint_eq(read_all(r, &rc), 5);
+    trace_reader_close(r);
+    ck_assert_int_eq(trace_file_recorder(path), 0);
     unlink(path);
 }
 END_TEST
@@ -1147,6 +1220,7 @@ Suite *suite_trace(void)
     tcase_add_test(tc, test_bad_frame_contents);
     tcase_add_test(tc, test_seek_by_icount);
     tcase_add_test(tc, test_sigkill_leaves_readable_prefix);
+    tcase_add_test(tc, test_live_trace_names_its_recorder);
     tcase_add_test(tc, test_fixture_v1_reads);
     tcase_add_test(tc, test_fixture_v2_reads);
     tcase_add_test(tc, test_dump_command);
