@@ -41,7 +41,7 @@ def main():
     cmd = [rewind, "run"]
     if len(sys.argv) > 4 and sys.argv[3] == "record":
         cmd = [rewind, "record", "-o", sys.argv[4]]
-    cmd += ["-M", "virt", "-bios", "none", "-kernel", elf, "-serial", "pty", "-smp", "2"]
+    cmd += ["-bios", "none", "-kernel", elf, "-serial", "pty", "-smp", "2"]
     deadline = time.monotonic() + TIMEOUT
     proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE)
