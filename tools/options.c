@@ -204,7 +204,8 @@ typedef struct MachineProp {
 } MachineProp;
 
 static const MachineProp virt_props[] = {
-    { "accel", MPROP_SAME, "tcg", "rewind's own translator, as QEMU's TCG (kvm:tcg falls back to it)" },
+    { "accel", MPROP_SAME, "tcg",
+      "rewind's own translator, as QEMU's TCG (kvm:tcg falls back to it)" },
     { "aclint", MPROP_SAME, "off", "a SiFive CLINT; ACLINT devices are not emulated" },
     { "acpi", MPROP_SAME, "off|auto", "no ACPI tables (no fw_cfg): the guest gets a device tree" },
     { "aia", MPROP_SAME, "none", "interrupts through the PLIC; no AIA (APLIC, IMSIC)" },
