@@ -179,6 +179,12 @@ START_TEST(test_machine_option)
     ck_assert_msg(parse(&o, err, 2, "-machine",
                         "type=virt,aclint=off,aia=none,aia-guests=3,acpi=off,accel=kvm:tcg,"
                         "usb=on,graphics=off,mem-merge=no,dump-guest-core=on"), "%s", err);
+    ck_assert_uint_eq(o.nnotes, 0); /* all of these are so in rewind */
+    /* what the host would do differently is accepted with a note */
+    ck_assert(parse(&o, err, 2, "-M", "virt,mem-merge=on,dump-guest-core=false"));
+    ck_assert_uint_eq(o.nnotes, 2);
+    ck_assert_ptr_nonnull(strstr(o.notes[0], "mem-merge=on: ignored (host memory merging"));
+    ck_assert_ptr_nonnull(strstr(o.notes[1], "dump-guest-core=false: ignored"));
     ck_assert(parse(&o, err, 2, "-M", "virt,aclint=false,acpi=auto"));
     /* string properties stand for the options, with ",," as a comma */
     ck_assert(parse(&o, err, 2, "-M", "virt,kernel=k,,1.elf,initrd=i,append=console=ttyS0 x,"
