@@ -1,4 +1,4 @@
-/* Host character backends (stdio, file, tcp server, none) on libuv. */
+/* Host character backends (stdio, pty, file, tcp server, none) on libuv. */
 #include "devices/chardev.h"
 
 #include <errno.h>
@@ -14,6 +14,7 @@
 #include <uv.h>
 
 #include "core/machine.h"
+#include "devices/chardev_pty.h"
 #include "replay/replay.h"
 
 enum {
@@ -30,6 +31,7 @@ typedef enum {
     CHARDEV_STDIO,
     CHARDEV_FILE,
     CHARDEV_TCP,
+    CHARDEV_PTY,
 } CharDevKind;
 
 /* How stdin is read when it is the input. */
@@ -81,7 +83,8 @@ struct CharDev {
         uv_pipe_t pipe;
         uv_tcp_t tcp;
     } in;
-    uv_stream_t *in_stream; /* NULL once closed */
+    uv_stream_t *in_stream; /* NULL once closed (pty: its master, both ways) */
+    int pty_slave;          /* pty: the slave we keep open, or -1 */
     bool reading;
     bool in_raw_tty; /* the terminal is in raw mode: restore it */
     bool escape;     /* the last key was Ctrl-A */
@@ -157,7 +160,7 @@ static uv_stream_t *chardev_input_stream(CharDev *cd)
 {
     if (chardev_replaying(cd))
         return NULL;
-    if (cd->kind == CHARDEV_STDIO)
+    if (cd->kind == CHARDEV_STDIO || cd->kind == CHARDEV_PTY)
         return cd->in_stream;
     if (cd->kind == CHARDEV_TCP && cd->client)
         return (uv_stream_t *)&cd->client->handle;
@@ -167,6 +170,7 @@ static uv_stream_t *chardev_input_stream(CharDev *cd)
 static void chardev_alloc(uv_handle_t *handle, size_t suggested, uv_buf_t *buf);
 static void chardev_stdin_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf);
 static void chardev_tcp_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf);
+static void chardev_pty_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf);
 
 /* Read from the host only while the queue has room (back-pressure). */
 static void chardev_update_reading(CharDev *cd)
@@ -177,7 +181,8 @@ static void chardev_update_reading(CharDev *cd)
     bool want = cd->inq_len + cd->inflight < CHARDEV_INQ_SIZE;
     if (want && !cd->reading)
         uv_read_start(s, chardev_alloc,
-                      cd->kind == CHARDEV_TCP ? chardev_tcp_read : chardev_stdin_read);
+                      cd->kind == CHARDEV_TCP ? chardev_tcp_read
+                      : cd->kind == CHARDEV_PTY ? chardev_pty_read : chardev_stdin_read);
     else if (!want && cd->reading)
         uv_read_stop(s);
     cd->reading = want;
@@ -331,6 +336,7 @@ static void chardev_tcp_write_done(uv_write_t *req, int status)
 }
 
 static void chardev_tcp_close_client(CharDev *cd);
+static void chardev_pty_send(CharDev *cd, const uint8_t *buf, size_t len);
 
 static void chardev_tcp_send(CharDev *cd, const uint8_t *buf, size_t len)
 {
@@ -386,6 +392,9 @@ void chardev_flush(CharDev *cd)
         break;
     case CHARDEV_TCP:
         chardev_tcp_send(cd, cd->outbuf, len);
+        break;
+    case CHARDEV_PTY:
+        chardev_pty_send(cd, cd->outbuf, len);
         break;
     case CHARDEV_NONE:
         break;
@@ -721,6 +730,67 @@ static bool chardev_open_stdio(CharDev *cd, char *err, size_t errlen)
     return true;
 }
 
+/* ----------------------------------------------------------------- pty */
+
+/* A pty (devices/chardev_pty.c): its master is a libuv stream for input
+ * and output; the path of its slave is printed as QEMU prints it. No
+ * Ctrl-A escapes: every byte goes to the guest, as with QEMU's pty. */
+static bool chardev_open_pty(CharDev *cd, char *err, size_t errlen)
+{
+    char path[128];
+    int master = chardev_pty_open(path, sizeof(path), &cd->pty_slave, err, errlen);
+    if (master < 0)
+        return false;
+    int r = uv_pipe_init(cd->m->loop, &cd->in.pipe, 0);
+    if (r == 0) {
+        cd->open_handles++;
+        cd->in_stream = (uv_stream_t *)&cd->in.pipe;
+        cd->in_stream->data = cd;
+        r = uv_pipe_open(&cd->in.pipe, master);
+    }
+    if (r != 0) {
+        close(master); /* not the handle's: its open failed */
+        snprintf(err, errlen, "-serial %s: cannot watch %s: %s", cd->spec, path,
+                 uv_strerror(r));
+        return false;
+    }
+    /* QEMU's words (the label is the UART's: virt has only serial0), so
+     * that scripts written for QEMU find the path. */
+    fprintf(stderr, "char device redirected to %s (label serial0)\n", path);
+    chardev_update_reading(cd);
+    return true;
+}
+
+static void chardev_pty_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
+{
+    CharDev *cd = s->data;
+    (void)buf;
+    if (n == UV_ENOBUFS) { /* the queue is full */
+        chardev_update_reading(cd);
+        return;
+    }
+    if (n < 0) {
+        /* Not expected while the slave is held open: input (and with the
+         * stream, output) ends, the machine goes on. */
+        cd->input_eof = true;
+        chardev_stop_stdin(cd);
+        return;
+    }
+    chardev_from_host(cd, cd->readbuf, (size_t)n);
+    chardev_update_reading(cd);
+}
+
+/* What the pty cannot take now (no one reads it and the kernel's buffer is
+ * full) is dropped, as for a TCP client that stops reading: the machine
+ * never waits for the host. */
+static void chardev_pty_send(CharDev *cd, const uint8_t *buf, size_t len)
+{
+    if (!cd->in_stream)
+        return;
+    uv_buf_t b = uv_buf_init((char *)buf, (unsigned)len);
+    (void)uv_try_write(cd->in_stream, &b, 1);
+}
+
 /* ---------------------------------------------------------- life cycle */
 
 CharDev *chardev_new(Machine *m, const char *spec, char *err, size_t errlen)
@@ -735,12 +805,16 @@ CharDev *chardev_new(Machine *m, const char *spec, char *err, size_t errlen)
     }
     cd->m = m;
     cd->stdin_flags = -1;
+    cd->pty_slave = -1;
     bool ok = true;
     if (strcmp(spec, "none") == 0 || strcmp(spec, "null") == 0) {
         cd->kind = CHARDEV_NONE;
     } else if (strcmp(spec, "stdio") == 0 || strcmp(spec, "mon:stdio") == 0) {
         cd->kind = CHARDEV_STDIO;
         ok = chardev_open_stdio(cd, err, errlen);
+    } else if (strcmp(spec, "pty") == 0) {
+        cd->kind = CHARDEV_PTY;
+        ok = chardev_open_pty(cd, err, errlen);
     } else if (strncmp(spec, "file:", 5) == 0) {
         cd->kind = CHARDEV_FILE;
         if (!spec[5]) {
@@ -756,7 +830,7 @@ CharDev *chardev_new(Machine *m, const char *spec, char *err, size_t errlen)
         cd->kind = CHARDEV_TCP;
         ok = chardev_open_tcp(cd, spec + 4, err, errlen);
     } else {
-        snprintf(err, errlen, "-serial %s: unknown backend (use stdio, file:PATH, "
+        snprintf(err, errlen, "-serial %s: unknown backend (use stdio, pty, file:PATH, "
                               "tcp:[HOST]:PORT,server[,nowait] or none)", spec);
         ok = false;
     }
@@ -782,7 +856,11 @@ void chardev_free(CharDev *cd)
         fclose(cd->out);
     else if (cd->out)
         fflush(cd->out);
-    chardev_stop_stdin(cd);
+    if (cd->pty_slave >= 0)
+        chardev_pty_drain(cd->pty_slave); /* closing loses what is unread */
+    chardev_stop_stdin(cd); /* the pty's master too */
+    if (cd->pty_slave >= 0)
+        close(cd->pty_slave);
     if (cd->stdin_flags != -1)
         fcntl(STDIN_FILENO, F_SETFL, cd->stdin_flags); /* libuv made it non-blocking */
     cd->freeing = true;

@@ -8,6 +8,12 @@
  *                          SIGINT/TERM/HUP/QUIT/ABRT). Not a TTY (a pipe,
  *                          a file): the same Ctrl-A escapes, EOF ends
  *                          input.
+ *   pty                    a new pseudo-terminal; its path is printed on
+ *                          stderr as QEMU does ("char device redirected to
+ *                          /dev/pts/N (label serial0)"). Input from it,
+ *                          output to it (what it cannot take is dropped;
+ *                          before anyone opens it, output waits in the
+ *                          kernel's pty buffer). No Ctrl-A escapes.
  *   file:PATH              output to PATH (truncated), no input.
  *   tcp:[HOST]:PORT,server[,nowait]
  *                          listen on HOST (default 127.0.0.1), one client

@@ -191,7 +191,9 @@ static int options_bool(const char *v)
 /* How rewind takes a property of QEMU's virt machine. */
 typedef enum {
     MPROP_SAME,     /* the values in `ok` are what rewind's virt is: accepted */
-    MPROP_BOOL_ANY, /* on or off: no effect on the guest either way */
+    MPROP_BOOL_ANY, /* on or off: no effect on the guest either way; the
+                     * value in `ok`, if any, asks the host for something
+                     * rewind does not do: accepted with a note */
     MPROP_COUNT,    /* 0 to 7: no effect (see why) */
     MPROP_STRING,   /* a file or text, as the named option */
 } MachinePropKind;
@@ -199,24 +201,27 @@ typedef enum {
 typedef struct MachineProp {
     const char *name;
     MachinePropKind kind;
-    const char *ok;  /* MPROP_SAME: accepted values, '|' separated */
+    const char *ok;  /* MPROP_SAME: accepted values, '|' separated;
+                      * MPROP_BOOL_ANY: the value that gets a note */
     const char *why; /* what rewind's virt does (help and errors) */
 } MachineProp;
 
 static const MachineProp virt_props[] = {
-    { "accel", MPROP_SAME, "tcg", "rewind's own translator, as QEMU's TCG (kvm:tcg falls back to it)" },
+    { "accel", MPROP_SAME, "tcg",
+      "rewind's own translator, as QEMU's TCG (kvm:tcg falls back to it)" },
     { "aclint", MPROP_SAME, "off", "a SiFive CLINT; ACLINT devices are not emulated" },
     { "acpi", MPROP_SAME, "off|auto", "no ACPI tables (no fw_cfg): the guest gets a device tree" },
     { "aia", MPROP_SAME, "none", "interrupts through the PLIC; no AIA (APLIC, IMSIC)" },
     { "aia-guests", MPROP_COUNT, NULL, "IMSIC guest files: no effect with aia=none" },
     { "append", MPROP_STRING, NULL, "as -append" },
-    { "dump-guest-core", MPROP_BOOL_ANY, NULL, "host core dumps: guest RAM is ordinary memory" },
+    { "dump-guest-core", MPROP_BOOL_ANY, "off",
+      "host core dumps: guest RAM is ordinary memory, always in them" },
     { "dumpdtb", MPROP_STRING, NULL, "as --dumpdtb FILE" },
     { "firmware", MPROP_STRING, NULL, "as -bios" },
     { "graphics", MPROP_BOOL_ANY, NULL, "virt has no display device either way" },
     { "initrd", MPROP_STRING, NULL, "as -initrd" },
     { "kernel", MPROP_STRING, NULL, "as -kernel" },
-    { "mem-merge", MPROP_BOOL_ANY, NULL, "host memory merging (KSM): not asked for" },
+    { "mem-merge", MPROP_BOOL_ANY, "on", "host memory merging (KSM): never asked for" },
     { "usb", MPROP_BOOL_ANY, NULL, "virt has no USB controller either way" },
 };
 
@@ -325,6 +330,8 @@ static bool parse_machine(RunOptions *o, const char *opt, const char *spec, char
             break;
         case MPROP_BOOL_ANY:
             ok = options_bool(val) >= 0;
+            if (ok && mp->ok && options_bool(val) == options_bool(mp->ok))
+                options_note(o, "%s %s=%s: ignored (%s)", opt, key, val, mp->why);
             break;
         case MPROP_COUNT:
             ok = val[0] >= '0' && val[0] <= '7' && val[1] == '\0';

@@ -845,6 +845,17 @@ START_TEST(syscon_reboot)
 }
 END_TEST
 
+START_TEST(syscon_reboot_with_no_reboot)
+{
+    /* -no-reboot: the reset request ends the run with 0, as QEMU. */
+    tm->cfg.no_reboot = true;
+    wr(MEM_TEST_BASE, 4, SYSCON_RESET);
+    ck_assert(!tm->reset_requested);
+    ck_assert_int_eq(tm->stop, STOP_EXIT);
+    ck_assert_int_eq(tm->exit_code, 0);
+}
+END_TEST
+
 START_TEST(syscon_other_writes)
 {
     wr(MEM_TEST_BASE, 4, 0x1234);
@@ -910,6 +921,7 @@ Suite *suite_platform(void)
     tcase_add_test(tc, syscon_fail_code);
     tcase_add_test(tc, syscon_fail_code_zero);
     tcase_add_test(tc, syscon_reboot);
+    tcase_add_test(tc, syscon_reboot_with_no_reboot);
     tcase_add_test(tc, syscon_other_writes);
     suite_add_tcase(s, tc);
 
