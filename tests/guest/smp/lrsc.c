@@ -8,7 +8,8 @@
  * A machine that never lets such a loop's SC succeed (a quantum shorter
  * than the LR..SC distance once did: the reservation ended with each
  * turn) never finishes: run-isa's time limit catches it. Exit codes: 0
- * pass, 1 counter wrong, 2 sum wrong, 3 no device tree in a1. */
+ * pass, 1 counter wrong, 2 sum wrong, 3 no device tree in a1, 4
+ * milestones wrong. */
 #include "rt.h"
 
 enum { ROUNDS = 300, MAX_HARTS = 8 };
@@ -20,6 +21,7 @@ static volatile uint32_t lock;
 static volatile uint64_t counter; /* guarded by lock */
 static volatile uint64_t sum;     /* LR/SC adds */
 static volatile uint32_t finished;
+static volatile uint64_t milestones; /* LR/SC adds, a few per hart */
 
 static void lock_take(volatile uint32_t *l)
 {
@@ -61,6 +63,13 @@ static void add_lrsc(volatile uint64_t *p, uint64_t inc)
                      : "=&r"(old), "=&r"(tmp) : "r"(p), "r"(inc) : "memory");
 }
 
+/* Every 100 rounds: a function and a word for a debugger's breakpoint
+ * and watchpoint (tests/gdb), hit a few times only. */
+__attribute__((noipa)) static void milestone(void)
+{
+    add_lrsc(&milestones, 1);
+}
+
 static void work(uint64_t hartid)
 {
     for (int i = 0; i < ROUNDS; i++) {
@@ -68,6 +77,8 @@ static void work(uint64_t hartid)
         counter = counter + 1; /* not atomic: only the lock protects it */
         lock_give(&lock);
         add_lrsc(&sum, hartid + 1);
+        if (i % 100 == 99)
+            milestone();
     }
     __atomic_fetch_add(&finished, 1, __ATOMIC_SEQ_CST);
 }
@@ -140,5 +151,7 @@ int main(void)
         return 1;
     if (sum != want_sum)
         return 2;
+    if (milestones != (uint64_t)ROUNDS / 100 * n)
+        return 4;
     return 0;
 }
