@@ -11,7 +11,9 @@
  * the same point reverse debugging uses, so "the state at X" means one
  * thing on each side.
  *
- * Bisection: both sides are taken to lo and checkpointed; for mid in
+ * Search: both sides are taken to lo and checkpointed, then run on to
+ * lo + 1, lo + 2, lo + 4, ... (a checkpoint at each point that agrees)
+ * until the states differ or hi is reached; then bisection: for mid in
  * (lo, hi) both run from lo to mid and are compared: every hart's
  * registers, pc, privilege, CSRs and icount, and RAM. RAM bytes that
  * already differed at the first lo (a patched instruction or constant in
@@ -489,14 +491,34 @@ bool diff_lockstep_find(DiffLockstep *ls, uint64_t lo, uint64_t hi, uint64_t sho
         snprintf(err, errlen, "cannot take a checkpoint (out of memory?)");
         return false;
     }
-    /* Is there a difference at hi at all? */
-    if (!run_both(ls, hi)) {
-        side_note(ls, out, "to", hi);
-        return true;
+    /* Gallop from lo (lo + 1, + 2, + 4, ... up to hi) to the first point
+     * where the states differ: a difference may be gone again by hi (a
+     * different byte typed into a buffer that is overwritten later). */
+    uint64_t lo0 = lo, step = 1;
+    bool apart = false;
+    for (;;) {
+        uint64_t x = hi - lo0 > step ? lo0 + step : hi;
+        if (!run_both(ls, x)) {
+            side_note(ls, out, "to", x);
+            return true;
+        }
+        if (!states_agree(ls)) {
+            hi = x;
+            apart = true;
+            break;
+        }
+        lo = x;
+        if (x == hi)
+            break;
+        if (!checkpoint_both(ls)) {
+            snprintf(err, errlen, "cannot take a checkpoint (out of memory?)");
+            return false;
+        }
+        step *= 2;
     }
-    if (states_agree(ls)) {
-        snprintf(out->note, sizeof(out->note), "harts and RAM agree at icount %" PRIu64
-                 " (the end of the bracket)", hi);
+    if (!apart) {
+        snprintf(out->note, sizeof(out->note), "harts and RAM agree from icount %" PRIu64
+                 " to %" PRIu64, lo0, hi);
         out->replayed = ls->replayed;
         return true;
     }
