@@ -150,6 +150,10 @@ bool elf_symbol(const ElfImage *img, const char *name, uint64_t *value)
     return false;
 }
 
+/* How far past an unsized label (assembly) an address still counts as
+ * its: far enough for a routine, not so far that any address finds one. */
+enum { ELF_LABEL_REACH = 4096 };
+
 bool elf_symbol_at(const ElfImage *img, uint64_t addr, const char **name, uint64_t *offset)
 {
     const Elf64_Ehdr *e = ehdr(img);
@@ -175,12 +179,16 @@ bool elf_symbol_at(const ElfImage *img, uint64_t addr, const char **name, uint64
             memcpy(&sym, img->data + sh.sh_offset + s * sizeof(sym), sizeof(sym));
             unsigned type = sym.st_info & 0xf;
             /* Functions and data objects; a sized one must cover addr, an
-             * unsized label (assembly) counts up to the next symbol. */
+             * unsized label (assembly) counts up to the next symbol, at
+             * most ELF_LABEL_REACH bytes on. Absolute symbols (sizes,
+             * offsets) name no place. */
             if ((type != STT_FUNC && type != STT_OBJECT && type != STT_NOTYPE) ||
-                sym.st_shndx == SHN_UNDEF || sym.st_name == 0 ||
+                sym.st_shndx == SHN_UNDEF || sym.st_shndx == SHN_ABS || sym.st_name == 0 ||
                 sym.st_name >= strsh.sh_size || sym.st_value > addr)
                 continue;
             if (sym.st_size && addr - sym.st_value >= sym.st_size)
+                continue;
+            if (!sym.st_size && addr - sym.st_value >= ELF_LABEL_REACH)
                 continue;
             if (memchr(strtab + sym.st_name, 0, strsh.sh_size - sym.st_name) == NULL)
                 continue;

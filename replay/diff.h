@@ -106,9 +106,14 @@ typedef struct DiffPoint {
     bool found;        /* false: harts and RAM agree over the whole bracket */
     uint64_t lo, hi;   /* the bracket the bisection started from */
     uint64_t icount;   /* total icount before the instruction */
-    int hart;          /* the hart that ran it (-1: none could be told) */
+    int hart;          /* the hart that ran it on A (-1: none could be told) */
     uint64_t pc;       /* its pc (virtual) */
-    uint32_t insn[2];  /* the instruction word on each side */
+    /* B's: the same as A's unless the runs part by running another hart
+     * (input woke one on one side only). */
+    int hart_b;
+    uint64_t pc_b;
+    unsigned priv_b;
+    uint32_t insn[2];  /* the instruction word on each side (its own hart's) */
     unsigned ilen[2];  /* 0: not readable */
     unsigned priv;
     DiffReg regs[DIFF_MAX_REGS];

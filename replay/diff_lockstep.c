@@ -350,9 +350,15 @@ static uint64_t diff_ram(const struct DiffLockstep *ls, DiffMem *out, unsigned m
     for (uint64_t off = 0; off < size; off += PAGE) {
         size_t len = size - off < PAGE ? (size_t)(size - off) : PAGE;
         const uint8_t *pa = ma->ram + off, *pb = mb->ram + off;
+        uint64_t page = off / PAGE;
+        const BasePage *bp = base_find(ls, page);
+        /* Only pages written since the last checkpoint taken or restored
+         * (where no new difference existed) can hold one: Memory's
+         * snap_bitmap marks them on both sides (core/snapshot.h). */
+        if (!bp && !(((ma->snap_bitmap[page >> 3] | mb->snap_bitmap[page >> 3]) >> (page & 7)) & 1))
+            continue;
         if (memcmp(pa, pb, len) == 0)
             continue;
-        const BasePage *bp = base_find(ls, off / PAGE);
         for (size_t i = 0; i < len; i++) {
             if (!byte_new(bp, i, pa[i], pb[i]))
                 continue;
@@ -549,18 +555,18 @@ bool diff_lockstep_find(DiffLockstep *ls, uint64_t lo, uint64_t hi, uint64_t sho
     /* The instruction between lo and lo + 1. */
     if (at != lo && !restore_both(ls, err, errlen))
         return false;
-    uint64_t before[MACHINE_MAX_HARTS];
-    uint64_t pcs[MACHINE_MAX_HARTS];
-    unsigned privs[MACHINE_MAX_HARTS];
+    uint64_t before[2][MACHINE_MAX_HARTS], pcs[2][MACHINE_MAX_HARTS];
+    unsigned privs[2][MACHINE_MAX_HARTS];
     uint32_t insn[2][MACHINE_MAX_HARTS];
     unsigned ilen[2][MACHINE_MAX_HARTS];
-    Machine *ma = ls->r[0].m;
-    for (unsigned h = 0; h < ma->nharts; h++) {
-        before[h] = ma->harts[h].icount;
-        pcs[h] = ma->harts[h].pc;
-        privs[h] = ma->harts[h].priv;
-        for (int i = 0; i < 2; i++)
-            ilen[i][h] = read_insn(ls->r[i].m, h, &insn[i][h]);
+    for (int i = 0; i < 2; i++) {
+        Machine *m = ls->r[i].m;
+        for (unsigned h = 0; h < m->nharts; h++) {
+            before[i][h] = m->harts[h].icount;
+            pcs[i][h] = m->harts[h].pc;
+            privs[i][h] = m->harts[h].priv;
+            ilen[i][h] = read_insn(m, h, &insn[i][h]);
+        }
     }
     if (!run_both(ls, lo + 1)) {
         side_note(ls, out, "to", lo + 1);
@@ -568,16 +574,19 @@ bool diff_lockstep_find(DiffLockstep *ls, uint64_t lo, uint64_t hi, uint64_t sho
     }
     out->found = true;
     out->icount = lo;
-    for (unsigned h = 0; h < ma->nharts; h++)
-        if (ma->harts[h].icount != before[h]) {
-            out->hart = (int)h;
-            out->pc = pcs[h];
-            out->priv = privs[h];
-            for (int i = 0; i < 2; i++) {
-                out->insn[i] = insn[i][h];
-                out->ilen[i] = ilen[i][h];
-            }
+    out->hart_b = -1;
+    for (int i = 0; i < 2; i++) {
+        Machine *m = ls->r[i].m;
+        for (unsigned h = 0; h < m->nharts; h++) {
+            if (m->harts[h].icount == before[i][h])
+                continue;
+            *(i ? &out->hart_b : &out->hart) = (int)h;
+            *(i ? &out->pc_b : &out->pc) = pcs[i][h];
+            *(i ? &out->priv_b : &out->priv) = privs[i][h];
+            out->insn[i] = insn[i][h];
+            out->ilen[i] = ilen[i][h];
         }
+    }
     unsigned nr = diff_harts(ls->r[0].m, ls->r[1].m, out->regs, DIFF_MAX_REGS);
     out->nregs = nr > DIFF_MAX_REGS ? DIFF_MAX_REGS : nr;
     out->mem_bytes = diff_ram(ls, out->mem, DIFF_MAX_MEM, &out->nmem);

@@ -108,6 +108,7 @@ static bool side_start(Side *s, TraceReader *r, bool digests, char *err, size_t 
 static bool scan_inputs(TraceReader *rd[2], DiffScan *out, char *err, size_t errlen)
 {
     Side s[2];
+    memset(s, 0, sizeof(s)); /* both freed below, even when the first fails */
     bool ok = side_start(&s[0], rd[0], false, err, errlen) &&
               side_start(&s[1], rd[1], false, err, errlen);
     while (ok) {
@@ -137,6 +138,7 @@ static bool scan_inputs(TraceReader *rd[2], DiffScan *out, char *err, size_t err
 static bool scan_digests(TraceReader *rd[2], DiffScan *out, char *err, size_t errlen)
 {
     Side s[2];
+    memset(s, 0, sizeof(s));
     bool ok = side_start(&s[0], rd[0], true, err, errlen) &&
               side_start(&s[1], rd[1], true, err, errlen);
     for (int i = 0; i < 2 && ok; i++)

@@ -30,7 +30,7 @@ static void insn_text(const DiffPoint *p, int side, char *out, size_t len)
         return;
     }
     char d[96];
-    disasm(d, sizeof(d), p->insn[side], p->ilen[side], p->pc);
+    disasm(d, sizeof(d), p->insn[side], p->ilen[side], side ? p->pc_b : p->pc);
     snprintf(out, len, "%0*x  %s", p->ilen[side] * 2, p->insn[side], d);
 }
 
@@ -226,6 +226,12 @@ static void text_exact(const DiffResult *res, FILE *out)
             insn_text(p, 1, ib, sizeof(ib));
             fprintf(out, "  hart %d, %c-mode, pc 0x%" PRIx64 "%s%s%s\n", p->hart,
                     "US?M"[p->priv & 3], p->pc, sym[0] ? " <" : "", sym, sym[0] ? ">" : "");
+            if (p->hart_b != p->hart || p->pc_b != p->pc) {
+                symbolize(&res->sym[1], p->pc_b, sym, sizeof(sym));
+                fprintf(out, "  but B ran hart %d, %c-mode, pc 0x%" PRIx64 "%s%s%s\n", p->hart_b,
+                        "US?M"[p->priv_b & 3], p->pc_b, sym[0] ? " <" : "", sym,
+                        sym[0] ? ">" : "");
+            }
             if (!strcmp(ia, ib)) {
                 fprintf(out, "  instruction: %s\n", ia);
             } else {
@@ -485,6 +491,16 @@ static json_object *j_exact(const DiffResult *res)
             insn_text(p, 1, ib, sizeof(ib));
             json_object_object_add(st, "instruction", j_side_pair(json_object_new_string(ia),
                                                                   json_object_new_string(ib)));
+            json_object *b = NULL;
+            if (p->hart_b != p->hart || p->pc_b != p->pc) {
+                b = json_object_new_object();
+                json_object_object_add(b, "hart", json_object_new_int(p->hart_b));
+                json_object_object_add(b, "pc", j_hex(p->pc_b));
+                json_object_object_add(b, "priv", json_object_new_int((int)p->priv_b));
+                symbolize(&res->sym[1], p->pc_b, sym, sizeof(sym));
+                json_object_object_add(b, "symbol", sym[0] ? json_object_new_string(sym) : NULL);
+            }
+            json_object_object_add(st, "b_ran", b);
         }
         json_object *regs = json_object_new_array();
         for (unsigned i = 0; i < p->nregs; i++) {
