@@ -151,7 +151,7 @@ void diff_lockstep_free(DiffLockstep *ls);
 typedef enum {
     DIFF_MS_S_MODE,   /* first entry into S-mode */
     DIFF_MS_U_MODE,   /* first entry into U-mode */
-    DIFF_MS_SATP,     /* first satp write */
+    DIFF_MS_SATP,     /* first satp write; first one with a mode (MMU on) */
     DIFF_MS_SBI,      /* first SBI call of a kind (name: the extension) */
     DIFF_MS_CONSOLE,  /* a console line (name: its text) */
     DIFF_MS_END,      /* the end of the run (power-off, exit) */
@@ -169,8 +169,7 @@ typedef struct DiffWatch {
     DiffConsole console;
     DiffMilestone *ms;
     size_t nms, cap;
-    bool seen_s, seen_u, seen_satp;
-    uint64_t sbi_seen[16]; /* bit per known extension, counts in ms */
+    bool seen_s, seen_u, seen_satp, seen_mmu;
     uint64_t end_icount;
     int exit_code;
     struct Machine *m;

@@ -85,11 +85,17 @@ static void watch_priv(void *opaque, Hart *h, unsigned from, uint64_t cause)
 static void watch_satp(void *opaque, Hart *h, uint64_t value)
 {
     DiffWatch *w = opaque;
-    (void)value;
-    if (w->seen_satp)
-        return;
-    w->seen_satp = true;
-    watch_add(w, DIFF_MS_SATP, "first satp write", machine_icount(h->m), h->id);
+    if (!w->seen_satp) {
+        w->seen_satp = true;
+        watch_add(w, DIFF_MS_SATP, "first satp write", machine_icount(h->m), h->id);
+    }
+    /* Firmware probes satp with MODE=Bare; the kernel's first write with
+     * a mode turns the MMU on. */
+    if (!w->seen_mmu && value >> 60) {
+        w->seen_mmu = true;
+        watch_add(w, DIFF_MS_SATP, "MMU on (first satp write with a mode)", machine_icount(h->m),
+                  h->id);
+    }
 }
 
 static void watch_console(void *opaque, uint8_t byte)

@@ -480,7 +480,11 @@ static json_object *j_exact(const DiffResult *res)
         st = json_object_new_object();
         char sym[160], ia[128], ib[128];
         json_object_object_add(st, "icount", j_u64(p->icount));
-        json_object_object_add(st, "bracket", j_side_pair(j_u64(p->lo), j_u64(p->hi)));
+        json_object *br = json_object_new_object();
+        json_object_object_add(br, "lo", j_u64(p->lo));
+        json_object_object_add(br, "hi", j_u64(p->hi));
+        json_object_object_add(st, "bracket", br);
+        json_object_object_add(st, "search_steps", j_u64(p->steps));
         json_object_object_add(st, "hart", p->hart >= 0 ? json_object_new_int(p->hart) : NULL);
         if (p->hart >= 0) {
             json_object_object_add(st, "pc", j_hex(p->pc));
@@ -616,6 +620,7 @@ void diff_print_json(const DiffResult *res, FILE *out)
     json_object_object_add(o, "exact", res->summary || res->identical ? NULL : j_exact(res));
     json_object_object_add(o, "summary", res->summary ? j_summary(res) : NULL);
     fprintf(out, "%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY |
-                                                           JSON_C_TO_STRING_SPACED));
+                                                           JSON_C_TO_STRING_SPACED |
+                                                           JSON_C_TO_STRING_NOSLASHESCAPE));
     json_object_put(o);
 }
