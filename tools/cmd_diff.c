@@ -268,8 +268,6 @@ static bool config_compare(const TraceHeader *a, const TraceHeader *b, DiffResul
 static int diff_exact(DiffSide s[2], DiffResult *res, const TraceImageMap *maps, unsigned nmaps,
                       char *err, size_t errlen)
 {
-    if (!diff_scan(s[0].scan, s[1].scan, &res->scan, err, errlen))
-        return EXIT_REWIND_ERROR;
     const DiffScan *sc = &res->scan;
     bool same_end = sc->end_icount[0] == sc->end_icount[1];
     if (!sc->input_differs && !sc->digest_differs && same_end && !res->images_differ) {
@@ -398,6 +396,10 @@ int cmd_diff(int argc, char **argv)
         if (!sp)
             symbols_default(&res->sym[i], s[i].h);
     }
+    /* Read both traces through first, in either comparison: a damaged
+     * frame is bad input (125), found before any replay. */
+    if (!diff_scan(s[0].scan, s[1].scan, &res->scan, err, sizeof(err)))
+        goto fail;
     bool layout_same = config_compare(s[0].h, s[1].h, res);
     bool exact = force_exact || (!force_summary && layout_same);
     rc = exact ? diff_exact(s, res, maps, nmaps, err, sizeof(err))
