@@ -52,7 +52,8 @@ typedef struct DiffScan {
     uint64_t digests[2];   /* digest events in each trace */
     uint64_t shared;       /* icounts where both have one */
     bool digest_differs;
-    uint64_t agree_icount; /* the last shared digest that agrees, before any difference */
+    uint64_t agree_icount; /* the last shared digest that agrees before the first that differs */
+    uint64_t agree_before_input; /* the last that agrees at or before input_icount */
     uint64_t differ_icount; /* the first shared digest that differs (valid if digest_differs) */
     uint64_t end_icount[2]; /* each trace's last icount */
     uint64_t events[2];

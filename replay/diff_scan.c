@@ -161,10 +161,12 @@ static bool scan_digests(TraceReader *rd[2], DiffScan *out, char *err, size_t er
                 out->differ_icount = x->icount;
                 break;
             }
-            /* Past the first different input, agreeing digests do not
-             * make a good starting point: the inputs already differ. */
+            /* An agreeing digest past the first different input is still
+             * a point where harts and RAM agree (devices may not: the
+             * input went there); the caller picks. */
+            out->agree_icount = x->icount;
             if (!out->input_differs || x->icount <= out->input_icount)
-                out->agree_icount = x->icount;
+                out->agree_before_input = x->icount;
             adv = 3;
         }
         for (int i = 0; i < 2 && ok; i++)

@@ -275,7 +275,11 @@ static int diff_exact(DiffSide s[2], DiffResult *res, const TraceImageMap *maps,
         return 0;
     }
     uint64_t end = sc->end_icount[0] < sc->end_icount[1] ? sc->end_icount[0] : sc->end_icount[1];
-    uint64_t lo = sc->agree_icount;
+    /* Where to start: with a digest that differs, the last one that
+     * agrees before it (harts and RAM agree there, even past an input that
+     * differs); else the last that agrees before the first different input,
+     * since a difference that input makes may be gone by the next digest. */
+    uint64_t lo = sc->digest_differs ? sc->agree_icount : sc->agree_before_input;
     uint64_t hi = sc->digest_differs ? sc->differ_icount : end;
     if (hi <= lo)
         hi = end;

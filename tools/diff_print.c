@@ -470,6 +470,7 @@ static json_object *j_exact(const DiffResult *res)
     json_object *dg = json_object_new_object();
     json_object_object_add(dg, "shared", j_u64(sc->shared));
     json_object_object_add(dg, "agree_icount", j_u64(sc->agree_icount));
+    json_object_object_add(dg, "agree_before_input", j_u64(sc->agree_before_input));
     json_object_object_add(dg, "differ_icount", sc->digest_differs ? j_u64(sc->differ_icount) : NULL);
     json_object_object_add(o, "digests", dg);
     json_object_object_add(o, "end_icount", j_side_pair(j_u64(sc->end_icount[0]),
