@@ -139,6 +139,15 @@ static void wait_parked(struct DiffLockstep *ls)
     pthread_mutex_unlock(&ls->mu);
 }
 
+static void wait_parked_started(struct DiffLockstep *ls)
+{
+    pthread_mutex_lock(&ls->mu);
+    for (int i = 0; i < 2; i++)
+        while (ls->r[i].started && !ls->r[i].parked)
+            pthread_cond_wait(&ls->cv, &ls->mu);
+    pthread_mutex_unlock(&ls->mu);
+}
+
 static void order(struct DiffLockstep *ls, int side, int cmd, uint64_t target)
 {
     pthread_mutex_lock(&ls->mu);
@@ -212,6 +221,9 @@ void diff_lockstep_free(DiffLockstep *ls)
 {
     if (!ls)
         return;
+    /* Orders go only to a parked runner (one on its way to a stop would
+     * clear the order on arrival). */
+    wait_parked_started(ls);
     for (int i = 0; i < 2; i++)
         if (ls->r[i].started) {
             order(ls, i, CMD_KILL, 0);

@@ -147,16 +147,51 @@ static long first_console_difference(const DiffResult *res, const DiffMilestone 
     return -1;
 }
 
-enum { MAX_LINES = 100000 };
+/* The summary's console lines and milestone pairs, in arrays of their own
+ * (sized by the runs' milestones). */
+typedef struct SummaryView {
+    const DiffMilestone **la, **lb;
+    size_t na, nb;
+    long first; /* the first differing console line (index), -1: none */
+    Pair *pairs;
+    size_t np;
+} SummaryView;
+
+static void view_free(SummaryView *v)
+{
+    free(v->la);
+    free(v->lb);
+    free(v->pairs);
+}
+
+/* false when out of memory. */
+static bool view_build(const DiffResult *res, SummaryView *v)
+{
+    memset(v, 0, sizeof(*v));
+    size_t ma = res->watch[0].nms + 1, mb = res->watch[1].nms + 1;
+    v->la = malloc(ma * sizeof(*v->la));
+    v->lb = malloc(mb * sizeof(*v->lb));
+    v->pairs = malloc(ma * sizeof(*v->pairs));
+    if (!v->la || !v->lb || !v->pairs) {
+        view_free(v);
+        return false;
+    }
+    v->na = console_only(&res->watch[0], v->la, ma);
+    v->nb = console_only(&res->watch[1], v->lb, mb);
+    v->first = first_console_difference(res, v->la, v->na, v->lb, v->nb);
+    v->np = milestone_pairs(res, v->pairs, ma);
+    return true;
+}
 
 bool diff_summary_differs(const DiffResult *res)
 {
-    static const DiffMilestone *la[MAX_LINES], *lb[MAX_LINES];
-    size_t na = console_only(&res->watch[0], la, MAX_LINES);
-    size_t nb = console_only(&res->watch[1], lb, MAX_LINES);
-    return first_console_difference(res, la, na, lb, nb) >= 0 ||
-           res->watch[0].end_icount != res->watch[1].end_icount ||
-           res->watch[0].exit_code != res->watch[1].exit_code;
+    SummaryView v;
+    if (!view_build(res, &v))
+        return true;
+    bool differs = v.first >= 0 || res->watch[0].end_icount != res->watch[1].end_icount ||
+                   res->watch[0].exit_code != res->watch[1].exit_code;
+    view_free(&v);
+    return differs;
 }
 
 static double change_percent(uint64_t a, uint64_t b)
@@ -287,10 +322,14 @@ static void text_exact(const DiffResult *res, FILE *out)
 
 static void text_summary(const DiffResult *res, FILE *out)
 {
-    static const DiffMilestone *la[MAX_LINES], *lb[MAX_LINES];
-    size_t na = console_only(&res->watch[0], la, MAX_LINES);
-    size_t nb = console_only(&res->watch[1], lb, MAX_LINES);
-    long first = first_console_difference(res, la, na, lb, nb);
+    SummaryView v;
+    if (!view_build(res, &v)) {
+        fprintf(out, "(out of memory)\n");
+        return;
+    }
+    const DiffMilestone **la = v.la, **lb = v.lb;
+    size_t na = v.na, nb = v.nb;
+    long first = v.first;
     for (int s = 0; s < 2; s++)
         if (res->replay_note[s][0])
             fprintf(out, "note: the replay of %c: %s\n", 'A' + s, res->replay_note[s]);
@@ -314,8 +353,8 @@ static void text_summary(const DiffResult *res, FILE *out)
         fprintf(out, "first differing console line: %ld\n", first + 1);
     else
         fprintf(out, "console: the same %zu lines\n", na);
-    static Pair pairs[MAX_LINES];
-    size_t np = milestone_pairs(res, pairs, MAX_LINES);
+    const Pair *pairs = v.pairs;
+    size_t np = v.np;
     fprintf(out, "milestones both runs pass (icount A, B; instructions since the previous one, "
             "change):\n");
     uint64_t pa = 0, pb = 0;
@@ -335,6 +374,7 @@ static void text_summary(const DiffResult *res, FILE *out)
             " (exit code %d)\n", res->watch[0].end_icount, res->watch[0].exit_code,
             res->watch[1].end_icount, res->watch[1].exit_code);
     fprintf(out, "(the per-function profile with --symbols is not implemented yet)\n");
+    view_free(&v);
 }
 
 void diff_print_text(const DiffResult *res, FILE *out)
@@ -553,10 +593,12 @@ static json_object *j_exact(const DiffResult *res)
 
 static json_object *j_summary(const DiffResult *res)
 {
-    static const DiffMilestone *la[MAX_LINES], *lb[MAX_LINES];
-    size_t na = console_only(&res->watch[0], la, MAX_LINES);
-    size_t nb = console_only(&res->watch[1], lb, MAX_LINES);
-    long first = first_console_difference(res, la, na, lb, nb);
+    SummaryView v;
+    if (!view_build(res, &v))
+        return NULL;
+    const DiffMilestone **la = v.la, **lb = v.lb;
+    size_t na = v.na, nb = v.nb;
+    long first = v.first;
     json_object *o = json_object_new_object();
     json_object *con = json_object_new_array();
     for (size_t i = 0; i < (na > nb ? na : nb); i++) {
@@ -578,8 +620,8 @@ static json_object *j_summary(const DiffResult *res)
     }
     json_object_object_add(o, "console", con);
     json_object_object_add(o, "first_differing_line", first >= 0 ? j_u64((uint64_t)first + 1) : NULL);
-    static Pair pairs[MAX_LINES];
-    size_t np = milestone_pairs(res, pairs, MAX_LINES);
+    const Pair *pairs = v.pairs;
+    size_t np = v.np;
     static const char *const kinds[] = { "s_mode", "u_mode", "satp", "sbi", "console", "end" };
     json_object *ms = json_object_new_array();
     uint64_t pa = 0, pb = 0;
@@ -604,6 +646,7 @@ static json_object *j_summary(const DiffResult *res)
     json_object_object_add(o, "exit_code", j_side_pair(json_object_new_int(res->watch[0].exit_code),
                                                        json_object_new_int(res->watch[1].exit_code)));
     json_object_object_add(o, "functions", NULL); /* the profile: not implemented yet */
+    view_free(&v);
     return o;
 }
 
