@@ -35,4 +35,15 @@ bool elf_symbol(const ElfImage *img, const char *name, uint64_t *value);
  * addr's offset from it. false when none. */
 bool elf_symbol_at(const ElfImage *img, uint64_t addr, const char **name, uint64_t *offset);
 
+/* The same symbols as a table sorted by address, for many lookups: *out
+ * is malloc'd (names point into img's data); returns how many (0: none,
+ * or out of memory). */
+typedef struct ElfSym {
+    uint64_t value, size;
+    const char *name;
+} ElfSym;
+size_t elf_symbols(const ElfImage *img, ElfSym **out);
+/* The symbol covering addr in such a table, or NULL. */
+const ElfSym *elf_symbols_find(const ElfSym *v, size_t n, uint64_t addr);
+
 #endif

@@ -166,8 +166,20 @@ typedef struct DiffMilestone {
     uint64_t count; /* SBI: calls of that kind in the whole run */
 } DiffMilestone;
 
+/* A profile sample: hart h ran `insns` instructions since the previous
+ * sample and stands at pc, in privilege priv. */
+typedef struct DiffSample {
+    uint64_t pc;
+    uint64_t insns;
+    uint8_t priv;
+} DiffSample;
+
 typedef struct DiffWatch {
     DiffConsole console;
+    DiffSample *samples;
+    size_t nsamples, samples_cap;
+    uint64_t sample_every;
+    uint64_t sample_last[MACHINE_MAX_HARTS];
     DiffMilestone *ms;
     size_t nms, cap;
     bool seen_s, seen_u, seen_satp, seen_mmu;
@@ -179,6 +191,10 @@ typedef struct DiffWatch {
 
 /* Watch m (console bytes, privilege changes, satp, SBI calls) into w. */
 void diff_watch_attach(struct Machine *m, DiffWatch *w);
+/* Also sample every hart's pc every `every` instructions (a debugger stop,
+ * which does not change the run), for a per-function profile. Call after
+ * diff_watch_attach. false when out of memory. */
+bool diff_watch_sample(struct Machine *m, DiffWatch *w, uint64_t every);
 /* After machine_run: the end milestone and console lines (in icount order). */
 void diff_watch_finish(struct Machine *m, DiffWatch *w);
 void diff_watch_free(DiffWatch *w);

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/debug.h"
 #include "core/hart.h"
 #include "core/machine.h"
 #include "replay/diff.h"
@@ -115,8 +116,62 @@ void diff_watch_attach(Machine *m, DiffWatch *w)
     m->console_watch_opaque = w;
 }
 
+static void sample_add(DiffWatch *w, const Hart *h, uint64_t insns)
+{
+    if (w->nsamples == w->samples_cap) {
+        size_t cap = w->samples_cap ? w->samples_cap * 2 : 4096;
+        DiffSample *n = realloc(w->samples, cap * sizeof(*n));
+        if (!n)
+            return; /* out of memory: the profile stops growing */
+        w->samples = n;
+        w->samples_cap = cap;
+    }
+    w->samples[w->nsamples++] = (DiffSample){ .pc = h->pc, .insns = insns, .priv = h->priv };
+}
+
+/* Every hart that ran since the previous sample: its instructions go to
+ * where it stands now (a sampling estimate, exact on average). */
+static void sample_take(DiffWatch *w)
+{
+    Machine *m = w->m;
+    for (unsigned i = 0; i < m->nharts; i++) {
+        const Hart *h = &m->harts[i];
+        if (h->icount > w->sample_last[i]) {
+            sample_add(w, h, h->icount - w->sample_last[i]);
+            w->sample_last[i] = h->icount;
+        }
+    }
+}
+
+static bool sample_stopped(void *opaque, DebugStop *why)
+{
+    DiffWatch *w = opaque;
+    if (why->kind != DEBUG_STOP_ICOUNT)
+        return false;
+    sample_take(w);
+    debug_continue(w->m);
+    debug_set_stop_icount(w->m, machine_icount(w->m) + w->sample_every);
+    return true;
+}
+
+bool diff_watch_sample(Machine *m, DiffWatch *w, uint64_t every)
+{
+    DebugFrontEnd fe = { 0 };
+    if (!every || !debug_attach(m, &fe))
+        return false;
+    DebugController ctl = { .opaque = w, .stopped = sample_stopped };
+    debug_set_controller(m, &ctl);
+    w->sample_every = every;
+    for (unsigned i = 0; i < m->nharts; i++)
+        w->sample_last[i] = m->harts[i].icount;
+    debug_set_stop_icount(m, machine_icount(m) + every);
+    return true;
+}
+
 void diff_watch_finish(Machine *m, DiffWatch *w)
 {
+    if (w->sample_every)
+        sample_take(w); /* the tail since the last sample */
     w->end_icount = machine_icount(m);
     w->exit_code = m->exit_code;
     /* Console lines, each at the icount of its newline. */
@@ -155,6 +210,7 @@ void diff_watch_finish(Machine *m, DiffWatch *w)
 void diff_watch_free(DiffWatch *w)
 {
     diff_console_free(&w->console);
+    free(w->samples);
     free(w->ms);
     memset(w, 0, sizeof(*w));
 }

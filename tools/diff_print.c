@@ -373,7 +373,23 @@ static void text_summary(const DiffResult *res, FILE *out)
     fprintf(out, "end: A at icount %" PRIu64 " (exit code %d), B at icount %" PRIu64
             " (exit code %d)\n", res->watch[0].end_icount, res->watch[0].exit_code,
             res->watch[1].end_icount, res->watch[1].exit_code);
-    fprintf(out, "(the per-function profile with --symbols is not implemented yet)\n");
+    if (res->sample_every && res->nfuncs) {
+        size_t show = res->nfuncs < 25 ? res->nfuncs : 25;
+        fprintf(out, "instructions per function (sampled every %" PRIu64 " instructions; the "
+                "%zu largest changes of %zu):\n", res->sample_every, show, res->nfuncs);
+        for (size_t i = 0; i < show; i++) {
+            const DiffFunc *f = &res->funcs[i];
+            fprintf(out, "  %12" PRIu64 " %12" PRIu64 " %+13" PRId64 " ", f->n[0], f->n[1],
+                    (int64_t)(f->n[1] - f->n[0]));
+            if (f->n[0])
+                fprintf(out, "%+8.1f%%", change_percent(f->n[0], f->n[1]));
+            else
+                fprintf(out, "%9s", "new");
+            fprintf(out, "  %s\n", f->name);
+        }
+    } else {
+        fprintf(out, "(instructions per function: give --symbols ELF for the sides)\n");
+    }
     view_free(&v);
 }
 
@@ -645,7 +661,24 @@ static json_object *j_summary(const DiffResult *res)
                                                         j_u64(res->watch[1].end_icount)));
     json_object_object_add(o, "exit_code", j_side_pair(json_object_new_int(res->watch[0].exit_code),
                                                        json_object_new_int(res->watch[1].exit_code)));
-    json_object_object_add(o, "functions", NULL); /* the profile: not implemented yet */
+    json_object *fn = NULL;
+    if (res->sample_every) {
+        fn = json_object_new_object();
+        json_object_object_add(fn, "sample_every", j_u64(res->sample_every));
+        json_object_object_add(fn, "count", j_u64(res->nfuncs));
+        json_object *rows = json_object_new_array();
+        for (size_t i = 0; i < res->nfuncs && i < 200; i++) {
+            const DiffFunc *f = &res->funcs[i];
+            json_object *r = j_side_pair(j_u64(f->n[0]), j_u64(f->n[1]));
+            json_object_object_add(r, "name", json_object_new_string(f->name));
+            json_object_object_add(r, "change_percent",
+                                   f->n[0] ? json_object_new_double(change_percent(f->n[0], f->n[1]))
+                                           : NULL);
+            json_object_array_add(rows, r);
+        }
+        json_object_object_add(fn, "rows", rows);
+    }
+    json_object_object_add(o, "functions", fn);
     view_free(&v);
     return o;
 }

@@ -18,6 +18,12 @@ typedef struct DiffSymbols {
     ElfImage img;
 } DiffSymbols;
 
+/* Instructions of one function on each side (the profile). */
+typedef struct DiffFunc {
+    char name[96];
+    uint64_t n[2];
+} DiffFunc;
+
 typedef struct DiffConfigLine {
     char field[32];
     char a[256], b[256];
@@ -50,7 +56,15 @@ typedef struct DiffResult {
     bool summary;
     DiffWatch watch[2];
     char replay_note[2][512];
+    /* The per-function profile (with symbols on either side). */
+    uint64_t sample_every; /* 0: no profile */
+    DiffFunc *funcs;       /* the largest changes first */
+    size_t nfuncs;
 } DiffResult;
+
+/* Build res->funcs from the watches' samples and the symbols (the sides'
+ * own). false when out of memory. */
+bool diff_profile_build(DiffResult *res);
 
 /* Summary: do the console lines or the ends differ? */
 bool diff_summary_differs(const DiffResult *res);
