@@ -157,55 +157,15 @@ enum { ELF_LABEL_REACH = 4096 };
 
 bool elf_symbol_at(const ElfImage *img, uint64_t addr, const char **name, uint64_t *offset)
 {
-    const Elf64_Ehdr *e = ehdr(img);
-    if (e->e_shentsize != sizeof(Elf64_Shdr) ||
-        !in_file(img, e->e_shoff, (uint64_t)e->e_shnum * sizeof(Elf64_Shdr)))
-        return false;
-    bool found = false;
-    uint64_t best = 0;
-    for (unsigned i = 0; i < e->e_shnum; i++) {
-        Elf64_Shdr sh, strsh;
-        memcpy(&sh, img->data + e->e_shoff + (uint64_t)i * sizeof(sh), sizeof(sh));
-        if (sh.sh_type != SHT_SYMTAB || sh.sh_link >= e->e_shnum ||
-            !in_file(img, sh.sh_offset, sh.sh_size))
-            continue;
-        memcpy(&strsh, img->data + e->e_shoff + (uint64_t)sh.sh_link * sizeof(strsh),
-               sizeof(strsh));
-        if (!in_file(img, strsh.sh_offset, strsh.sh_size) || !strsh.sh_size)
-            continue;
-        const char *strtab = (const char *)img->data + strsh.sh_offset;
-        uint64_t nsyms = sh.sh_size / sizeof(Elf64_Sym);
-        for (uint64_t s = 0; s < nsyms; s++) {
-            Elf64_Sym sym;
-            memcpy(&sym, img->data + sh.sh_offset + s * sizeof(sym), sizeof(sym));
-            unsigned type = sym.st_info & 0xf;
-            /* Functions and data objects; a sized one must cover addr, an
-             * unsized label (assembly) counts up to the next symbol, at
-             * most ELF_LABEL_REACH bytes on. Absolute symbols (sizes,
-             * offsets) name no place. */
-            if ((type != STT_FUNC && type != STT_OBJECT && type != STT_NOTYPE) ||
-                sym.st_shndx == SHN_UNDEF || sym.st_shndx == SHN_ABS || sym.st_name == 0 ||
-                sym.st_name >= strsh.sh_size || sym.st_value > addr)
-                continue;
-            if (sym.st_size && addr - sym.st_value >= sym.st_size)
-                continue;
-            if (!sym.st_size && addr - sym.st_value >= ELF_LABEL_REACH)
-                continue;
-            if (memchr(strtab + sym.st_name, 0, strsh.sh_size - sym.st_name) == NULL)
-                continue;
-            const char *nm = strtab + sym.st_name;
-            if (nm[0] == '$' || (nm[0] == '.' && nm[1] == 'L'))
-                continue; /* mapping symbols and local labels */
-            if (!found || sym.st_value > best) {
-                found = true;
-                best = sym.st_value;
-                *name = nm;
-            }
-        }
+    ElfSym *tab;
+    size_t n = elf_symbols(img, &tab);
+    const ElfSym *e = elf_symbols_find(tab, n, addr);
+    if (e) {
+        *name = e->name;
+        *offset = addr - e->value;
     }
-    if (found)
-        *offset = addr - best;
-    return found;
+    free(tab);
+    return e != NULL;
 }
 
 static int elf_sym_cmp(const void *x, const void *y)

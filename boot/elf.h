@@ -30,9 +30,10 @@ bool elf_load(const ElfImage *img, Memory *mem, char *err, size_t errlen);
 /* Value of a symbol from .symtab, or false if absent. */
 bool elf_symbol(const ElfImage *img, const char *name, uint64_t *value);
 
-/* The symbol that covers addr (a function or object whose range holds it,
- * else the nearest label below it): its name (inside img's data) and
- * addr's offset from it. false when none. */
+/* The symbol that covers addr: the nearest function, object or label at or
+ * below it, when its size holds addr (an unsized label, from assembly,
+ * reaches 4 KiB); absolute and mapping symbols name nothing. Its name
+ * (inside img's data) and addr's offset from it; false when none. */
 bool elf_symbol_at(const ElfImage *img, uint64_t addr, const char **name, uint64_t *offset);
 
 /* The same symbols as a table sorted by address, for many lookups: *out
