@@ -4,6 +4,7 @@
 
 #include <elf.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static bool in_file(const ElfImage *img, uint64_t off, uint64_t len)
@@ -148,4 +149,99 @@ bool elf_symbol(const ElfImage *img, const char *name, uint64_t *value)
         }
     }
     return false;
+}
+
+/* How far past an unsized label (assembly) an address still counts as
+ * its: far enough for a routine, not so far that any address finds one. */
+enum { ELF_LABEL_REACH = 4096 };
+
+bool elf_symbol_at(const ElfImage *img, uint64_t addr, const char **name, uint64_t *offset)
+{
+    ElfSym *tab;
+    size_t n = elf_symbols(img, &tab);
+    const ElfSym *e = elf_symbols_find(tab, n, addr);
+    if (e) {
+        *name = e->name;
+        *offset = addr - e->value;
+    }
+    free(tab);
+    return e != NULL;
+}
+
+static int elf_sym_cmp(const void *x, const void *y)
+{
+    const ElfSym *a = x, *b = y;
+    return a->value < b->value ? -1 : a->value > b->value;
+}
+
+size_t elf_symbols(const ElfImage *img, ElfSym **out)
+{
+    *out = NULL;
+    const Elf64_Ehdr *e = ehdr(img);
+    if (e->e_shentsize != sizeof(Elf64_Shdr) ||
+        !in_file(img, e->e_shoff, (uint64_t)e->e_shnum * sizeof(Elf64_Shdr)))
+        return 0;
+    size_t n = 0, cap = 0;
+    ElfSym *v = NULL;
+    for (unsigned i = 0; i < e->e_shnum; i++) {
+        Elf64_Shdr sh, strsh;
+        memcpy(&sh, img->data + e->e_shoff + (uint64_t)i * sizeof(sh), sizeof(sh));
+        if (sh.sh_type != SHT_SYMTAB || sh.sh_link >= e->e_shnum ||
+            !in_file(img, sh.sh_offset, sh.sh_size))
+            continue;
+        memcpy(&strsh, img->data + e->e_shoff + (uint64_t)sh.sh_link * sizeof(strsh),
+               sizeof(strsh));
+        if (!in_file(img, strsh.sh_offset, strsh.sh_size) || !strsh.sh_size)
+            continue;
+        const char *strtab = (const char *)img->data + strsh.sh_offset;
+        uint64_t nsyms = sh.sh_size / sizeof(Elf64_Sym);
+        for (uint64_t s = 0; s < nsyms; s++) {
+            Elf64_Sym sym;
+            memcpy(&sym, img->data + sh.sh_offset + s * sizeof(sym), sizeof(sym));
+            unsigned type = sym.st_info & 0xf;
+            if ((type != STT_FUNC && type != STT_OBJECT && type != STT_NOTYPE) ||
+                sym.st_shndx == SHN_UNDEF || sym.st_shndx == SHN_ABS || sym.st_name == 0 ||
+                sym.st_name >= strsh.sh_size ||
+                !memchr(strtab + sym.st_name, 0, strsh.sh_size - sym.st_name))
+                continue;
+            const char *nm = strtab + sym.st_name;
+            if (nm[0] == '$' || (nm[0] == '.' && nm[1] == 'L'))
+                continue;
+            if (n == cap) {
+                cap = cap ? cap * 2 : 1024;
+                ElfSym *nv = realloc(v, cap * sizeof(*nv));
+                if (!nv) {
+                    free(v);
+                    return 0;
+                }
+                v = nv;
+            }
+            v[n++] = (ElfSym){ .value = sym.st_value, .size = sym.st_size, .name = nm };
+        }
+    }
+    if (n)
+        qsort(v, n, sizeof(*v), elf_sym_cmp);
+    *out = v;
+    return n;
+}
+
+const ElfSym *elf_symbols_find(const ElfSym *v, size_t n, uint64_t addr)
+{
+    size_t lo = 0, hi = n;
+    while (lo < hi) { /* the first symbol above addr */
+        size_t mid = (lo + hi) / 2;
+        if (v[mid].value <= addr)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    if (!lo)
+        return NULL;
+    /* Among the symbols at that address, prefer one with a size. */
+    size_t k = lo - 1;
+    while (k > 0 && v[k - 1].value == v[k].value && !v[k].size)
+        k--;
+    const ElfSym *s = &v[k];
+    uint64_t reach = s->size ? s->size : ELF_LABEL_REACH;
+    return addr - s->value < reach ? s : NULL;
 }

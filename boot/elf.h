@@ -30,4 +30,21 @@ bool elf_load(const ElfImage *img, Memory *mem, char *err, size_t errlen);
 /* Value of a symbol from .symtab, or false if absent. */
 bool elf_symbol(const ElfImage *img, const char *name, uint64_t *value);
 
+/* The symbol that covers addr: the nearest function, object or label at or
+ * below it, when its size holds addr (an unsized label, from assembly,
+ * reaches 4 KiB); absolute and mapping symbols name nothing. Its name
+ * (inside img's data) and addr's offset from it; false when none. */
+bool elf_symbol_at(const ElfImage *img, uint64_t addr, const char **name, uint64_t *offset);
+
+/* The same symbols as a table sorted by address, for many lookups: *out
+ * is malloc'd (names point into img's data); returns how many (0: none,
+ * or out of memory). */
+typedef struct ElfSym {
+    uint64_t value, size;
+    const char *name;
+} ElfSym;
+size_t elf_symbols(const ElfImage *img, ElfSym **out);
+/* The symbol covering addr in such a table, or NULL. */
+const ElfSym *elf_symbols_find(const ElfSym *v, size_t n, uint64_t addr);
+
 #endif

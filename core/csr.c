@@ -353,6 +353,8 @@ static bool csr_store(Hart *h, unsigned num, uint64_t now, uint64_t val)
         if (satp_mode_supported(val)) {
             c->satp = val;
             translation_changed(h);
+            if (h->m && h->m->observer && h->m->observer->satp_write)
+                h->m->observer->satp_write(h->m->observer->opaque, h, val);
         }
         return true;
 

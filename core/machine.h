@@ -120,6 +120,18 @@ enum { MACHINE_MAX_DEVICES = 32 };
  *      LR/SC sequence no SC could ever succeed). */
 #define MACHINE_ENGINE_REVISION 3
 
+/* Watches architectural milestones for `rewind diff`'s summary (a tool,
+ * not the guest, is told): a hart changed privilege (a trap, with its
+ * cause, or an xRET, cause MACHINE_OBSERVE_XRET) and satp writes. Called
+ * after the change, with the registers as the instruction left them. It
+ * changes nothing the guest sees. NULL (the usual case): one pointer test. */
+#define MACHINE_OBSERVE_XRET UINT64_MAX
+typedef struct MachineObserver {
+    void *opaque;
+    void (*priv_change)(void *opaque, struct Hart *h, unsigned from, uint64_t cause);
+    void (*satp_write)(void *opaque, struct Hart *h, uint64_t value);
+} MachineObserver;
+
 typedef struct Machine {
     MachineConfig cfg;
     Memory mem;
@@ -179,6 +191,7 @@ typedef struct Machine {
      * run --until console:TEXT`. NULL: nobody watches. */
     void (*console_watch)(void *opaque, uint8_t byte);
     void *console_watch_opaque;
+    const MachineObserver *observer; /* NULL: nobody watches */
     /* Print digest lines (--digest-every); they are taken for replay too. */
     bool digest_print;
     /* Reloads the images after a machine reset (set by the boot code). */

@@ -42,6 +42,14 @@ static uint64_t trap_target_pc(uint64_t tvec, bool irq, uint64_t code)
     return base;
 }
 
+/* Tell an observer (rewind diff) that h's privilege may have changed. */
+static void trap_observe(Hart *h, unsigned from, uint64_t cause)
+{
+    const MachineObserver *o = h->m ? h->m->observer : NULL;
+    if (o && o->priv_change)
+        o->priv_change(o->opaque, h, from, cause);
+}
+
 void trap_take(Hart *h, uint64_t cause, uint64_t tval, uint64_t epc)
 {
     Csrs *c = &h->csr;
@@ -78,6 +86,7 @@ void trap_take(Hart *h, uint64_t cause, uint64_t tval, uint64_t epc)
     }
     h->wfi = false;
     hart_update_mmu_idx(h);
+    trap_observe(h, from, cause);
 
     if (h->m)
         log_printf(&h->m->log, LOG_INT,
@@ -148,9 +157,11 @@ void trap_mret(Hart *h)
     if (prev != PRV_M)
         s &= ~MSTATUS_MPRV;
     c->mstatus = s;
+    unsigned from = h->priv;
     h->priv = (uint8_t)prev;
     h->pc = c->mepc;
     hart_update_mmu_idx(h);
+    trap_observe(h, from, MACHINE_OBSERVE_XRET);
 }
 
 void trap_sret(Hart *h)
@@ -163,7 +174,9 @@ void trap_sret(Hart *h)
     s |= MSTATUS_SPIE;
     s &= ~MSTATUS_MPRV; /* sret always returns below M */
     c->mstatus = s;
+    unsigned from = h->priv;
     h->priv = (uint8_t)prev;
     h->pc = c->sepc;
     hart_update_mmu_idx(h);
+    trap_observe(h, from, MACHINE_OBSERVE_XRET);
 }

@@ -150,6 +150,22 @@ size_t chardev_pending_input(const CharDev *cd)
     return cd->inq_len;
 }
 
+size_t chardev_save_input(const CharDev *cd, uint8_t *buf, size_t cap)
+{
+    if (buf && cd->inq_len && cd->inq_len <= cap)
+        memcpy(buf, cd->inq, cd->inq_len);
+    return cd->inq_len;
+}
+
+void chardev_load_input(CharDev *cd, const uint8_t *buf, size_t len)
+{
+    if (len > CHARDEV_INQ_SIZE)
+        len = CHARDEV_INQ_SIZE;
+    if (len)
+        memcpy(cd->inq, buf, len);
+    cd->inq_len = len;
+}
+
 void chardev_set_receive(CharDev *cd, CharDevReceiveFn fn, void *opaque)
 {
     cd->receive = fn;

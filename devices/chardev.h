@@ -72,6 +72,15 @@ void chardev_offer_input(CharDev *cd);
 /* Bytes received from the host and not yet taken by the frontend. */
 size_t chardev_pending_input(const CharDev *cd);
 
+/* The input queued for the frontend, for its checkpoints: in a replay
+ * these are recorded bytes the guest has not taken yet, so a machine put
+ * back to a checkpoint must find them there again (else a restored
+ * replay loses or repeats typed bytes). save copies them to buf when
+ * they fit in cap and returns their number either way; load replaces the
+ * queue. */
+size_t chardev_save_input(const CharDev *cd, uint8_t *buf, size_t cap);
+void chardev_load_input(CharDev *cd, const uint8_t *buf, size_t len);
+
 /* The spec this backend was opened with (for messages). */
 const char *chardev_spec(const CharDev *cd);
 

@@ -4,6 +4,7 @@
 #include "devices/uart.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 #include "core/machine.h"
 #include "core/snapshot.h"
@@ -417,19 +418,33 @@ static void uart_reset(void *opaque)
 }
 
 /* The state: registers, FIFO and timers, everything after the backend and
- * the line (host input still queued in the backend is not guest state). */
+ * the line; then the input the backend still holds for the UART (in a
+ * replay, recorded bytes the guest has yet to take: a restored machine
+ * must find them again). A state without that tail (a checkpoint file of
+ * an older rewind) loads with an empty queue. */
 #define UART_STATE_OFF offsetof(Uart, irq_level)
+#define UART_STATE_LEN (sizeof(Uart) - UART_STATE_OFF)
 
 static size_t uart_save(void *opaque, void *buf, size_t cap)
 {
-    return snapshot_save_bytes(buf, cap, (char *)opaque + UART_STATE_OFF,
-                               sizeof(Uart) - UART_STATE_OFF);
+    Uart *u = opaque;
+    size_t queued = chardev_save_input(u->cd, NULL, 0);
+    size_t n = UART_STATE_LEN + queued;
+    if (n <= cap) {
+        memcpy(buf, (char *)u + UART_STATE_OFF, UART_STATE_LEN);
+        chardev_save_input(u->cd, (uint8_t *)buf + UART_STATE_LEN, queued);
+    }
+    return n;
 }
 
 static bool uart_load(void *opaque, const void *buf, size_t len)
 {
-    return snapshot_load_bytes((char *)opaque + UART_STATE_OFF,
-                               sizeof(Uart) - UART_STATE_OFF, buf, len);
+    Uart *u = opaque;
+    if (len < UART_STATE_LEN)
+        return false;
+    memcpy((char *)u + UART_STATE_OFF, buf, UART_STATE_LEN);
+    chardev_load_input(u->cd, (const uint8_t *)buf + UART_STATE_LEN, len - UART_STATE_LEN);
+    return true;
 }
 
 static void uart_free(void *opaque)

@@ -1,5 +1,5 @@
 /* rewind: the command line. Subcommands as in rr (run, record, replay,
- * dump, debug); machine options as in QEMU. tests/cli/run-cli checks that
+ * dump, debug, diff); machine options as in QEMU. tests/cli/run-cli checks that
  * every command dispatched below is in usage() and has its own --help. */
 #include <signal.h>
 #include <stdio.h>
@@ -24,6 +24,8 @@ static void usage(FILE *out)
         "  dump       print a trace: header, events, statistics\n"
         "  debug      replay a trace under gdb-multiarch, in both directions\n"
         "             (reverse-stepi, reverse-continue, seek, when)\n"
+        "  diff       compare two traces: the exact instruction where they part,\n"
+        "             or (other images) console and milestones side by side\n"
         "\n"
         "  rewind --help       this text\n"
         "  rewind --version    the version, execution backend and trace formats\n"
@@ -71,6 +73,8 @@ int main(int argc, char **argv)
         return cmd_dump(argc - 2, argv + 2);
     if (strcmp(cmd, "debug") == 0)
         return cmd_debug(argc - 2, argv + 2);
+    if (strcmp(cmd, "diff") == 0)
+        return cmd_diff(argc - 2, argv + 2);
     fprintf(stderr, "rewind: unknown command '%s' (try rewind --help)\n", cmd);
     return EXIT_REWIND_ERROR;
 }
