@@ -7,7 +7,9 @@
 
 #include "config.h"
 #include "core/machine.h"
+#include "replay/checkpoint.h"
 #include "replay/trace.h"
+#include "translator/native.h"
 #include "tools/commands.h"
 
 static void usage(FILE *out)
@@ -38,7 +40,14 @@ static void usage(FILE *out)
 static void version(void)
 {
     printf("rewind %s\n", PACKAGE_VERSION);
-    printf("backend: portable (translation blocks run op by op, in C)\n");
+    if (native_backend_available())
+        printf("backends: native (x86-64 host code, the default) and portable (op by op, "
+               "in C): --backend\n");
+    else
+        printf("backends: portable (translation blocks run op by op, in C); no native "
+               "emitter for this host\n");
+    printf("checkpoint format: version %d (message schema %d)\n", CHECKPOINT_FORMAT_VERSION,
+           CHECKPOINT_SCHEMA_VERSION);
     printf("trace format: writes version %d (message schema %d); reads versions 1 to %d,"
            " any schema\n", TRACE_FORMAT_VERSION, TRACE_SCHEMA_VERSION, TRACE_FORMAT_VERSION);
     printf("engine revision: %d (a trace recorded by another revision may diverge on replay)\n",
