@@ -20,6 +20,7 @@ static const struct {
     { "boot", suite_boot },     { "icount", suite_icount },
     { "trace", suite_trace },   { "replay", suite_replay },
     { "gdb", suite_gdb },       { "snapshot", suite_snapshot },
+    { "native", suite_native },
 };
 
 int main(int argc, char **argv)

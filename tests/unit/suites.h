@@ -20,5 +20,6 @@ Suite *suite_trace(void);
 Suite *suite_replay(void);
 Suite *suite_gdb(void);
 Suite *suite_snapshot(void);
+Suite *suite_native(void);
 
 #endif
