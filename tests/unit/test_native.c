@@ -137,6 +137,33 @@ START_TEST(test_host_code_buffer_full_flushes)
 }
 END_TEST
 
+START_TEST(test_store_unlinks_chained_code)
+{
+    /* X (0x00): sw t1,0(t0) ; add t0,t0,t2 ; jal Y
+     * Y (0x20): addi a0,a0,1 ; jal X
+     * t0 walks down one page per pass: data, data, then Y's addi, which
+     * becomes addi a0,a0,100. By then X's host code jumps straight into
+     * Y's: the store must unlink it, so the third pass runs the new Y. */
+    static const uint32_t prog[] = { 0x0062a023, 0x007282b3, 0x0180006f, 0, 0, 0, 0, 0,
+                                     0x00150513, 0xfddff06f };
+    for (int b = 0; b < 2; b++) {
+        MachineBackend be = b ? MACHINE_BACKEND_NATIVE : MACHINE_BACKEND_PORTABLE;
+        if (be == MACHINE_BACKEND_NATIVE && !native_backend_available())
+            continue;
+        Machine *m = machine_with(be, 0);
+        Hart *h = &m->harts[0];
+        h->x[5] = 0x80002020;
+        h->x[6] = 0x06450513;
+        h->x[7] = (uint64_t)-0x1000;
+        test_run_words(m, prog, 10, 15);
+        ck_assert_uint_eq(h->x[10], 102);
+        if (be == MACHINE_BACKEND_NATIVE)
+            ck_assert_uint_ge(m->stats.native_links, 2);
+        machine_free(m);
+    }
+}
+END_TEST
+
 START_TEST(test_backend_resolution)
 {
     MachineBackend b;
@@ -166,6 +193,7 @@ Suite *suite_native(void)
     tcase_add_test(tc, test_store_fault_mid_tb);
     tcase_add_test(tc, test_x0_reads_zero);
     tcase_add_test(tc, test_host_code_buffer_full_flushes);
+    tcase_add_test(tc, test_store_unlinks_chained_code);
     tcase_add_test(tc, test_backend_resolution);
     suite_add_tcase(s, tc);
     return s;
