@@ -195,16 +195,29 @@ typedef struct Emit {
     X86Buf b;
     const CodeBuffer *cb;
     TB *tb;
+    /* The guest register whose value rax holds (-1: none): set after an
+     * ALU op that left its result in rax and stored it; any other op
+     * clears it (calls and slow paths clobber rax). */
+    int held;
     SlowPath slow[TB_MAX_INSNS + 2];
     unsigned nslow;
 } Emit;
 
+/* r = x[xr]. When rax still holds x[xr] (the result an ALU op just
+ * stored, see `held`), from rax instead of memory. */
 static void get_reg(Emit *e, X86Reg r, unsigned xr)
 {
-    if (xr == 0)
+    if (xr == 0) {
         x86_mov_imm(&e->b, r, 0);
-    else
+    } else if (e->held == (int)xr) {
+        if (r != RAX)
+            x86_mov_rr(&e->b, r, RAX);
+        return;
+    } else {
         x86_load64(&e->b, r, RBX, XOFF(xr));
+    }
+    if (r == RAX)
+        e->held = -1;
 }
 
 static void put_reg(Emit *e, unsigned xr, X86Reg r)
@@ -253,6 +266,7 @@ static void emit_tlb_lookup(Emit *e, const Op *op, int acc, unsigned size, unsig
 {
     X86Buf *b = &e->b;
     get_reg(e, RAX, op->rs1);
+    e->held = -1; /* rax becomes the address */
     if (op->imm)
         x86_alu_ri(b, ALU_ADD, true, RAX, (int32_t)op->imm);
     x86_mov_rr(b, RCX, RAX);
@@ -549,6 +563,7 @@ TbHostFn native_emit(NativeBackend *nb, TB *tb)
         return NULL;
     e->cb = cb;
     e->tb = tb;
+    e->held = -1;
     e->nslow = 0;
     e->b = (X86Buf){ .p = cb->rw + code_at, .end = cb->rw + cb->size };
     tb->host_exit[0] = tb->host_exit[1] = NULL;
@@ -571,8 +586,20 @@ TbHostFn native_emit(NativeBackend *nb, TB *tb)
                 (const Op *)code_buffer_exec_addr(cb, (const uint8_t *)&pairs[2 * k]);
             emit_call(e, pair_exec, op->fn, i + 1 == nops);
             k++;
+            e->held = -1;
         } else {
             emit_op(e, op, info[i]);
+            switch (info[i].kind) {
+            case K_AUIPC: case K_ALU_RI: case K_ALU_RR: case K_SHIFT_RI: case K_SHIFT_RR:
+            case K_SLT_RI: case K_SLT_RR: case K_MUL:
+                e->held = op->rd; /* the last thing these do: x[rd] = rax */
+                break;
+            case K_NOP:
+                break;
+            default:
+                e->held = -1;
+                break;
+            }
         }
     }
     /* A TB always ends in an op that leaves; be safe if one did not. */
