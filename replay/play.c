@@ -265,8 +265,16 @@ void play_on_digest(Machine *m, const Digest *d)
     if (r->result != REPLAY_RESULT_RUNNING)
         return;
     ReplayNext *nx = play_expect(r, TRACE_DIGEST, "took a periodic digest");
-    if (nx && play_check_digest(r, d, nx))
+    if (nx && play_check_digest(r, d, nx)) {
         play_consume(r);
+        /* A recording stopped by a signal at the look at events that
+         * comes before the digests of this icount (record_next_icount,
+         * record_deliver_due) still took this digest, then ended: its end
+         * is right behind it. Stop here too, before another instruction
+         * runs (the run loop would run one: it runs at least one after
+         * the events due). */
+        play_stop_point(r, machine_icount(m));
+    }
 }
 
 /* ------------------------------------------------------------- inputs */
