@@ -74,6 +74,11 @@ typedef struct Hart {
     uint32_t cur_tb_len;
     uint32_t exc_idx; /* index in its TB of the op that raised the last exception */
     uint32_t cur_tb_flags;
+    /* Native backend (translator/exec.h): the TB that ran last (host code
+     * chains from TB to TB by itself) and the icount a chain must not
+     * pass (the run loop's budget). */
+    struct TB *cur_tb;
+    uint64_t icount_end;
     /* An op reached a device from a TB without CF_LAST_IO: it did not
      * retire, and the run loop re-executes it alone in a CF_LAST_IO TB. */
     bool io_retry;

@@ -58,6 +58,7 @@ typedef struct MachineStats {
     uint64_t tb_lookups_hit;   /* found in jump cache or hash table */
     uint64_t tb_lookups_miss;  /* had to translate */
     uint64_t chain_links;
+    uint64_t native_links;     /* of those: patched jumps between host code */
     uint64_t tb_flushes;       /* full flushes (code buffer full) */
     uint64_t host_code_flushes; /* of those: the host code buffer was full */
     uint64_t host_code_bytes;  /* host code and data emitted (native) */

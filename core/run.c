@@ -32,7 +32,7 @@ static void run_io_insn(Machine *m, Hart *h)
     m->stats.recompile_io++;
     TB *tb = tb_find(h, tb_flags_for(h) | TBF_LAST_IO | 1u << TBF_COUNT_SHIFT);
     if (tb)
-        tb_exec(h, tb);
+        tb_exec(h, &tb, h->icount + 1);
     /* A device may have retried again only if the TB was not LAST_IO,
      * which cannot happen; clear it defensively. */
     h->io_retry = false;
@@ -73,7 +73,7 @@ uint64_t machine_run_hart(Machine *m, Hart *h, uint64_t n)
                 log_printf(&m->log, LOG_EXEC,
                            "Trace hart %u: pc 0x%016" PRIx64 " [%u insns] icount %" PRIu64 "\n",
                            h->id, tb->vpc, tb->ninsns, h->icount);
-            int r = tb_exec(h, tb);
+            int r = tb_exec(h, &tb, end);
             if (r != OP_EXIT_JUMP0 && r != OP_EXIT_JUMP1) {
                 if (unlikely(h->io_retry)) {
                     run_io_insn(m, h);

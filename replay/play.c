@@ -282,7 +282,14 @@ void play_on_digest(Machine *m, const Digest *d)
     ReplayNext *nx = play_expect(r, TRACE_DIGEST, "took a periodic digest");
     if (nx && play_check_digest(r, d, nx)) {
         play_consume(r);
-        play_end_if_used_up(r);
+        /* A recording stopped by a signal at the look at events that
+         * comes before the digests of this icount (record_next_icount,
+         * record_deliver_due) still took this digest, then ended: its end
+         * is right behind it. Stop here too, before another instruction
+         * runs (the run loop would run one: it runs at least one after
+         * the events due). */
+        if (!play_stop_point(r, machine_icount(m)))
+            play_end_if_used_up(r);
     }
 }
 

@@ -31,7 +31,7 @@ static void print_stats(const Machine *m, double seconds, const char *name)
             "tbs translated:   %" PRIu64 "\n"
             "tb cache hits:    %" PRIu64 "\n"
             "tb cache misses:  %" PRIu64 "\n"
-            "chain links:      %" PRIu64 "\n"
+            "chain links:      %" PRIu64 " (native: %" PRIu64 ")\n"
             "tb flushes:       %" PRIu64 "\n"
             "backend:          %s\n"
             "host code flushes: %" PRIu64 "\n"
@@ -42,7 +42,7 @@ static void print_stats(const Machine *m, double seconds, const char *name)
             "host seconds:     %.3f\n"
             "guest MIPS:       %.1f\n",
             insns, s->tbs_translated, s->tb_lookups_hit, s->tb_lookups_miss,
-            s->chain_links, s->tb_flushes, machine_backend_name(m->cfg.backend),
+            s->chain_links, s->native_links, s->tb_flushes, machine_backend_name(m->cfg.backend),
             s->host_code_flushes, s->host_code_bytes, s->tb_invalidations, s->recompile_io,
             s->recompile_budget, seconds,
             seconds > 0 ? (double)insns / seconds / 1e6 : 0.0);

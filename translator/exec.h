@@ -5,19 +5,33 @@
 
 #include "translator/tb_cache.h"
 
-/* Run one TB. The hart's icount advances by the instructions retired.
- * Returns the exit code of the op that ended it (OP_EXIT_*). */
-static inline int tb_exec(Hart *h, const TB *tb)
+/* Run the TB *tbp. The hart's icount advances by the instructions retired.
+ * Returns the exit code of the op that ended it (OP_EXIT_*).
+ *
+ * Native code may go on into the TBs chained to it (by patched jumps,
+ * under the conditions the run loop's chaining checks: the budget up to
+ * icount `end`, no interrupt pending, no stop): *tbp is then the TB that
+ * ended the run, and h->cur_tb_len its length. */
+static inline int tb_exec(Hart *h, TB **tbp, uint64_t end)
 {
+    TB *tb = *tbp;
     h->icount += tb->ninsns;
     h->cur_tb_len = tb->ninsns;
     h->cur_tb_flags = tb->flags;
-    int r = tb->host ? tb->host(h) : tb->ops[0].fn(h, tb->ops);
+    int r;
+    if (tb->host) {
+        h->cur_tb = tb;
+        h->icount_end = end;
+        r = tb->host(h);
+        *tbp = h->cur_tb;
+    } else {
+        r = tb->ops[0].fn(h, tb->ops);
+    }
     /* Only an exception leaves early: the faulting op (op_raise noted its
      * index) and those after it did not retire. Other exits come from the
      * TB's last op. */
     if (r == OP_EXIT_EXC)
-        h->icount -= tb->ninsns - h->exc_idx;
+        h->icount -= h->cur_tb_len - h->exc_idx;
     return r;
 }
 

@@ -33,8 +33,14 @@ void native_backend_reset(NativeBackend *nb);
 /* Bytes of host code and data in use. */
 size_t native_backend_used(const NativeBackend *nb);
 
-/* Emit tb's host code (tb->ops complete). NULL when the buffer ran out
- * (the TB then runs on the portable backend). */
-TbHostFn native_emit(NativeBackend *nb, const TB *tb);
+/* Emit tb's host code (tb->ops complete): sets tb->host_exit and
+ * tb->host_chain, returns the entry (NULL when the buffer ran out: the TB
+ * then runs on the portable backend). */
+TbHostFn native_emit(NativeBackend *nb, TB *tb);
+
+/* Point a TB's direct exit (tb->host_exit[slot]) at another TB's chain
+ * entry (its tb->host_chain), or back at leaving to the run loop. */
+void native_link(NativeBackend *nb, uint8_t *exit, const uint8_t *chain);
+void native_unlink(NativeBackend *nb, uint8_t *exit);
 
 #endif

@@ -32,9 +32,22 @@ size_t native_backend_used(const NativeBackend *nb)
     return 0;
 }
 
-TbHostFn native_emit(NativeBackend *nb, const TB *tb)
+TbHostFn native_emit(NativeBackend *nb, TB *tb)
 {
     (void)nb;
     (void)tb;
     return NULL;
+}
+
+void native_link(NativeBackend *nb, uint8_t *exit, const uint8_t *chain)
+{
+    (void)nb;
+    (void)exit;
+    (void)chain;
+}
+
+void native_unlink(NativeBackend *nb, uint8_t *exit)
+{
+    (void)nb;
+    (void)exit;
 }

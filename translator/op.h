@@ -7,9 +7,9 @@
  * TB, so whenever an exception or an MMIO access happens the exact number
  * of retired instructions is known (icount relies on this).
  *
- * A native backend would consume the same op array (the decoder and the
- * handlers' semantics stay as they are): it emits host code per op kind and
- * falls back to calling the handler for ops it does not specialise. */
+ * The native backend (translator/native.h) consumes the same op array: it
+ * emits host code per op kind and calls the handler for ops it does not
+ * specialise, with the handlers' semantics as they are. */
 #ifndef REWIND_TRANSLATOR_OP_H
 #define REWIND_TRANSLATOR_OP_H
 

@@ -168,6 +168,11 @@ unsigned tb_invalidate_page(Machine *m, uint64_t ppage)
              * (even for a TB still running) until the next full flush. */
             tb->invalid = true;
             tb->next[0] = tb->next[1] = NULL;
+            /* The same for the host code's patched jumps (a TB still
+             * running leaves through the run loop then). */
+            for (int s = 0; s < 2; s++)
+                if (tb->host_exit[s])
+                    native_unlink(c->native, tb->host_exit[s]);
             hash_remove(c, tb);
             n++;
         }
@@ -205,6 +210,8 @@ TB *tb_cut(const TB *tb, unsigned count, TB *scratch)
     scratch->flags = tb->flags | (uint32_t)count << TBF_COUNT_SHIFT;
     scratch->nochain = true;
     scratch->host = NULL; /* a cut copy runs on the portable backend */
+    scratch->host_exit[0] = scratch->host_exit[1] = NULL;
+    scratch->host_chain = NULL;
     scratch->next[0] = scratch->next[1] = NULL;
     return scratch;
 }
@@ -217,4 +224,9 @@ void tb_chain(Machine *m, TB *from, int slot, TB *to)
         return;
     from->next[slot] = to;
     m->stats.chain_links++;
+    /* Host code jumps there itself; not while every TB is being traced. */
+    if (from->host_exit[slot] && to->host_chain && !LOG_ON(&m->log, LOG_EXEC)) {
+        native_link(m->tbc->native, from->host_exit[slot], to->host_chain);
+        m->stats.native_links++;
+    }
 }

@@ -43,6 +43,10 @@ typedef struct TB {
     struct TB *page_next[2]; /* TBs on the same physical page (first, second) */
     uint64_t page[2];        /* physical pages covered; page[1] = page[0] if one */
     TbHostFn host;           /* native code, or NULL: run the ops (portable) */
+    /* Native chaining: the patchable jumps of the direct exits (slots 0
+     * and 1; NULL: none) and the entry that other TBs' exits jump to. */
+    uint8_t *host_exit[2];
+    const uint8_t *host_chain;
     Op ops[];
 } TB;
 

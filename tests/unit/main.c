@@ -20,7 +20,7 @@ static const struct {
     { "boot", suite_boot },     { "icount", suite_icount },
     { "trace", suite_trace },   { "replay", suite_replay },
     { "gdb", suite_gdb },       { "snapshot", suite_snapshot },
-    { "lrsc", suite_lrsc },
+    { "lrsc", suite_lrsc },     { "native", suite_native },
 };
 
 int main(int argc, char **argv)

@@ -21,5 +21,6 @@ Suite *suite_replay(void);
 Suite *suite_gdb(void);
 Suite *suite_snapshot(void);
 Suite *suite_lrsc(void);
+Suite *suite_native(void);
 
 #endif

@@ -19,12 +19,24 @@
  *    stub op whose fn returns OP_NEXT, so it returns to the host code; a
  *    nonzero result leaves the TB with that code.
  *
+ * Chaining: a direct exit (slot 0 or 1) leaves through a jmp that the
+ * TB cache patches (tb_chain, native_link) to the chain entry of the TB
+ * it links to. That entry makes the run loop's checks (the next TB fits
+ * in the budget h->icount_end, no interrupt pending in mip & mie, no stop
+ * and no debugger stop pending) and the bookkeeping of tb_exec (icount,
+ * cur_tb_len, cur_tb_flags, and cur_tb so that the run loop knows which
+ * TB ended), then runs the TB; if a check fails, it leaves with the exit
+ * code of the TB before (still in eax). Invalidation unpatches the jumps
+ * (native_unlink) when it drops the links.
+ *
  * x0: rd == 0 was remapped to the sink x[32] by the decoder, so h->x[0]
  * is never written and reads 0; reads of x0 are emitted as a constant 0. */
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
+#include "core/machine.h"
 #include "core/mmu.h"
 #include "translator/insn_table.h"
 #include "translator/native.h"
@@ -42,6 +54,11 @@ _Static_assert(TLB_SIZE <= 256, "the TLB index is masked with an 8-bit immediate
 #define XOFF(r) ((int32_t)(offsetof(Hart, x) + 8 * (size_t)(r)))
 #define PC_OFF ((int32_t)offsetof(Hart, pc))
 #define DTLB_OFF(acc) ((int32_t)(offsetof(Hart, dtlb) + sizeof(TlbEntry *) * (acc)))
+#define HART_OFF(field) ((int32_t)offsetof(Hart, field))
+#define MACHINE_OFF(field) ((int32_t)offsetof(Machine, field))
+_Static_assert(sizeof(((Machine *)0)->stop) == 4 && sizeof(((Machine *)0)->debug_pending) == 1 &&
+               sizeof(((Hart *)0)->cur_tb_len) == 4 && sizeof(((Hart *)0)->cur_tb_flags) == 4,
+               "the chain entry knows these sizes");
 
 /* ------------------------------------------------------------ helpers */
 
@@ -177,16 +194,30 @@ typedef struct SlowPath {
 typedef struct Emit {
     X86Buf b;
     const CodeBuffer *cb;
+    TB *tb;
+    /* The guest register whose value rax holds (-1: none): set after an
+     * ALU op that left its result in rax and stored it; any other op
+     * clears it (calls and slow paths clobber rax). */
+    int held;
     SlowPath slow[TB_MAX_INSNS + 2];
     unsigned nslow;
 } Emit;
 
+/* r = x[xr]. When rax still holds x[xr] (the result an ALU op just
+ * stored, see `held`), from rax instead of memory. */
 static void get_reg(Emit *e, X86Reg r, unsigned xr)
 {
-    if (xr == 0)
+    if (xr == 0) {
         x86_mov_imm(&e->b, r, 0);
-    else
+    } else if (e->held == (int)xr) {
+        if (r != RAX)
+            x86_mov_rr(&e->b, r, RAX);
+        return;
+    } else {
         x86_load64(&e->b, r, RBX, XOFF(xr));
+    }
+    if (r == RAX)
+        e->held = -1;
 }
 
 static void put_reg(Emit *e, unsigned xr, X86Reg r)
@@ -217,6 +248,17 @@ static void leave_with(Emit *e, int code)
     leave(e);
 }
 
+/* Leave through chain slot `slot` (h->pc set): a jmp that native_link
+ * patches, first to the instruction right after it. */
+static void leave_direct(Emit *e, int slot)
+{
+    x86_mov_imm(&e->b, RAX, (uint64_t)(OP_EXIT_JUMP0 + slot));
+    uint8_t *site = x86_jmp_fwd(&e->b);
+    if (site && !e->tb->host_exit[slot])
+        e->tb->host_exit[slot] = (uint8_t *)code_buffer_exec_addr(e->cb, site);
+    leave(e);
+}
+
 /* rax = rs1 + imm: the address of a load or store. Then look the page up
  * in the data TLB of `acc`: on a hit rax becomes the host address; on a
  * miss the jne to the slow path is recorded. */
@@ -224,6 +266,7 @@ static void emit_tlb_lookup(Emit *e, const Op *op, int acc, unsigned size, unsig
 {
     X86Buf *b = &e->b;
     get_reg(e, RAX, op->rs1);
+    e->held = -1; /* rax becomes the address */
     if (op->imm)
         x86_alu_ri(b, ALU_ADD, true, RAX, (int32_t)op->imm);
     x86_mov_rr(b, RCX, RAX);
@@ -291,11 +334,11 @@ static void emit_branch(Emit *e, const Op *op, X86Cond cc)
     x86_alu_rr(b, ALU_CMP, true, RAX, RCX);
     uint8_t *taken = x86_jcc_fwd(b, cc);
     set_pc(e, NEXT_PC(op));
-    leave_with(e, OP_EXIT_JUMP1);
+    leave_direct(e, 1);
     if (!b->overflow)
         x86_patch_rel32(taken, b->p);
     set_pc(e, op->pc + (uint64_t)op->imm);
-    leave_with(e, OP_EXIT_JUMP0);
+    leave_direct(e, 0);
 }
 
 static void emit_op(Emit *e, const Op *op, OpInfo in)
@@ -366,7 +409,7 @@ static void emit_op(Emit *e, const Op *op, OpInfo in)
         x86_mov_imm(b, RAX, NEXT_PC(op));
         put_reg(e, op->rd, RAX);
         set_pc(e, op->pc + (uint64_t)op->imm);
-        leave_with(e, OP_EXIT_JUMP0);
+        leave_direct(e, 0);
         break;
     case K_JALR:
         /* The target first: rd may be rs1. */
@@ -384,7 +427,7 @@ static void emit_op(Emit *e, const Op *op, OpInfo in)
         break;
     case K_GOTO:
         set_pc(e, op->pc);
-        leave_with(e, OP_EXIT_JUMP1);
+        leave_direct(e, 1);
         break;
     case K_LOAD: {
         emit_tlb_lookup(e, op, ACC_READ, in.size, in.size | (in.sign ? 16u : 0u));
@@ -444,12 +487,59 @@ size_t native_backend_used(const NativeBackend *nb)
     return nb->cb.used;
 }
 
+void native_link(NativeBackend *nb, uint8_t *exit, const uint8_t *chain)
+{
+    int32_t rel = (int32_t)(chain - (exit + 4));
+    memcpy(nb->cb.rw + (exit - nb->cb.rx), &rel, 4);
+}
+
+void native_unlink(NativeBackend *nb, uint8_t *exit)
+{
+    int32_t rel = 0; /* the instruction after the jmp: leave */
+    memcpy(nb->cb.rw + (exit - nb->cb.rx), &rel, 4);
+}
+
+/* The chain entry (see the top of the file); returns the rel32 of its
+ * final jmp to the TB's body. */
+static uint8_t *emit_chain_entry(Emit *e, const TB *tb)
+{
+    X86Buf *b = &e->b;
+    x86_load64(b, RCX, RBX, HART_OFF(icount));
+    x86_alu_ri(b, ALU_ADD, true, RCX, tb->ninsns);
+    x86_alu_rm(b, ALU_CMP, true, RCX, RBX, HART_OFF(icount_end));
+    uint8_t *over_budget = x86_jcc_fwd(b, CC_A);
+    x86_load64(b, RDX, RBX, HART_OFF(csr.mip));
+    x86_alu_rm(b, ALU_AND, true, RDX, RBX, HART_OFF(csr.mie));
+    uint8_t *irq = x86_jcc_fwd(b, CC_NE);
+    x86_load64(b, RDX, RBX, HART_OFF(m));
+    x86_load_ext(b, RSI, RDX, MACHINE_OFF(stop), 4, false);
+    x86_test_rr(b, false, RSI, RSI);
+    uint8_t *stop = x86_jcc_fwd(b, CC_NE);
+    x86_load_ext(b, RSI, RDX, MACHINE_OFF(debug_pending), 1, false);
+    x86_test_rr(b, false, RSI, RSI);
+    uint8_t *debug = x86_jcc_fwd(b, CC_NE);
+    x86_store64(b, RBX, HART_OFF(icount), RCX);
+    x86_store_imm32_32(b, RBX, HART_OFF(cur_tb_len), tb->ninsns);
+    x86_store_imm32_32(b, RBX, HART_OFF(cur_tb_flags), tb->flags);
+    x86_mov_imm(b, RDX, (uint64_t)(uintptr_t)tb);
+    x86_store64(b, RBX, HART_OFF(cur_tb), RDX);
+    uint8_t *to_body = x86_jmp_fwd(b);
+    if (!b->overflow) {
+        x86_patch_rel32(over_budget, b->p);
+        x86_patch_rel32(irq, b->p);
+        x86_patch_rel32(stop, b->p);
+        x86_patch_rel32(debug, b->p);
+    }
+    leave(e); /* eax: the exit code of the TB that jumped here */
+    return to_body;
+}
+
 static size_t align16(size_t n)
 {
     return (n + 15) & ~(size_t)15;
 }
 
-TbHostFn native_emit(NativeBackend *nb, const TB *tb)
+TbHostFn native_emit(NativeBackend *nb, TB *tb)
 {
     CodeBuffer *cb = &nb->cb;
     size_t start = align16(cb->used);
@@ -472,12 +562,19 @@ TbHostFn native_emit(NativeBackend *nb, const TB *tb)
     if (!e)
         return NULL;
     e->cb = cb;
+    e->tb = tb;
+    e->held = -1;
     e->nslow = 0;
     e->b = (X86Buf){ .p = cb->rw + code_at, .end = cb->rw + cb->size };
+    tb->host_exit[0] = tb->host_exit[1] = NULL;
+    /* Chained TBs are entered here, with rbx pushed and set already. */
+    uint8_t *chain = e->b.p;
+    uint8_t *to_body = emit_chain_entry(e, tb);
     uint8_t *entry = e->b.p;
-
     x86_push(&e->b, RBX); /* also aligns the stack for calls */
     x86_mov_rr(&e->b, RBX, RDI);
+    if (!e->b.overflow)
+        x86_patch_rel32(to_body, e->b.p);
     unsigned k = 0;
     for (unsigned i = 0; i < nops; i++) {
         const Op *op = &tb->ops[i];
@@ -489,8 +586,20 @@ TbHostFn native_emit(NativeBackend *nb, const TB *tb)
                 (const Op *)code_buffer_exec_addr(cb, (const uint8_t *)&pairs[2 * k]);
             emit_call(e, pair_exec, op->fn, i + 1 == nops);
             k++;
+            e->held = -1;
         } else {
             emit_op(e, op, info[i]);
+            switch (info[i].kind) {
+            case K_AUIPC: case K_ALU_RI: case K_ALU_RR: case K_SHIFT_RI: case K_SHIFT_RR:
+            case K_SLT_RI: case K_SLT_RR: case K_MUL:
+                e->held = op->rd; /* the last thing these do: x[rd] = rax */
+                break;
+            case K_NOP:
+                break;
+            default:
+                e->held = -1;
+                break;
+            }
         }
     }
     /* A TB always ends in an op that leaves; be safe if one did not. */
@@ -499,8 +608,11 @@ TbHostFn native_emit(NativeBackend *nb, const TB *tb)
     bool ok = !e->b.overflow;
     size_t end = (size_t)(e->b.p - cb->rw);
     free(e);
-    if (!ok)
+    if (!ok) {
+        tb->host_exit[0] = tb->host_exit[1] = NULL;
         return NULL;
+    }
     cb->used = end;
+    tb->host_chain = code_buffer_exec_addr(cb, chain);
     return (TbHostFn)(uintptr_t)code_buffer_exec_addr(cb, entry);
 }

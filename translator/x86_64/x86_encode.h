@@ -182,6 +182,14 @@ static inline void x86_store_imm32(X86Buf *b, X86Reg base, int32_t disp, int32_t
         x86_d(b, (uint32_t)imm);
 }
 
+/* mov dword [base + disp], imm32 */
+static inline void x86_store_imm32_32(X86Buf *b, X86Reg base, int32_t disp, uint32_t imm)
+{
+    x86_op_mem(b, 0xc7, false, 0, base, disp, false);
+    if (!b->overflow)
+        x86_d(b, imm);
+}
+
 /* Loads of 1, 2, 4 or 8 bytes from [base + disp] into r, zero- or
  * sign-extended to 64 bits. */
 static inline void x86_load_ext(X86Buf *b, X86Reg r, X86Reg base, int32_t disp, unsigned size,

@@ -1,0 +1,234 @@
+/* The native backend against the portable one: the same program on both
+ * must leave the harts identical, including where an exception stops a TB
+ * in the middle; x0 reads as 0; a full host code buffer flushes. */
+#include <check.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tests/unit/helpers.h"
+#include "tests/unit/suites.h"
+#include "translator/native.h"
+#include "translator/tb_cache.h"
+
+static Machine *machine_with(MachineBackend b, uint64_t code_buffer_size)
+{
+    char err[256];
+    MachineConfig cfg = { .ram_size = 16 << 20, .nharts = 1, .backend = b,
+                          .code_buffer_size = code_buffer_size };
+    Machine *m = machine_new(&cfg, err, sizeof(err));
+    ck_assert_msg(m != NULL, "machine_new: %s", err);
+    ck_assert_int_eq(m->cfg.backend, b);
+    return m;
+}
+
+/* Run words at 0x80000000 (a `j .` at mtvec 0x80000100) for n
+ * instructions on backend b; the hart is copied to out. A budget that
+ * ends inside a TB runs a cut copy of it on the portable backend: for
+ * native code, n must go past the program (its closing `j .`). */
+static void run_on(MachineBackend b, const uint32_t *words, unsigned count, uint64_t n,
+                   Hart *out)
+{
+    Machine *m = machine_with(b, 0);
+    uint8_t *ram = memory_ram_ptr(&m->mem, MEM_RAM_BASE, 0x200);
+    const uint32_t self_loop = 0x0000006f;
+    memcpy(ram + 0x100, &self_loop, 4);
+    Hart *h = &m->harts[0];
+    h->csr.mtvec = 0x80000100;
+    h->x[10] = 0;
+    test_run_words(m, words, count, n);
+    *out = *h;
+    machine_free(m);
+}
+
+static void check_same(const uint32_t *words, unsigned count, uint64_t n, Hart *native)
+{
+    if (!native_backend_available())
+        return;
+    Hart p;
+    run_on(MACHINE_BACKEND_PORTABLE, words, count, n, &p);
+    run_on(MACHINE_BACKEND_NATIVE, words, count, n, native);
+    ck_assert_mem_eq(p.x, native->x, sizeof(p.x));
+    ck_assert_uint_eq(p.pc, native->pc);
+    ck_assert_uint_eq(p.icount, native->icount);
+    ck_assert_uint_eq(p.csr.mepc, native->csr.mepc);
+    ck_assert_uint_eq(p.csr.mcause, native->csr.mcause);
+    ck_assert_uint_eq(p.csr.mtval, native->csr.mtval);
+}
+
+START_TEST(test_load_fault_mid_tb)
+{
+    /* addi a0,a0,1 ; addi a0,a0,1 ; lw a1,0(zero) (access fault: no
+     * memory at 0) ; addi a0,a0,1 ; then the handler's `j .` */
+    static const uint32_t prog[] = { 0x00150513, 0x00150513, 0x00002583, 0x00150513 };
+    for (uint64_t n = 1; n < 12; n++) {
+        Hart h;
+        check_same(prog, 4, n, &h);
+        if (native_backend_available() && n >= 3) {
+            ck_assert_uint_eq(h.x[10], 2);
+            ck_assert_uint_eq(h.csr.mcause, 5); /* load access fault */
+            ck_assert_uint_eq(h.csr.mepc, 0x80000008);
+            ck_assert_uint_eq(h.icount, n); /* exact budget: the lw did not count */
+        }
+    }
+}
+END_TEST
+
+START_TEST(test_store_fault_mid_tb)
+{
+    /* addi a0,a0,1 ; sd a0,0(zero) (store access fault) ; addi a0,a0,1 */
+    static const uint32_t prog[] = { 0x00150513, 0x00a03023, 0x00150513 };
+    Hart h;
+    check_same(prog, 3, 6, &h);
+    if (native_backend_available()) {
+        ck_assert_uint_eq(h.x[10], 1);
+        ck_assert_uint_eq(h.csr.mcause, 7);
+        ck_assert_uint_eq(h.csr.mepc, 0x80000004);
+    }
+}
+END_TEST
+
+START_TEST(test_x0_reads_zero)
+{
+    /* addi x0,x0,5 ; lui x0,0x12345 ; add a0,x0,x0 ; addi a1,x0,7 ;
+     * sltiu a2,x0,1 ; sub a3,x0,a1 */
+    static const uint32_t prog[] = { 0x00500013, 0x12345037, 0x00000533, 0x00700593,
+                                     0x00103613, 0x40b006b3 };
+    Hart h;
+    check_same(prog, 6, 10, &h); /* past the end: not a budget-cut copy */
+    if (native_backend_available()) {
+        ck_assert_uint_eq(h.x[0], 0);
+        ck_assert_uint_eq(h.x[10], 0);
+        ck_assert_uint_eq(h.x[11], 7);
+        ck_assert_uint_eq(h.x[12], 1);
+        ck_assert_uint_eq(h.x[13], (uint64_t)-7);
+    }
+}
+END_TEST
+
+START_TEST(test_result_kept_in_a_host_register)
+{
+    /* The emitter reuses the result an ALU op left in rax when the next
+     * op reads that register: as rs2 only (add, slt), as both (sub), as a
+     * store's value (sd), also when it is the address register too. */
+    static const uint32_t prog[] = {
+        0x06400613, /* addi a2,x0,100 */
+        0x00500513, /* addi a0,x0,5 */
+        0x00a605b3, /* add a1,a2,a0 */
+        0x00a5a733, /* slt a4,a1,a0 */
+        0x40a507b3, /* sub a5,a0,a0 */
+        0x00100117, /* auipc sp,0x100 */
+        0x00700513, /* addi a0,x0,7 */
+        0x00a13023, /* sd a0,0(sp) */
+        0x00013683, /* ld a3,0(sp) */
+        0x00100517, /* auipc a0,0x100 */
+        0x00a53423, /* sd a0,8(a0): the value is a0, not what rax became */
+        0x00853803, /* ld a6,8(a0) */
+    };
+    Hart h;
+    check_same(prog, 12, 16, &h); /* past the end: not a budget-cut copy */
+    if (native_backend_available()) {
+        ck_assert_uint_eq(h.x[11], 105);
+        ck_assert_uint_eq(h.x[14], 0);
+        ck_assert_uint_eq(h.x[15], 0);
+        ck_assert_uint_eq(h.x[13], 7);
+        ck_assert_uint_eq(h.x[16], h.x[10]);
+    }
+}
+END_TEST
+
+START_TEST(test_host_code_buffer_full_flushes)
+{
+    if (!native_backend_available())
+        return;
+    /* 64 pages of `ld a1,0(sp)` looping back: loads take more host code
+     * (lookup and slow path) than ops, so the host code buffer fills
+     * first; every flush must leave the machine running correctly. */
+    Machine *m = machine_with(MACHINE_BACKEND_NATIVE, 64 << 10);
+    uint8_t *ram = memory_ram_ptr(&m->mem, 0x80000000, 64 * 4096);
+    const unsigned n = 64 * 1024 - 2;
+    for (unsigned i = 0; i < n; i++) {
+        uint32_t ld = 0x00013583; /* ld a1,0(sp) */
+        memcpy(ram + i * 4, &ld, 4);
+    }
+    uint32_t addi = 0x00150513; /* addi a0,a0,1 */
+    memcpy(ram + n * 4, &addi, 4);
+    int32_t off = -(int32_t)((n + 1) * 4);
+    uint32_t u = (uint32_t)off;
+    uint32_t jal = ((u >> 20) & 1) << 31 | ((u >> 1) & 0x3ff) << 21 |
+                   ((u >> 11) & 1) << 20 | ((u >> 12) & 0xff) << 12 | 0x6f;
+    memcpy(ram + (n + 1) * 4, &jal, 4);
+    uint64_t v = 0x1122334455667788ULL;
+    memcpy(memory_ram_ptr(&m->mem, 0x80f00000, 8), &v, 8);
+    Hart *h = &m->harts[0];
+    h->x[2] = 0x80f00000;
+    h->pc = 0x80000000;
+    machine_run_hart(m, h, 3 * (uint64_t)(n + 2));
+    ck_assert_uint_ge(m->stats.host_code_flushes, 2);
+    ck_assert_uint_eq(h->x[10], 3);
+    ck_assert_uint_eq(h->x[11], v);
+    machine_free(m);
+}
+END_TEST
+
+START_TEST(test_store_unlinks_chained_code)
+{
+    /* X (0x00): sw t1,0(t0) ; add t0,t0,t2 ; jal Y
+     * Y (0x20): addi a0,a0,1 ; jal X
+     * t0 walks down one page per pass: data, data, then Y's addi, which
+     * becomes addi a0,a0,100. By then X's host code jumps straight into
+     * Y's: the store must unlink it, so the third pass runs the new Y. */
+    static const uint32_t prog[] = { 0x0062a023, 0x007282b3, 0x0180006f, 0, 0, 0, 0, 0,
+                                     0x00150513, 0xfddff06f };
+    for (int b = 0; b < 2; b++) {
+        MachineBackend be = b ? MACHINE_BACKEND_NATIVE : MACHINE_BACKEND_PORTABLE;
+        if (be == MACHINE_BACKEND_NATIVE && !native_backend_available())
+            continue;
+        Machine *m = machine_with(be, 0);
+        Hart *h = &m->harts[0];
+        h->x[5] = 0x80002020;
+        h->x[6] = 0x06450513;
+        h->x[7] = (uint64_t)-0x1000;
+        test_run_words(m, prog, 10, 15);
+        ck_assert_uint_eq(h->x[10], 102);
+        if (be == MACHINE_BACKEND_NATIVE)
+            ck_assert_uint_ge(m->stats.native_links, 2);
+        machine_free(m);
+    }
+}
+END_TEST
+
+START_TEST(test_backend_resolution)
+{
+    MachineBackend b;
+    char err[256];
+    unsetenv("REWIND_BACKEND");
+    ck_assert(machine_resolve_backend(MACHINE_BACKEND_DEFAULT, &b, err, sizeof(err)));
+    ck_assert_int_eq(b, native_backend_available() ? MACHINE_BACKEND_NATIVE
+                                                   : MACHINE_BACKEND_PORTABLE);
+    setenv("REWIND_BACKEND", "portable", 1);
+    ck_assert(machine_resolve_backend(MACHINE_BACKEND_DEFAULT, &b, err, sizeof(err)));
+    ck_assert_int_eq(b, MACHINE_BACKEND_PORTABLE);
+    setenv("REWIND_BACKEND", "fast", 1);
+    ck_assert(!machine_resolve_backend(MACHINE_BACKEND_DEFAULT, &b, err, sizeof(err)));
+    ck_assert_ptr_nonnull(strstr(err, "REWIND_BACKEND=fast"));
+    /* an explicit choice wins over the environment */
+    ck_assert(machine_resolve_backend(MACHINE_BACKEND_PORTABLE, &b, err, sizeof(err)));
+    ck_assert_int_eq(b, MACHINE_BACKEND_PORTABLE);
+    unsetenv("REWIND_BACKEND");
+}
+END_TEST
+
+Suite *suite_native(void)
+{
+    Suite *s = suite_create("native");
+    TCase *tc = tcase_create("native");
+    tcase_add_test(tc, test_load_fault_mid_tb);
+    tcase_add_test(tc, test_store_fault_mid_tb);
+    tcase_add_test(tc, test_x0_reads_zero);
+    tcase_add_test(tc, test_result_kept_in_a_host_register);
+    tcase_add_test(tc, test_host_code_buffer_full_flushes);
+    tcase_add_test(tc, test_store_unlinks_chained_code);
+    tcase_add_test(tc, test_backend_resolution);
+    suite_add_tcase(s, tc);
+    return s;
+}
