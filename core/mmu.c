@@ -56,22 +56,12 @@ static uint64_t mmu_fault_cause(XlateResult r, int acc)
 
 static uint64_t load_le(const uint8_t *p, unsigned size)
 {
-    switch (size) {
-    case 1: return *p;
-    case 2: { uint16_t v; memcpy(&v, p, 2); return v; }
-    case 4: { uint32_t v; memcpy(&v, p, 4); return v; }
-    default: { uint64_t v; memcpy(&v, p, 8); return v; }
-    }
+    return mmu_host_load((uintptr_t)p, size);
 }
 
 static void store_le(uint8_t *p, unsigned size, uint64_t val)
 {
-    switch (size) {
-    case 1: *p = (uint8_t)val; break;
-    case 2: { uint16_t v = (uint16_t)val; memcpy(p, &v, 2); break; }
-    case 4: { uint32_t v = (uint32_t)val; memcpy(p, &v, 4); break; }
-    default: memcpy(p, &val, 8); break;
-    }
+    mmu_host_store((uintptr_t)p, size, val);
 }
 
 /* ------------------------------------------------------------ page walk */

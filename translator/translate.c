@@ -102,8 +102,9 @@ static TB *translate(Hart *h, uint64_t vpc, uint64_t ppage, const uint8_t *host,
         if (n > 0 && unlikely(m->debug) && debug_bp_at(m, pc))
             break;
         unsigned off = pc & 0xfff;
-        uint16_t lo;
-        memcpy(&lo, host + off, 2);
+        /* Guest code is guest memory, which other harts may write in the
+         * fast mode: read it as the loads do (mmu_host_load). */
+        uint16_t lo = (uint16_t)mmu_host_load((uintptr_t)(host + off), 2);
         unsigned len = decode_length(lo);
         uint32_t raw = lo;
         if (len == 4) {
@@ -117,12 +118,12 @@ static TB *translate(Hart *h, uint64_t vpc, uint64_t ppage, const uint8_t *host,
                 if (!fetch_page(h, pc + 2, &ppage2, &host2))
                     return NULL;
                 uint16_t hi;
-                memcpy(&hi, host2, 2);
+                hi = (uint16_t)mmu_host_load((uintptr_t)host2, 2);
                 raw |= (uint32_t)hi << 16;
                 tb->page[1] = ppage2;
                 tb->nochain = true;
             } else {
-                memcpy(&raw, host + off, 4);
+                raw = (uint32_t)mmu_host_load((uintptr_t)(host + off), 4);
             }
         }
         Op *op = &tb->ops[n + nd];
