@@ -6,7 +6,7 @@
  * the virt test finisher (-DRT_VIRT). */
 #include "rt.h"
 
-enum { MAX_HARTS = 8, ROUNDS = 60, BUF_WORDS = 2048 };
+enum { MAX_HARTS = 8, ROUNDS = 1500, BUF_WORDS = 2048 };
 
 static unsigned nharts;
 static volatile uint32_t go, done;
