@@ -51,6 +51,8 @@ struct MtState {
     bool poked;
     /* The machine stops: set once, read by every thread. */
     int stopping;
+    /* A reboot is in progress (its thread holds every sleep lock). */
+    int resetting;
     pthread_mutex_t stop_lock;
     uint64_t host_start_ns, clock_base_ns;
     MtHart harts[MACHINE_MAX_HARTS];
@@ -127,6 +129,10 @@ void mt_note_code_page(Hart *h, uint64_t page)
 void mt_kick(Hart *h)
 {
     MtHart *t = &h->m->mt->harts[h->id];
+    /* A device reset during a reboot: the rebooting thread holds the
+     * sleep locks, and wakes every hart when it is done. */
+    if (__atomic_load_n(&h->m->mt->resetting, __ATOMIC_ACQUIRE))
+        return;
     pthread_mutex_lock(&t->sleep_lock);
     pthread_cond_signal(&t->wake);
     pthread_mutex_unlock(&t->sleep_lock);
@@ -135,7 +141,7 @@ void mt_kick(Hart *h)
 static void kick_all(MtState *mt)
 {
     for (unsigned i = 0; i < mt->m->nharts; i++)
-        __atomic_store_n(&mt->harts[i].kick, 1, __ATOMIC_RELEASE);
+        __atomic_store_n(&mt->harts[i].kick, 1, __ATOMIC_SEQ_CST);
 }
 
 void mt_request_stop(Machine *m, StopReason why, int code, const char *msg)
@@ -150,7 +156,7 @@ void mt_request_stop(Machine *m, StopReason why, int code, const char *msg)
         m->exit_code = code;
     }
     pthread_mutex_unlock(&mt->stop_lock);
-    __atomic_store_n(&mt->stopping, 1, __ATOMIC_RELEASE);
+    __atomic_store_n(&mt->stopping, 1, __ATOMIC_SEQ_CST);
     kick_all(mt);
     for (unsigned i = 0; i < m->nharts; i++)
         mt_kick(&m->harts[i]);
@@ -166,8 +172,13 @@ static void exec_begin(MtState *mt, MtHart *t)
     while (mt->exclusive)
         pthread_cond_wait(&mt->resume, &mt->lock);
     /* Cleared here, under the lock and with no exclusive work pending, so
-     * that a request made later is never lost. */
-    __atomic_store_n(&t->kick, 0, __ATOMIC_RELAXED);
+     * that a request made later is never lost. A stop is not made under
+     * this lock: it sets `stopping` before it kicks, so if the kick it
+     * made is the one cleared here, the load below sees `stopping`
+     * (all sequentially consistent) and the kick is put back. */
+    __atomic_store_n(&t->kick, 0, __ATOMIC_SEQ_CST);
+    if (__atomic_load_n(&mt->stopping, __ATOMIC_SEQ_CST))
+        __atomic_store_n(&t->kick, 1, __ATOMIC_SEQ_CST);
     mt->nrunning++;
     pthread_mutex_unlock(&mt->lock);
 }
@@ -283,16 +294,18 @@ static void run_tbs(MtState *mt, MtHart *t)
     }
 }
 
-/* wfi: sleep until an interrupt enabled in mie is pending. */
+/* wfi: sleep until an interrupt enabled in mie is pending (or a reboot
+ * ended the wait). Between batches the hart's wfi and mie are read under
+ * its sleep lock, which a reboot holds while it resets them. */
 static void sleep_in_wfi(MtState *mt, MtHart *t)
 {
     Hart *h = t->h;
     pthread_mutex_lock(&t->sleep_lock);
-    while (!irq_enabled_pending(h) && !stopping(mt))
+    while (h->wfi && !irq_enabled_pending(h) && !stopping(mt))
         pthread_cond_wait(&t->wake, &t->sleep_lock);
-    pthread_mutex_unlock(&t->sleep_lock);
-    if (irq_enabled_pending(h))
+    if (h->wfi && irq_enabled_pending(h))
         h->wfi = false;
+    pthread_mutex_unlock(&t->sleep_lock);
 }
 
 static void *hart_thread(void *arg)
@@ -301,10 +314,9 @@ static void *hart_thread(void *arg)
     MtState *mt = t->m->mt;
     while (!stopping(mt)) {
         do_exclusive_requests(mt, t);
-        if (t->h->wfi) {
-            sleep_in_wfi(mt, t);
-            continue;
-        }
+        sleep_in_wfi(mt, t);
+        if (stopping(mt))
+            break;
         exec_begin(mt, t);
         run_tbs(mt, t);
         exec_end(mt);
@@ -332,12 +344,20 @@ static void do_reset(MtState *mt)
 {
     Machine *m = mt->m;
     exclusive_begin(mt);
+    __atomic_store_n(&mt->resetting, 1, __ATOMIC_RELEASE);
     for (unsigned i = 0; i < m->nharts; i++)
         pthread_mutex_lock(&mt->harts[i].sleep_lock);
     char err[256];
     bool ok = machine_reset(m, err, sizeof(err));
     for (unsigned i = m->nharts; i-- > 0;)
         pthread_mutex_unlock(&mt->harts[i].sleep_lock);
+    __atomic_store_n(&mt->resetting, 0, __ATOMIC_RELEASE);
+    /* Harts asleep in wfi are not any more: wake them to look. */
+    for (unsigned i = 0; i < m->nharts; i++) {
+        pthread_mutex_lock(&mt->harts[i].sleep_lock);
+        pthread_cond_signal(&mt->harts[i].wake);
+        pthread_mutex_unlock(&mt->harts[i].sleep_lock);
+    }
     exclusive_end(mt);
     if (!ok)
         machine_fail(m, "reset: %s", err);
