@@ -166,10 +166,14 @@ static void phase_sb(unsigned id)
             sb[pair].y = 0;
             __atomic_store_n(&sb[pair].start, round, __ATOMIC_SEQ_CST);
         } else {
-            /* A tight spin (no pause): both sides then run the test at
-             * nearly the same moment, which is when a store buffer shows. */
-            while (__atomic_load_n(&sb[pair].start, __ATOMIC_RELAXED) != round)
-                ;
+            /* A tight spin (no pause) at first: both sides then run the
+             * test at nearly the same moment, which is when a store buffer
+             * shows. Then pause: with more harts than host cores the other
+             * side may not be running at all. */
+            for (unsigned spin = 0;
+                 __atomic_load_n(&sb[pair].start, __ATOMIC_RELAXED) != round; spin++)
+                if (spin > 5000)
+                    spin_pause();
         }
         volatile uint64_t *mine = side ? &sb[pair].y : &sb[pair].x;
         volatile uint64_t *other = side ? &sb[pair].x : &sb[pair].y;
