@@ -33,7 +33,7 @@ static void print_stats(const Machine *m, double seconds, const char *name)
             "tb cache misses:  %" PRIu64 "\n"
             "chain links:      %" PRIu64 "\n"
             "tb flushes:       %" PRIu64 "\n"
-            "backend:          %s\n"
+            "backend:          %s%s\n"
             "host code flushes: %" PRIu64 "\n"
             "host code bytes:  %" PRIu64 "\n"
             "tb invalidations: %" PRIu64 "\n"
@@ -43,6 +43,10 @@ static void print_stats(const Machine *m, double seconds, const char *name)
             "guest MIPS:       %.1f\n",
             insns, s->tbs_translated, s->tb_lookups_hit, s->tb_lookups_miss,
             s->chain_links, s->tb_flushes, machine_backend_name(m->cfg.backend),
+            /* The fast mode does not count lookups (a shared counter would
+             * cost every TB a locked add); the rest it counts under its
+             * TB lock. */
+            m->cfg.multi_thread ? " (fast mode: tb cache hits and misses not counted)" : "",
             s->host_code_flushes, s->host_code_bytes, s->tb_invalidations, s->recompile_io,
             s->recompile_budget, seconds,
             seconds > 0 ? (double)insns / seconds / 1e6 : 0.0);
