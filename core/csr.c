@@ -231,7 +231,7 @@ static bool csr_value(const Hart *h, unsigned num, uint64_t now,
 
     case CSR_SSTATUS: *val = mstatus_value(h) & SSTATUS_READABLE; return true;
     case CSR_SIE: *val = c->mie & sdeleg; return true;
-    case CSR_SIP: *val = c->mip & sdeleg; return true;
+    case CSR_SIP: *val = hart_mip(h) & sdeleg; return true;
     case CSR_STVEC: *val = c->stvec; return true;
     case CSR_SCOUNTEREN: *val = c->scounteren; return true;
     case CSR_SENVCFG: *val = c->senvcfg; return true;
@@ -246,7 +246,7 @@ static bool csr_value(const Hart *h, unsigned num, uint64_t now,
     case CSR_MEDELEG: *val = c->medeleg; return true;
     case CSR_MIDELEG: *val = c->mideleg; return true;
     case CSR_MIE: *val = c->mie; return true;
-    case CSR_MIP: *val = c->mip & MIP_ALL; return true;
+    case CSR_MIP: *val = hart_mip(h) & MIP_ALL; return true;
     case CSR_MTVEC: *val = c->mtvec; return true;
     case CSR_MCOUNTEREN: *val = c->mcounteren; return true;
     case CSR_MENVCFG: *val = c->menvcfg; return true;
@@ -338,7 +338,7 @@ static bool csr_store(Hart *h, unsigned num, uint64_t now, uint64_t val)
     case CSR_SIP: {
         /* Only the software interrupt can be raised or cleared from S. */
         uint64_t m = sdeleg & MIP_SSIP;
-        c->mip = (c->mip & ~m) | (val & m);
+        hart_mip_write(h, m, val);
         return true;
     }
     case CSR_STVEC: c->stvec = tvec_value(c->stvec, val); return true;
@@ -365,7 +365,7 @@ static bool csr_store(Hart *h, unsigned num, uint64_t now, uint64_t val)
     case CSR_MIE: c->mie = val & MIP_ALL; return true;
     case CSR_MIP:
         /* MSIP, MTIP and MEIP are wires from the CLINT and the PLIC. */
-        c->mip = (c->mip & ~MIP_S_BITS) | (val & MIP_S_BITS);
+        hart_mip_write(h, MIP_S_BITS, val);
         return true;
     case CSR_MTVEC: c->mtvec = tvec_value(c->mtvec, val); return true;
     case CSR_MCOUNTEREN: c->mcounteren = val & 0xffffffffULL; return true;

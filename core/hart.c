@@ -1,6 +1,9 @@
 /* Hart reset and the per-hart caches that depend on translation state. */
 #include "core/hart.h"
 
+#include "core/machine.h"
+#include "core/mt_run.h"
+
 #include <string.h>
 
 #include "core/csr.h"
@@ -97,8 +100,13 @@ void hart_jmp_cache_flush(Hart *h)
 
 void hart_set_mip(Hart *h, unsigned bit, bool level)
 {
-    if (level)
-        h->csr.mip |= 1ULL << bit;
-    else
-        h->csr.mip &= ~(1ULL << bit);
+    uint64_t b = 1ULL << bit;
+    if (!level) {
+        __atomic_fetch_and(&h->csr.mip, ~b, __ATOMIC_RELAXED);
+        return;
+    }
+    uint64_t old = __atomic_fetch_or(&h->csr.mip, b, __ATOMIC_SEQ_CST);
+    /* Fast mode: the hart may sleep in wfi on another thread. */
+    if (h->m && h->m->mt && !(old & b))
+        mt_kick(h);
 }

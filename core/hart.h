@@ -66,6 +66,9 @@ typedef struct Hart {
     /* LR/SC reservation (physical address), valid flag. */
     uint64_t lr_addr;
     bool lr_valid;
+    /* The value the LR read: the fast mode's SC is a compare-and-swap
+     * against it (translator/ops_atomic.c). Not architectural state. */
+    uint64_t lr_value;
 
     /* Retired instructions. Incremented by a TB's length when it starts;
      * on an early exit the unretired part is given back, so inside a TB
@@ -136,6 +139,23 @@ void hart_tlb_drop_writes(Hart *h, uint64_t ppage);
 
 /* Drop the virtual-pc -> TB map (needed whenever virtual->physical changes). */
 void hart_jmp_cache_flush(Hart *h);
+
+/* mip is the one CSR that other threads write in the fast mode (devices
+ * drive its wires from whichever thread reaches them): every access is
+ * atomic. Relaxed is enough: an interrupt is taken at a TB boundary
+ * anyway, and the wake-up path (core/mt_run.c) orders itself. */
+static inline uint64_t hart_mip(const Hart *h)
+{
+    return __atomic_load_n(&h->csr.mip, __ATOMIC_RELAXED);
+}
+
+/* mip = (mip & ~mask) | (val & mask), without losing a concurrent change
+ * of the other bits. */
+static inline void hart_mip_write(Hart *h, uint64_t mask, uint64_t val)
+{
+    __atomic_fetch_and(&h->csr.mip, ~(mask & ~val), __ATOMIC_RELAXED);
+    __atomic_fetch_or(&h->csr.mip, val & mask, __ATOMIC_RELAXED);
+}
 
 /* Drive one of the device-owned mip bits (MSIP, MTIP, MEIP, SEIP) from a
  * device: bit is the interrupt number. The run loop sees the change at the

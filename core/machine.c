@@ -8,6 +8,7 @@
 #include <uv.h>
 
 #include "core/debug.h"
+#include "core/mt_run.h"
 #include "translator/native.h"
 #include "translator/tb_cache.h"
 
@@ -85,7 +86,20 @@ Machine *machine_new(const MachineConfig *cfg, char *err, size_t errlen)
         machine_free(m);
         return NULL;
     }
-    if (!machine_resolve_backend(cfg->backend, &m->cfg.backend, err, errlen)) {
+    MachineBackend want = cfg->backend;
+    /* The fast mode runs on the portable backend unless told otherwise
+     * (and then refuses, below). */
+    const char *env = getenv("REWIND_BACKEND");
+    if (cfg->multi_thread && want == MACHINE_BACKEND_DEFAULT && !(env && *env))
+        want = MACHINE_BACKEND_PORTABLE;
+    if (!machine_resolve_backend(want, &m->cfg.backend, err, errlen)) {
+        machine_free(m);
+        return NULL;
+    }
+    if (cfg->multi_thread && m->cfg.backend == MACHINE_BACKEND_NATIVE) {
+        snprintf(err, errlen, "-accel tcg,thread=multi runs on the portable backend only "
+                 "for now (the native backend's code buffer and chaining are not yet "
+                 "thread-safe): use --backend portable");
         machine_free(m);
         return NULL;
     }
@@ -145,6 +159,10 @@ void machine_free(Machine *m)
 
 void machine_request_exit(Machine *m, int code)
 {
+    if (m->mt) {
+        mt_request_stop(m, STOP_EXIT, code, NULL);
+        return;
+    }
     if (m->stop == STOP_NONE) {
         m->stop = STOP_EXIT;
         m->exit_code = code;
@@ -153,10 +171,19 @@ void machine_request_exit(Machine *m, int code)
 
 void machine_fail(Machine *m, const char *fmt, ...)
 {
-    if (m->stop == STOP_ERROR)
-        return;
     va_list ap;
     va_start(ap, fmt);
+    if (m->mt) { /* m->stop is the fast mode's to read, under its lock */
+        char msg[sizeof(m->error)];
+        vsnprintf(msg, sizeof(msg), fmt, ap);
+        va_end(ap);
+        mt_request_stop(m, STOP_ERROR, 0, msg);
+        return;
+    }
+    if (m->stop == STOP_ERROR) {
+        va_end(ap);
+        return;
+    }
     vsnprintf(m->error, sizeof(m->error), fmt, ap);
     va_end(ap);
     m->stop = STOP_ERROR;
@@ -172,6 +199,8 @@ uint64_t machine_icount(const Machine *m)
 
 uint64_t machine_clock_ns(const Machine *m)
 {
+    if (m->mt)
+        return mt_clock_ns(m); /* the host's clock */
     return machine_icount(m) * m->cfg.icount.ns_per_insn + m->mtime_skipped * 100;
 }
 
@@ -192,6 +221,10 @@ void machine_ram_written(Machine *m, uint64_t pa, uint64_t len)
 {
     if (len == 0)
         return;
+    if (m->mt) {
+        mt_ram_written(m, pa, len);
+        return;
+    }
     for (uint64_t page = pa & ~0xfffULL; page < pa + len; page += 0x1000) {
         memory_mark_dirty(&m->mem, page);
         if (memory_ram_ptr(&m->mem, page, 1) && memory_page_has_code(&m->mem, page))

@@ -17,6 +17,7 @@ struct TbCache;
 struct Htif;
 struct Replay;
 struct Debug;
+struct MtState;
 
 enum { MACHINE_MAX_HARTS = 8 };
 
@@ -51,6 +52,9 @@ typedef struct MachineConfig {
     /* -no-reboot: a guest's reset request ends the run (exit code 0, as
      * QEMU) instead of rebooting. */
     bool no_reboot;
+    /* -accel tcg,thread=multi: the fast mode (core/mt_run.h), one host
+     * thread per hart, time from the host clock; not deterministic. */
+    bool multi_thread;
 } MachineConfig;
 
 typedef struct MachineStats {
@@ -200,6 +204,10 @@ typedef struct Machine {
     void *reload_ctx;
     Log log;
     MachineStats stats;
+    /* The fast mode's shared state (core/mt_run.h) while machine_run runs
+     * it; NULL otherwise (the deterministic engine). Code shared by both
+     * engines takes the fast mode's locks only when it is set. */
+    struct MtState *mt;
 
     StopReason stop;
     int exit_code;

@@ -86,8 +86,13 @@ bool memory_page_is_plain_ram(Memory *mem, uint64_t pa)
 void memory_set_code_page(Memory *mem, uint64_t pa, bool has_code)
 {
     uint64_t page = (pa - mem->ram_base) >> 12;
+    /* Atomic: in the fast mode (core/mt_run.h) other harts read the map
+     * while one changes it; a plain byte read-modify-write could also lose
+     * a neighbouring page's bit. */
     if (has_code)
-        mem->code_bitmap[page >> 3] |= (uint8_t)(1u << (page & 7));
+        __atomic_fetch_or(&mem->code_bitmap[page >> 3], (uint8_t)(1u << (page & 7)),
+                          __ATOMIC_SEQ_CST);
     else
-        mem->code_bitmap[page >> 3] &= (uint8_t)~(1u << (page & 7));
+        __atomic_fetch_and(&mem->code_bitmap[page >> 3], (uint8_t)~(1u << (page & 7)),
+                           __ATOMIC_SEQ_CST);
 }

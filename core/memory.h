@@ -88,7 +88,7 @@ void memory_set_code_page(Memory *mem, uint64_t pa, bool has_code);
 static inline bool memory_page_has_code(const Memory *mem, uint64_t pa)
 {
     uint64_t page = (pa - mem->ram_base) >> 12;
-    return (mem->code_bitmap[page >> 3] >> (page & 7)) & 1;
+    return (__atomic_load_n(&mem->code_bitmap[page >> 3], __ATOMIC_ACQUIRE) >> (page & 7)) & 1;
 }
 
 #endif

@@ -14,6 +14,7 @@
 #include "core/debug.h"
 #include "core/machine.h"
 #include "core/memory.h"
+#include "core/mt_run.h"
 #include "translator/tb_cache.h"
 
 #define PTE_V (1ULL << 0)
@@ -55,22 +56,12 @@ static uint64_t mmu_fault_cause(XlateResult r, int acc)
 
 static uint64_t load_le(const uint8_t *p, unsigned size)
 {
-    switch (size) {
-    case 1: return *p;
-    case 2: { uint16_t v; memcpy(&v, p, 2); return v; }
-    case 4: { uint32_t v; memcpy(&v, p, 4); return v; }
-    default: { uint64_t v; memcpy(&v, p, 8); return v; }
-    }
+    return mmu_host_load((uintptr_t)p, size);
 }
 
 static void store_le(uint8_t *p, unsigned size, uint64_t val)
 {
-    switch (size) {
-    case 1: *p = (uint8_t)val; break;
-    case 2: { uint16_t v = (uint16_t)val; memcpy(p, &v, 2); break; }
-    case 4: { uint32_t v = (uint32_t)val; memcpy(p, &v, 4); break; }
-    default: memcpy(p, &val, 8); break;
-    }
+    mmu_host_store((uintptr_t)p, size, val);
 }
 
 /* ------------------------------------------------------------ page walk */
@@ -255,7 +246,15 @@ static bool phys_read(Hart *h, uint64_t pa, unsigned size, uint64_t *val)
         if (pa - r->base > r->size - size || !r->ops->read)
             return false;
         uint64_t v = 0;
-        if (!r->ops->read(r->opaque, pa - r->base, size, &v))
+        /* Fast mode: devices and the interrupt controllers sit behind one
+         * lock (core/mt_run.h). */
+        Machine *m = h->m;
+        if (unlikely(m->mt))
+            mt_io_lock(m);
+        bool ok = r->ops->read(r->opaque, pa - r->base, size, &v);
+        if (unlikely(m->mt))
+            mt_io_unlock(m, false);
+        if (!ok)
             return false;
         *val = size == 8 ? v : v & ((1ULL << (8 * size)) - 1);
         return true;
@@ -276,7 +275,13 @@ static bool phys_write(Hart *h, uint64_t pa, unsigned size, uint64_t val)
     if (r) {
         if (pa - r->base > r->size - size || !r->ops->write)
             return false;
-        return r->ops->write(r->opaque, pa - r->base, size, val);
+        Machine *m = h->m;
+        if (likely(!m->mt))
+            return r->ops->write(r->opaque, pa - r->base, size, val);
+        mt_io_lock(m);
+        bool ok = r->ops->write(r->opaque, pa - r->base, size, val);
+        mt_io_unlock(m, true); /* a deadline may have moved */
+        return ok;
     }
     if (size > 1 && memory_find_mmio(mem, pa + size - 1))
         return false;
@@ -319,8 +324,10 @@ static void mmu_tlb_fill(Hart *h, int mmu_idx, int acc, uint64_t va,
         if (memory_page_has_code(mem, ppage))
             return;
         /* Writes through this entry bypass the slow path: count the page
-         * as written for the next digest now. */
-        memory_mark_dirty(mem, ppage);
+         * as written for the next digest now (the fast mode takes neither
+         * digests nor snapshots). */
+        if (!h->m->mt)
+            memory_mark_dirty(mem, ppage);
     }
     uint8_t *host = memory_ram_ptr(mem, ppage, PAGE_SIZE);
     uint64_t vpage = va & PAGE_MASK;
@@ -344,7 +351,8 @@ static bool mmu_raise(Hart *h, const Op *op, uint64_t cause, uint64_t tval)
  * retire and the run loop runs it again alone with CF_LAST_IO. */
 static bool mmu_io_gate(Hart *h, const Op *op, uint64_t pa)
 {
-    if ((h->cur_tb_flags & TBF_LAST_IO) || !memory_find_mmio(&h->m->mem, pa))
+    /* The fast mode has no exact instruction count to keep. */
+    if ((h->cur_tb_flags & TBF_LAST_IO) || h->m->mt || !memory_find_mmio(&h->m->mem, pa))
         return true;
     h->io_retry = true;
     h->exc_idx = op->idx;

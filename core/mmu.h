@@ -71,7 +71,42 @@ static inline bool mmu_tlb_hit(const TlbEntry *e, uint64_t va, unsigned size)
     return e->vpage == (va & ~0xfffULL) && (va & 0xfff) <= 0x1000u - size;
 }
 
-/* Little-endian host loads and stores of 1, 2, 4 or 8 bytes, any alignment. */
+/* Little-endian host loads and stores of 1, 2, 4 or 8 bytes, any alignment.
+ *
+ * In a ThreadSanitizer build they are relaxed atomic accesses (byte by
+ * byte when misaligned): in the fast mode harts race on guest memory as
+ * the guest program races, and that is the guest's business; what TSan
+ * must check is the emulator's own data. On x86-64 an aligned access is
+ * atomic anyway, so this changes nothing the guest could see. */
+#if defined(__SANITIZE_THREAD__)
+static inline uint64_t mmu_host_load(uintptr_t addr, unsigned size)
+{
+    if ((addr & (size - 1)) == 0)
+        switch (size) {
+        case 1: return __atomic_load_n((uint8_t *)addr, __ATOMIC_RELAXED);
+        case 2: return __atomic_load_n((uint16_t *)addr, __ATOMIC_RELAXED);
+        case 4: return __atomic_load_n((uint32_t *)addr, __ATOMIC_RELAXED);
+        default: return __atomic_load_n((uint64_t *)addr, __ATOMIC_RELAXED);
+        }
+    uint64_t v = 0;
+    for (unsigned i = 0; i < size; i++)
+        v |= (uint64_t)__atomic_load_n((uint8_t *)addr + i, __ATOMIC_RELAXED) << (8 * i);
+    return v;
+}
+
+static inline void mmu_host_store(uintptr_t addr, unsigned size, uint64_t val)
+{
+    if ((addr & (size - 1)) == 0)
+        switch (size) {
+        case 1: __atomic_store_n((uint8_t *)addr, (uint8_t)val, __ATOMIC_RELAXED); return;
+        case 2: __atomic_store_n((uint16_t *)addr, (uint16_t)val, __ATOMIC_RELAXED); return;
+        case 4: __atomic_store_n((uint32_t *)addr, (uint32_t)val, __ATOMIC_RELAXED); return;
+        default: __atomic_store_n((uint64_t *)addr, val, __ATOMIC_RELAXED); return;
+        }
+    for (unsigned i = 0; i < size; i++)
+        __atomic_store_n((uint8_t *)addr + i, (uint8_t)(val >> (8 * i)), __ATOMIC_RELAXED);
+}
+#else
 static inline uint64_t mmu_host_load(uintptr_t addr, unsigned size)
 {
     const uint8_t *p = (const uint8_t *)addr;
@@ -93,6 +128,7 @@ static inline void mmu_host_store(uintptr_t addr, unsigned size, uint64_t val)
     default: memcpy(p, &val, 8); break;
     }
 }
+#endif
 
 /* The data TLB entry for va in the current MMU index (acc: read or write). */
 static inline const TlbEntry *mmu_dtlb(const Hart *h, int acc, uint64_t va)

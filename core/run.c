@@ -12,6 +12,7 @@
 #include "core/digest.h"
 #include "core/machine.h"
 #include "core/mmu.h"
+#include "core/mt_run.h"
 #include "core/trap.h"
 #include "core/turn.h"
 #include "replay/replay.h"
@@ -318,6 +319,10 @@ static void machine_run_rounds(Machine *m)
 
 void machine_run(Machine *m)
 {
+    if (m->cfg.multi_thread) { /* -accel tcg,thread=multi: core/mt_run.h */
+        mt_run(m);
+        return;
+    }
     m->host_start_ns = icount_host_ns();
     for (;;) {
         machine_run_rounds(m);

@@ -114,7 +114,7 @@ static int trap_highest(uint64_t set)
 int trap_pending_interrupt(const Hart *h)
 {
     const Csrs *c = &h->csr;
-    uint64_t pending = c->mip & c->mie;
+    uint64_t pending = hart_mip(h) & c->mie;
     if (!pending)
         return -1;
 
@@ -137,7 +137,7 @@ bool trap_check_interrupts(Hart *h)
 {
     /* wfi wakes on any locally enabled pending interrupt, even when the
      * global enables would not let it be taken. */
-    if (h->csr.mip & h->csr.mie)
+    if (hart_mip(h) & h->csr.mie)
         h->wfi = false;
     int irq = trap_pending_interrupt(h);
     if (irq < 0)

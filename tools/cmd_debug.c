@@ -201,6 +201,18 @@ int cmd_debug(int argc, char **argv)
             engine_args[slot] = argv[i];
             engine_args[slot + 1] = argv[i + 1];
             i++;
+        } else if (!strcmp(a, "-accel") || !strcmp(a, "--accel")) {
+            /* Only the deterministic engine can run a trace. */
+            RunOptions accel = { 0 };
+            char aerr[400];
+            int k = options_parse_accel(&accel, argc, argv, i, aerr, sizeof(aerr));
+            if (k < 0 || !options_refuse_multi_thread(&accel, "debug", aerr, sizeof(aerr))) {
+                fprintf(stderr, "rewind debug: %s\n", aerr);
+                return EXIT_REWIND_ERROR;
+            }
+            if (accel.help)
+                return 0;
+            i += k - 1;
         } else if (!strcmp(a, "--console") && i + 1 < argc) {
             console = argv[++i];
         } else if (!strcmp(a, "--checkpoint-mem") && i + 1 < argc) {

@@ -160,7 +160,8 @@ int cmd_record(int argc, char **argv)
         snprintf(err, sizeof(err), "--until and --save-checkpoint are options of rewind run");
         parsed = false;
     }
-    if (!parsed || !options_parse_run(&o, nrest, rest, err, sizeof(err))) {
+    if (!parsed || !options_parse_run(&o, nrest, rest, err, sizeof(err)) ||
+        !options_refuse_multi_thread(&o, "record", err, sizeof(err))) {
         fprintf(stderr, "rewind record: %s\n", err);
         free(rest);
         return EXIT_REWIND_ERROR;

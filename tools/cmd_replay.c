@@ -161,9 +161,13 @@ int cmd_replay(int argc, char **argv)
             i += k - 1;
             continue;
         }
-        /* --backend, --code-buffer: how, not what (not in the trace). */
+        /* --backend, --code-buffer: how, not what (not in the trace);
+         * -accel tcg[,thread=single] too, and thread=multi is refused. */
         k = options_parse_engine(&gdb_opts, argc, argv, i, gdb_err, sizeof(gdb_err));
-        if (k < 0) {
+        if (k == 0)
+            k = options_parse_accel(&gdb_opts, argc, argv, i, gdb_err, sizeof(gdb_err));
+        if (k < 0 ||
+            !options_refuse_multi_thread(&gdb_opts, "replay", gdb_err, sizeof(gdb_err))) {
             fprintf(stderr, "rewind replay: %s\n", gdb_err);
             return EXIT_REWIND_ERROR;
         }

@@ -33,7 +33,7 @@ static void print_stats(const Machine *m, double seconds, const char *name)
             "tb cache misses:  %" PRIu64 "\n"
             "chain links:      %" PRIu64 " (native: %" PRIu64 ")\n"
             "tb flushes:       %" PRIu64 "\n"
-            "backend:          %s\n"
+            "backend:          %s%s\n"
             "host code flushes: %" PRIu64 "\n"
             "host code bytes:  %" PRIu64 "\n"
             "tb invalidations: %" PRIu64 "\n"
@@ -43,6 +43,10 @@ static void print_stats(const Machine *m, double seconds, const char *name)
             "guest MIPS:       %.1f\n",
             insns, s->tbs_translated, s->tb_lookups_hit, s->tb_lookups_miss,
             s->chain_links, s->native_links, s->tb_flushes, machine_backend_name(m->cfg.backend),
+            /* The fast mode does not count lookups (a shared counter would
+             * cost every TB a locked add); the rest it counts under its
+             * TB lock. */
+            m->cfg.multi_thread ? " (fast mode: tb cache hits and misses not counted)" : "",
             s->host_code_flushes, s->host_code_bytes, s->tb_invalidations, s->recompile_io,
             s->recompile_budget, seconds,
             seconds > 0 ? (double)insns / seconds / 1e6 : 0.0);
@@ -54,6 +58,7 @@ void run_machine_config(const RunOptions *o, MachineConfig *cfg)
                             .icount = o->icount, .quantum = o->quantum,
                             .digest_every = o->digest_every, .no_reboot = o->no_reboot,
                             .backend = (MachineBackend)o->backend,
+                            .multi_thread = o->multi_thread,
                             .code_buffer_size = o->code_buffer_size };
 }
 
@@ -124,6 +129,25 @@ void run_session_close(RunSession *s)
     memset(s, 0, sizeof(*s));
 }
 
+/* What the fast mode (-accel tcg,thread=multi) cannot do yet, or ever:
+ * the options of the deterministic engine's clock and schedule. */
+static bool run_check_fast_mode(const RunOptions *o, const RunCheckpoint *ck, char *err,
+                                size_t errlen)
+{
+    if (!o->multi_thread)
+        return true;
+    const char *what = o->icount.ns_per_insn || o->icount.pace ? "-icount (its time is the host's)"
+                       : o->quantum ? "--quantum (every hart runs all the time)"
+                       : o->digest_every ? "--digest-every (runs differ: nothing to compare)"
+                       : o->gdb || o->gdb_wait ? "-s/-gdb/-S (not yet)"
+                       : ck->save_path || ck->from_path || ck->until
+                           ? "checkpoints (--until, --save-checkpoint, --from-checkpoint: not yet)"
+                           : NULL;
+    if (what)
+        snprintf(err, errlen, "-accel tcg,thread=multi does not go with %s", what);
+    return what == NULL;
+}
+
 /* -D, --dumpdtb, -serial file:, --save-checkpoint: never over an input. */
 static bool run_check_outputs(const RunOptions *o, const RunCheckpoint *ck, char *err,
                               size_t errlen)
@@ -159,7 +183,8 @@ int cmd_run(int argc, char **argv)
     run_machine_config(&o, &cfg);
     RunSession s = { 0 };
     int rc;
-    if (!run_checkpoint_options(&ck, &o, &cfg, err, sizeof(err)) ||
+    if (!run_check_fast_mode(&o, &ck, err, sizeof(err)) ||
+        !run_checkpoint_options(&ck, &o, &cfg, err, sizeof(err)) ||
         !run_check_outputs(&o, &ck, err, sizeof(err)) ||
         !run_session_open(&s, &o, &cfg, NULL, NULL, err, sizeof(err)) ||
         (ck.from_path && !run_checkpoint_load(&ck, s.m, err, sizeof(err))) ||

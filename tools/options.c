@@ -569,6 +569,13 @@ void options_print_run_help(FILE *out)
         "                      holding an LR reservation goes on to its SC, at\n"
         "                      most 64 instructions more)\n"
         "  --digest-every N    print a state digest every N instructions\n"
+        "  -accel tcg[,thread=single|multi]  thread=single (default): the\n"
+        "                      deterministic engine, harts take turns on one thread.\n"
+        "                      thread=multi: the fast mode, one host thread per hart\n"
+        "                      at full speed, time from the host clock (mtime follows\n"
+        "                      real time): NOT deterministic (runs differ), portable\n"
+        "                      backend only, without -icount, --quantum,\n"
+        "                      --digest-every, -s/-gdb or checkpoints. -accel help\n"
         "\n"
         "Engine (the results do not depend on these):\n"
         "%s"
@@ -629,6 +636,76 @@ int options_parse_engine(RunOptions *o, int argc, char **argv, int i, char *err,
     return 2;
 }
 
+/* ---------------------------------------------------------------- -accel */
+
+int options_parse_accel(RunOptions *o, int argc, char **argv, int i, char *err,
+                        size_t errlen)
+{
+    const char *a = argv[i];
+    if (a[0] == '-' && a[1] == '-')
+        a++;
+    if (strcmp(a, "-accel") != 0)
+        return 0;
+    if (i + 1 >= argc) {
+        snprintf(err, errlen, "option %s needs a value", argv[i]);
+        return -1;
+    }
+    const char *spec = argv[i + 1];
+    if (strcmp(spec, "help") == 0) {
+        printf("Accelerators supported by rewind:\n"
+               "tcg  (thread=single: the deterministic engine, the default;\n"
+               "      thread=multi: the fast mode, one host thread per hart, not deterministic)\n");
+        o->help = true;
+        o->printed_list = true;
+        return 2;
+    }
+    /* [accel=]tcg, then PROP=VALUE items. */
+    char buf[256];
+    snprintf(buf, sizeof(buf), "%s", spec);
+    char *save = NULL;
+    bool first = true, multi = false;
+    for (char *item = strtok_r(buf, ",", &save); item; item = strtok_r(NULL, ",", &save)) {
+        const char *name = item;
+        if (first) {
+            first = false;
+            if (strncmp(item, "accel=", 6) == 0)
+                name = item + 6;
+            if (strcmp(name, "tcg") != 0) {
+                snprintf(err, errlen, "-accel %s: rewind has only tcg (its own translator); "
+                         "-accel help lists it", spec);
+                return -1;
+            }
+            continue;
+        }
+        if (strcmp(item, "thread=multi") == 0) {
+            multi = true;
+        } else if (strcmp(item, "thread=single") == 0) {
+            multi = false;
+        } else {
+            snprintf(err, errlen, "-accel %s: '%s' is not a tcg property rewind knows "
+                     "(thread=single or thread=multi)", spec, item);
+            return -1;
+        }
+    }
+    if (first) {
+        snprintf(err, errlen, "-accel %s: expected tcg[,thread=single|multi]", spec);
+        return -1;
+    }
+    o->multi_thread = multi;
+    return 2;
+}
+
+bool options_refuse_multi_thread(const RunOptions *o, const char *command, char *err,
+                                 size_t errlen)
+{
+    if (!o->multi_thread)
+        return true;
+    snprintf(err, errlen, "-accel tcg,thread=multi: the fast mode is not deterministic, so "
+             "rewind %s cannot use it (it runs the deterministic engine, thread=single); "
+             "use rewind run -accel tcg,thread=multi", command);
+    return false;
+}
+
 /* Machine options may be written with one dash or two, as in QEMU. */
 static const char *canonical(const char *arg)
 {
@@ -648,8 +725,12 @@ bool options_parse_run(RunOptions *o, int argc, char **argv, char *err, size_t e
         const char *a = canonical(argv[i]);
         const char *val = i + 1 < argc ? argv[i + 1] : NULL;
         int k = options_parse_engine(o, argc, argv, i, err, errlen);
+        if (k == 0)
+            k = options_parse_accel(o, argc, argv, i, err, errlen);
         if (k < 0)
             return false;
+        if (k > 0 && o->help)
+            return true; /* -accel help */
         if (k > 0) {
             i += k - 1;
             continue;

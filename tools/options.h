@@ -41,6 +41,7 @@ typedef struct RunOptions {
     uint64_t quantum;      /* --quantum N (0: the default) */
     uint64_t digest_every; /* --digest-every N (0: none) */
     int backend;           /* --backend: a MachineBackend (0: the default) */
+    bool multi_thread;     /* -accel tcg,thread=multi: the fast mode */
     uint64_t code_buffer_size; /* --code-buffer SIZE (0: the default) */
     unsigned log_mask;
     const char *log_file;
@@ -74,6 +75,16 @@ int options_parse_gdb(RunOptions *o, int argc, char **argv, int i, char *err, si
  * arguments it took (0: none of these), or -1 with a message in err. */
 int options_parse_engine(RunOptions *o, int argc, char **argv, int i, char *err,
                          size_t errlen);
+
+/* -accel tcg[,thread=single|multi] or -accel help at argv[i] (QEMU's
+ * spelling): returns how many arguments it took (0: not -accel), or -1
+ * with a message in err. -accel help prints the list and sets o->help. */
+int options_parse_accel(RunOptions *o, int argc, char **argv, int i, char *err,
+                        size_t errlen);
+/* A command that only runs the deterministic engine (record, replay,
+ * debug) refuses -accel tcg,thread=multi: false with the message. */
+bool options_refuse_multi_thread(const RunOptions *o, const char *command, char *err,
+                                 size_t errlen);
 
 /* The help lines of --backend and --code-buffer. */
 extern const char options_engine_help[];

@@ -1,9 +1,10 @@
 /* The A extension: LR/SC and the AMOs, on host pointers from mmu_amo_ptr.
  *
- * Harts run one at a time, so plain loads and stores would do; the host
- * atomics are used anyway so that the handlers stay correct when harts get
- * their own threads (fast-forward mode). aq/rl need nothing more: every
- * host atomic here is sequentially consistent.
+ * In the deterministic engine harts run one at a time, so plain loads and
+ * stores would do; the host atomics make the handlers correct in the fast
+ * mode (core/mt_run.h), where harts run on their own threads. aq/rl need
+ * nothing more: every host atomic here is sequentially consistent (a
+ * locked instruction on x86-64, a full barrier).
  *
  * The reservation is one physical address per hart. An SC succeeds when
  * the reservation is valid and its address equals the SC's; any SC ends
@@ -31,6 +32,7 @@ static int atomic_lr(Hart *h, const Op *op, unsigned size)
         v = __atomic_load_n((uint64_t *)p, __ATOMIC_SEQ_CST);
     h->lr_addr = pa;
     h->lr_valid = true;
+    h->lr_value = v;
     X(op->rd) = v;
     return op_next(h, op);
 }
@@ -47,7 +49,22 @@ static int atomic_sc(Hart *h, const Op *op, unsigned size)
     }
     bool ok = h->lr_valid && h->lr_addr == pa;
     h->lr_valid = false;
-    if (ok) {
+    if (ok && h->m->mt) {
+        /* Fast mode: other harts run at the same time and their plain
+         * stores reach memory without telling anyone, so the reservation
+         * is checked against memory itself: the SC succeeds only if the
+         * word still holds what the LR read, and stores atomically with
+         * that check (docs/internals.md: what this can and cannot see). */
+        if (size == 4) {
+            uint32_t want = (uint32_t)h->lr_value;
+            ok = __atomic_compare_exchange_n((uint32_t *)p, &want, (uint32_t)X(op->rs2),
+                                             false, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);
+        } else {
+            uint64_t want = h->lr_value;
+            ok = __atomic_compare_exchange_n((uint64_t *)p, &want, X(op->rs2), false,
+                                             __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);
+        }
+    } else if (ok) {
         if (size == 4)
             __atomic_store_n((uint32_t *)p, (uint32_t)X(op->rs2),
                              __ATOMIC_SEQ_CST);

@@ -1,6 +1,10 @@
 /* Handlers for the system instructions of translator/insns_sys.def:
  * Zicsr, ecall/ebreak, mret/sret, wfi, sfence.vma and the fences. */
+#include <sched.h>
+
 #include "core/csr.h"
+#include "core/machine.h"
+#include "core/mmu.h"
 #include "core/trap.h"
 #include "translator/insn_table.h"
 #include "translator/op.h"
@@ -121,17 +125,62 @@ int op_sfence_vma(Hart *h, const Op *op)
     return OP_EXIT_SYNC;
 }
 
+/* The memory model in the fast mode (core/mt_run.h). Guest loads and
+ * stores are host loads and stores, one op (a call) each, so neither the
+ * compiler nor an x86-64 host (TSO) reorders them but for one case: a
+ * store followed by a load of another address may complete after it (the
+ * store buffer). RVWMO orders nothing without a fence or an annotation,
+ * so TSO gives every ordering a fence asks for, except W -> R: only a
+ * fence whose predecessor set has W (or O) and whose successor set has R
+ * (or I) becomes an mfence (fence rw,rw; fence w,r; ...); fence.tso
+ * (fm=1000) by definition does not order W -> R, and needs nothing, nor
+ * do fence r,rw / fence rw,w / fence w,w. Device accesses go through a
+ * mutex, a full barrier. AMOs and SC are locked instructions. The
+ * deterministic engine, one hart at a time, needs none of it. */
+/* A full host barrier (mfence). ThreadSanitizer does not model fences:
+ * there, a locked read-modify-write of a thread-local word (as strong on
+ * x86-64, and no synchronisation between threads that TSan could take
+ * for real ordering). */
+static inline void host_full_barrier(void)
+{
+#if defined(__SANITIZE_THREAD__)
+    static __thread int word;
+    __atomic_fetch_add(&word, 0, __ATOMIC_SEQ_CST);
+#else
+    __atomic_thread_fence(__ATOMIC_SEQ_CST);
+#endif
+}
+
+static bool fence_orders_store_load(uint32_t raw)
+{
+    unsigned fm = (raw >> 28) & 0xf, pred = (raw >> 24) & 0xf, succ = (raw >> 20) & 0xf;
+    /* pred/succ bits: I=8 O=4 R=2 W=1 */
+    return fm != 8 && (pred & 0x5) && (succ & 0xa);
+}
+
+/* Zihintpause's pause: fence w,0 with fm=0. */
+enum { INSN_PAUSE = 0x0100000f };
+
 int op_fence(Hart *h, const Op *op)
 {
-    (void)h;
-    (void)op;
+    if (unlikely(h->m->mt)) {
+        if (fence_orders_store_load(op->raw))
+            host_full_barrier(); /* mfence */
+        else if (op->raw == INSN_PAUSE)
+            sched_yield(); /* a spinning hart lets another thread have the core */
+    }
     return op_next(h, op);
 }
 
 int op_fence_i(Hart *h, const Op *op)
 {
     /* Stores to code pages already dropped the stale TBs; ending this TB
-     * makes the next fetch see them. */
+     * makes the next fetch see them. In the fast mode another hart's store
+     * dropped them before it stored (core/mt_run.h), and the lookups check
+     * each TB's dropped flag; the barrier orders those reads after this
+     * hart's earlier loads (the ones that saw the new code's flag). */
+    if (unlikely(h->m->mt))
+        host_full_barrier();
     h->pc = NEXT_PC(op);
     return OP_EXIT_SYNC;
 }

@@ -71,8 +71,12 @@ void tb_cache_free(TbCache *c)
 
 TB *tb_cache_lookup(TbCache *c, uint64_t ppc, uint64_t vpc, uint32_t flags)
 {
-    for (TB *tb = c->hash[tb_hash(ppc, flags)]; tb; tb = tb->hash_next)
-        if (tb->ppc == ppc && tb->vpc == vpc && tb->flags == flags)
+    /* Lock-free in the fast mode: a TB is published (tb_cache_insert)
+     * with a release store after it is complete, and a dropped one keeps
+     * its hash_next, so a reader walking past it goes on safely. */
+    for (TB *tb = __atomic_load_n(&c->hash[tb_hash(ppc, flags)], __ATOMIC_ACQUIRE); tb;
+         tb = __atomic_load_n(&tb->hash_next, __ATOMIC_ACQUIRE))
+        if (tb->ppc == ppc && tb->vpc == vpc && tb->flags == flags && !tb_is_invalid(tb))
             return tb;
     return NULL;
 }
@@ -105,7 +109,7 @@ void tb_cache_insert(Machine *m, TB *tb)
     c->used += tb_bytes(tb->nops);
     unsigned b = tb_hash(tb->ppc, tb->flags);
     tb->hash_next = c->hash[b];
-    c->hash[b] = tb;
+    __atomic_store_n(&c->hash[b], tb, __ATOMIC_RELEASE); /* complete: visible */
     int npages = tb->page[1] != tb->page[0] ? 2 : 1;
     for (int i = 0; i < npages; i++) {
         uint64_t pi = page_index(c, tb->page[i]);
@@ -144,7 +148,7 @@ static void hash_remove(TbCache *c, TB *tb)
 {
     for (TB **p = &c->hash[tb_hash(tb->ppc, tb->flags)]; *p; p = &(*p)->hash_next)
         if (*p == tb) {
-            *p = tb->hash_next;
+            __atomic_store_n(p, tb->hash_next, __ATOMIC_RELEASE);
             return;
         }
 }
@@ -166,8 +170,9 @@ unsigned tb_invalidate_page(Machine *m, uint64_t ppage)
             /* Chains only link TBs of one page, so every TB that jumps to
              * this one is dropped here as well; the memory stays valid
              * (even for a TB still running) until the next full flush. */
-            tb->invalid = true;
-            tb->next[0] = tb->next[1] = NULL;
+            __atomic_store_n(&tb->invalid, true, __ATOMIC_RELEASE);
+            __atomic_store_n(&tb->next[0], NULL, __ATOMIC_RELEASE);
+            __atomic_store_n(&tb->next[1], NULL, __ATOMIC_RELEASE);
             /* The same for the host code's patched jumps (a TB still
              * running leaves through the run loop then). */
             for (int s = 0; s < 2; s++)
@@ -218,11 +223,12 @@ TB *tb_cut(const TB *tb, unsigned count, TB *scratch)
 
 void tb_chain(Machine *m, TB *from, int slot, TB *to)
 {
-    if (from->nochain || to->nochain || from->invalid || to->invalid)
+    if (from->nochain || to->nochain || tb_is_invalid(from) || tb_is_invalid(to))
         return;
     if (from->page[0] != to->page[0])
         return;
-    from->next[slot] = to;
+    /* Other threads follow it without a lock in the fast mode. */
+    __atomic_store_n(&from->next[slot], to, __ATOMIC_RELEASE);
     m->stats.chain_links++;
     /* Host code jumps there itself; not while every TB is being traced. */
     if (from->host_exit[slot] && to->host_chain && !LOG_ON(&m->log, LOG_EXEC)) {

@@ -4,9 +4,12 @@
  * of direct jumps between TBs that start in the same page.
  *
  * Ownership: one TbCache per machine, shared by all harts. In the
- * multi-threaded fast-forward mode, lookups stay lock-free (readers see a
- * TB only once it is fully built) and insertion, invalidation and flush
- * take the cache's lock; this single-threaded version has none yet. */
+ * multi-threaded fast mode (core/mt_run.h), lookups are lock-free (readers
+ * see a TB only once it is fully built: published by a release store),
+ * translation, insertion, chaining and invalidation run under the mode's
+ * TB lock, and a flush is stop-the-world exclusive work. A dropped TB's
+ * memory stays valid until the next flush, so a thread still inside it
+ * finishes it safely. */
 #ifndef REWIND_TRANSLATOR_TB_CACHE_H
 #define REWIND_TRANSLATOR_TB_CACHE_H
 
@@ -49,6 +52,13 @@ typedef struct TB {
     const uint8_t *host_chain;
     Op ops[];
 } TB;
+
+/* Dropped? (read by other threads than the one dropping it in the fast
+ * mode) */
+static inline bool tb_is_invalid(const TB *tb)
+{
+    return __atomic_load_n(&tb->invalid, __ATOMIC_ACQUIRE);
+}
 
 typedef struct TbCache TbCache;
 

@@ -8,6 +8,7 @@
 #include "core/debug.h"
 #include "core/machine.h"
 #include "core/mmu.h"
+#include "core/mt_run.h"
 #include "core/trap.h"
 #include "translator/decode.h"
 #include "translator/native.h"
@@ -65,6 +66,12 @@ static TB *translate(Hart *h, uint64_t vpc, uint64_t ppage, const uint8_t *host,
     Machine *m = h->m;
     /* Room for the instructions, the exit and a debugger op. */
     TB *tb = tb_cache_alloc(m->tbc, TB_MAX_INSNS + 2);
+    if (!tb && m->mt) {
+        /* Other threads may be running TBs: the flush is exclusive work,
+         * done by the run loop before this hart goes on. */
+        mt_note_flush(h);
+        return NULL;
+    }
     if (!tb) {
         tb_cache_flush(m);
         tb = tb_cache_alloc(m->tbc, TB_MAX_INSNS + 2);
@@ -95,8 +102,9 @@ static TB *translate(Hart *h, uint64_t vpc, uint64_t ppage, const uint8_t *host,
         if (n > 0 && unlikely(m->debug) && debug_bp_at(m, pc))
             break;
         unsigned off = pc & 0xfff;
-        uint16_t lo;
-        memcpy(&lo, host + off, 2);
+        /* Guest code is guest memory, which other harts may write in the
+         * fast mode: read it as the loads do (mmu_host_load). */
+        uint16_t lo = (uint16_t)mmu_host_load((uintptr_t)(host + off), 2);
         unsigned len = decode_length(lo);
         uint32_t raw = lo;
         if (len == 4) {
@@ -110,12 +118,12 @@ static TB *translate(Hart *h, uint64_t vpc, uint64_t ppage, const uint8_t *host,
                 if (!fetch_page(h, pc + 2, &ppage2, &host2))
                     return NULL;
                 uint16_t hi;
-                memcpy(&hi, host2, 2);
+                hi = (uint16_t)mmu_host_load((uintptr_t)host2, 2);
                 raw |= (uint32_t)hi << 16;
                 tb->page[1] = ppage2;
                 tb->nochain = true;
             } else {
-                memcpy(&raw, host + off, 4);
+                raw = (uint32_t)mmu_host_load((uintptr_t)(host + off), 4);
             }
         }
         Op *op = &tb->ops[n + nd];
@@ -154,7 +162,37 @@ static TB *translate(Hart *h, uint64_t vpc, uint64_t ppage, const uint8_t *host,
         if (!tb->host)
             tb_cache_native_full(m->tbc);
     }
+    if (m->mt) {
+        /* The fast mode marks a page as holding code (which sends every
+         * hart's stores there to the slow path) as exclusive work, before
+         * its bytes are read. A page not marked now was written since
+         * (its TBs dropped): these bytes may be stale; drop this TB (its
+         * space is reused) and come back once the page is marked again. */
+        for (int i = 0; i < 2; i++)
+            if (!memory_page_has_code(&m->mem, tb->page[i])) {
+                mt_note_code_page(h, tb->page[i]);
+                return NULL;
+            }
+    }
     tb_cache_insert(m, tb);
+    return tb;
+}
+
+/* The fast mode's miss path: translation and insertion under the TB lock,
+ * after a last lookup (another thread may have just built the TB). */
+static TB *translate_shared(Hart *h, uint64_t vpc, uint64_t ppage, const uint8_t *host,
+                            uint32_t flags)
+{
+    Machine *m = h->m;
+    if (!memory_page_has_code(&m->mem, ppage)) {
+        mt_note_code_page(h, ppage);
+        return NULL;
+    }
+    mt_tb_lock(m);
+    TB *tb = tb_cache_lookup(m->tbc, ppage | (vpc & 0xfff), vpc, flags);
+    if (!tb)
+        tb = translate(h, vpc, ppage, host, flags);
+    mt_tb_unlock(m);
     return tb;
 }
 
@@ -168,17 +206,24 @@ TB *tb_find(Hart *h, uint32_t flags)
     uint64_t vpc = h->pc;
     unsigned j = jc_hash(vpc);
     TB *tb = h->jmp_cache[j];
-    if (tb && tb->vpc == vpc && tb->flags == flags && !tb->invalid) {
-        h->m->stats.tb_lookups_hit++;
+    Machine *m = h->m;
+    if (tb && tb->vpc == vpc && tb->flags == flags && !tb_is_invalid(tb)) {
+        if (!m->mt) /* statistics of the deterministic engine only */
+            m->stats.tb_lookups_hit++;
         return tb;
     }
     uint64_t ppage;
     const uint8_t *host;
     if (!fetch_page(h, vpc, &ppage, &host))
         return NULL;
-    tb = tb_cache_lookup(h->m->tbc, ppage | (vpc & 0xfff), vpc, flags);
+    tb = tb_cache_lookup(m->tbc, ppage | (vpc & 0xfff), vpc, flags);
     if (tb) {
-        h->m->stats.tb_lookups_hit++;
+        if (!m->mt)
+            m->stats.tb_lookups_hit++;
+    } else if (m->mt) {
+        tb = translate_shared(h, vpc, ppage, host, flags);
+        if (!tb)
+            return NULL; /* a fault, or exclusive work to do first */
     } else {
         h->m->stats.tb_lookups_miss++;
         tb = translate(h, vpc, ppage, host, flags);

@@ -240,6 +240,33 @@ START_TEST(test_bad_options_are_named)
 }
 END_TEST
 
+/* -accel, QEMU's spelling: thread=multi is the fast mode; the default and
+ * thread=single are the deterministic engine; anything else is named. */
+START_TEST(test_accel)
+{
+    RunOptions o;
+    char err[256];
+    ck_assert(parse(&o, err, 0) && !o.multi_thread);
+    ck_assert(parse(&o, err, 2, "-accel", "tcg,thread=multi") && o.multi_thread);
+    ck_assert(parse(&o, err, 2, "--accel", "accel=tcg,thread=multi") && o.multi_thread);
+    ck_assert(parse(&o, err, 2, "-accel", "tcg") && !o.multi_thread);
+    ck_assert(parse(&o, err, 4, "-accel", "tcg,thread=multi", "-accel", "tcg,thread=single") &&
+              !o.multi_thread);
+    ck_assert(!parse(&o, err, 2, "-accel", "kvm"));
+    ck_assert_ptr_nonnull(strstr(err, "only tcg"));
+    ck_assert(!parse(&o, err, 2, "-accel", "tcg,thread=many"));
+    ck_assert_ptr_nonnull(strstr(err, "thread=many"));
+    ck_assert(!parse(&o, err, 2, "-accel", ""));
+    ck_assert(!parse(&o, err, 1, "-accel"));
+    ck_assert_ptr_nonnull(strstr(err, "needs a value"));
+    ck_assert(parse(&o, err, 2, "-accel", "tcg,thread=multi"));
+    ck_assert(!options_refuse_multi_thread(&o, "record", err, sizeof(err)));
+    ck_assert_ptr_nonnull(strstr(err, "rewind record cannot use it"));
+    ck_assert(parse(&o, err, 2, "-accel", "tcg,thread=single"));
+    ck_assert(options_refuse_multi_thread(&o, "record", err, sizeof(err)));
+}
+END_TEST
+
 Suite *suite_options(void)
 {
     Suite *s = suite_create("options");
@@ -250,6 +277,7 @@ Suite *suite_options(void)
     tcase_add_test(tc, test_qemu_options);
     tcase_add_test(tc, test_machine_option);
     tcase_add_test(tc, test_bad_options_are_named);
+    tcase_add_test(tc, test_accel);
     suite_add_tcase(s, tc);
     return s;
 }
