@@ -276,7 +276,7 @@ static void run_tbs(MtState *mt, MtHart *t)
         }
         prev = NULL;
         for (;;) {
-            int r = tb_exec(h, tb);
+            int r = tb_exec(h, &tb, UINT64_MAX); /* no budget: time is the host's */
             if (r != OP_EXIT_JUMP0 && r != OP_EXIT_JUMP1)
                 break; /* (a wfi is seen at the top of the loop) */
             int slot = r - OP_EXIT_JUMP0;
