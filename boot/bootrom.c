@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/le.h"
 #include "core/machine.h"
 
 struct BootRom {
@@ -17,18 +18,6 @@ static uint32_t enc_i(uint32_t opcode, unsigned rd, unsigned funct3, unsigned rs
                       uint32_t imm12)
 {
     return (imm12 & 0xfff) << 20 | rs1 << 15 | funct3 << 12 | rd << 7 | opcode;
-}
-
-static void put32(uint8_t *p, uint32_t v)
-{
-    for (int i = 0; i < 4; i++)
-        p[i] = (uint8_t)(v >> (8 * i));
-}
-
-static void put64(uint8_t *p, uint64_t v)
-{
-    for (int i = 0; i < 8; i++)
-        p[i] = (uint8_t)(v >> (8 * i));
 }
 
 enum { REG_T0 = 5, REG_A0 = 10, REG_A1 = 11, CSR_MHARTID_NUM = 0xf14 };
@@ -44,9 +33,9 @@ void bootrom_fill(uint8_t *rom, uint64_t start, uint64_t fdt_addr)
         enc_i(0x13, 0, 0, 0, 0),                              /* nop (align) */
     };
     for (size_t i = 0; i < sizeof(code) / sizeof(code[0]); i++)
-        put32(rom + 4 * i, code[i]);
-    put64(rom + BOOTROM_START_OFF, start);
-    put64(rom + BOOTROM_FDT_OFF, fdt_addr);
+        le_put32(rom + 4 * i, code[i]);
+    le_put64(rom + BOOTROM_START_OFF, start);
+    le_put64(rom + BOOTROM_FDT_OFF, fdt_addr);
 }
 
 static bool rom_read(void *opaque, uint64_t offset, unsigned size, uint64_t *val)

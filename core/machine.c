@@ -189,6 +189,18 @@ void machine_fail(Machine *m, const char *fmt, ...)
     m->stop = STOP_ERROR;
 }
 
+uint64_t machine_next_deadline(Machine *m)
+{
+    uint64_t t = UINT64_MAX;
+    for (unsigned i = 0; i < m->ndevices; i++)
+        if (m->devices[i].next_deadline) {
+            uint64_t d = m->devices[i].next_deadline(m->devices[i].opaque);
+            if (d < t)
+                t = d;
+        }
+    return t;
+}
+
 uint64_t machine_icount(const Machine *m)
 {
     uint64_t n = 0;

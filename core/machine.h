@@ -271,6 +271,10 @@ uint64_t machine_run_hart(Machine *m, Hart *h, uint64_t n);
 /* Total instructions retired by all harts. */
 uint64_t machine_icount(const Machine *m);
 
+/* The earliest device deadline (mtime), or UINT64_MAX: what the run loops
+ * (core/run.c, core/mt_run.c) wait for. */
+uint64_t machine_next_deadline(Machine *m);
+
 /* The virtual clock in ns (icount/icount.h): a function of the total
  * instruction count and of the time skipped while all harts were idle. */
 uint64_t machine_clock_ns(const Machine *m);

@@ -326,18 +326,6 @@ static void *hart_thread(void *arg)
 
 /* ---------------------------------------------------------- timer, I/O */
 
-static uint64_t next_deadline(Machine *m)
-{
-    uint64_t t = UINT64_MAX;
-    for (unsigned i = 0; i < m->ndevices; i++)
-        if (m->devices[i].next_deadline) {
-            uint64_t d = m->devices[i].next_deadline(m->devices[i].opaque);
-            if (d < t)
-                t = d;
-        }
-    return t;
-}
-
 /* A guest reboot: every hart stopped (asleep ones too: their sleep locks
  * are held so that none looks at its state while it is reset). */
 static void do_reset(MtState *mt)
@@ -375,7 +363,7 @@ static void timer_loop(MtState *mt)
         if (!reset) {
             machine_tick_devices(m);
             uv_run(m->loop, UV_RUN_NOWAIT);
-            deadline = next_deadline(m);
+            deadline = machine_next_deadline(m);
         }
         pthread_mutex_unlock(&mt->io_lock);
         if (reset) {

@@ -108,25 +108,12 @@ uint64_t machine_run_hart(Machine *m, Hart *h, uint64_t n)
     return h->icount - start;
 }
 
-/* The earliest device deadline (mtime), or UINT64_MAX. */
-static uint64_t next_deadline(Machine *m)
-{
-    uint64_t t = UINT64_MAX;
-    for (unsigned i = 0; i < m->ndevices; i++)
-        if (m->devices[i].next_deadline) {
-            uint64_t d = m->devices[i].next_deadline(m->devices[i].opaque);
-            if (d < t)
-                t = d;
-        }
-    return t;
-}
-
 /* Instructions that may run before the next event: a device deadline or a
  * digest. 0 when one is due now. */
 static uint64_t insns_to_next_event(Machine *m)
 {
     uint64_t n = UINT64_MAX;
-    uint64_t d = next_deadline(m);
+    uint64_t d = machine_next_deadline(m);
     if (d != UINT64_MAX) {
         uint64_t deadline_ns = d > UINT64_MAX / 100 ? UINT64_MAX : d * 100;
         n = icount_insns_until(machine_clock_ns(m), deadline_ns,
@@ -243,7 +230,7 @@ static uint64_t hart_turn(Machine *m, Hart *h)
  * wake the machine. */
 static bool idle(Machine *m)
 {
-    uint64_t t = next_deadline(m);
+    uint64_t t = machine_next_deadline(m);
     if (t != UINT64_MAX) {
         /* With pacing, host input may wake a hart while we wait: then the
          * clock does not jump (a replay, which delivers that input at the

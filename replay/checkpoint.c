@@ -16,6 +16,7 @@
 #include <zstd.h>
 
 #include "core/hostio.h"
+#include "core/le.h"
 #include "core/machine.h"
 #include "core/snapshot.h"
 #include "replay/checkpoint.pb-c.h"
@@ -38,28 +39,6 @@ enum {
     RECORD_SIZE = 4 + CKPT_PAGE, /* page index, bytes */
     ZSTD_LEVEL = 3,
 };
-
-static void put32(uint8_t *p, uint32_t v)
-{
-    for (int i = 0; i < 4; i++)
-        p[i] = (uint8_t)(v >> (8 * i));
-}
-
-static void put64(uint8_t *p, uint64_t v)
-{
-    for (int i = 0; i < 8; i++)
-        p[i] = (uint8_t)(v >> (8 * i));
-}
-
-static uint32_t get32(const uint8_t *p)
-{
-    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
-static uint64_t get64(const uint8_t *p)
-{
-    return (uint64_t)get32(p) | (uint64_t)get32(p + 4) << 32;
-}
 
 /* ------------------------------------------------------------ CSRs by name */
 
@@ -174,8 +153,8 @@ static bool out_section(CkptOut *o, const uint8_t magic[4], const void *data, si
     }
     uint8_t hdr[SECTION_HDR_SIZE];
     memcpy(hdr, magic, 4);
-    put32(hdr + 4, (uint32_t)clen);
-    put32(hdr + 8, (uint32_t)len);
+    le_put32(hdr + 4, (uint32_t)clen);
+    le_put32(hdr + 8, (uint32_t)len);
     return out_write(o, hdr, sizeof(hdr)) && out_write(o, o->cbuf, clen);
 }
 
@@ -326,7 +305,7 @@ static bool write_body(Machine *m, const TraceHeader *machine, CkptOut *o, char 
 
     uint8_t fh[FILE_HDR_SIZE] = { 0 };
     memcpy(fh, ckpt_magic, 8);
-    put32(fh + 8, CHECKPOINT_FORMAT_VERSION);
+    le_put32(fh + 8, CHECKPOINT_FORMAT_VERSION);
     if (!out_write(o, fh, sizeof(fh)))
         goto io_error;
 
@@ -366,7 +345,7 @@ static bool write_body(Machine *m, const TraceHeader *machine, CkptOut *o, char 
         const uint8_t *p = m->mem.ram + i * CKPT_PAGE;
         if (page_is_zero(p))
             continue;
-        put32(sec + n * RECORD_SIZE, (uint32_t)i);
+        le_put32(sec + n * RECORD_SIZE, (uint32_t)i);
         memcpy(sec + n * RECORD_SIZE + 4, p, CKPT_PAGE);
         n++;
     }
@@ -374,8 +353,8 @@ static bool write_body(Machine *m, const TraceHeader *machine, CkptOut *o, char 
 
     uint8_t footer[FOOTER_SIZE];
     memcpy(footer, ckpt_end_magic, 8);
-    put64(footer + 8, o->bytes);
-    put64(footer + 16, XXH64_digest(o->sum));
+    le_put64(footer + 8, o->bytes);
+    le_put64(footer + 16, XXH64_digest(o->sum));
     if (!hostio_write(o->fd, footer, sizeof(footer)) || fsync(o->fd) != 0)
         goto io_error;
     return true;
@@ -516,16 +495,16 @@ static bool check_container(const uint8_t *buf, uint64_t len, char *why, size_t 
     }
     if (len < FILE_HDR_SIZE + FOOTER_SIZE ||
         memcmp(buf + len - FOOTER_SIZE, ckpt_end_magic, 8) != 0 ||
-        get64(buf + len - FOOTER_SIZE + 8) != len - FOOTER_SIZE) {
+        le_get64(buf + len - FOOTER_SIZE + 8) != len - FOOTER_SIZE) {
         snprintf(why, whylen, "cut short (%" PRIu64 " bytes, no valid footer): the "
                  "checkpoint was not written to its end", len);
         return false;
     }
-    if (XXH64(buf, len - FOOTER_SIZE, 0) != get64(buf + len - 8)) {
+    if (XXH64(buf, len - FOOTER_SIZE, 0) != le_get64(buf + len - 8)) {
         snprintf(why, whylen, "damaged (checksum mismatch)");
         return false;
     }
-    uint32_t version = get32(buf + 8);
+    uint32_t version = le_get32(buf + 8);
     if (version != CHECKPOINT_FORMAT_VERSION) {
         snprintf(why, whylen, "checkpoint format version %" PRIu32 ", this rewind reads %d",
                  version, CHECKPOINT_FORMAT_VERSION);
@@ -543,7 +522,7 @@ static uint8_t *read_section(const uint8_t *buf, uint64_t end, uint64_t *off,
         snprintf(err, errlen, "damaged: %s section expected at offset %" PRIu64, what, *off);
         return NULL;
     }
-    uint32_t clen = get32(buf + *off + 4), ulen = get32(buf + *off + 8);
+    uint32_t clen = le_get32(buf + *off + 4), ulen = le_get32(buf + *off + 8);
     if (clen > end - *off - SECTION_HDR_SIZE) {
         snprintf(err, errlen, "damaged: %s section at offset %" PRIu64 " runs past the end",
                  what, *off);
@@ -668,8 +647,8 @@ static bool parse(Checkpoint *c, uint8_t *buf, uint64_t len, char *why, size_t w
             return false;
         bool bad = n % RECORD_SIZE != 0 || c->npages + n / RECORD_SIZE > c->st->pages;
         for (size_t i = 0; !bad && i < n / RECORD_SIZE; i++) {
-            uint32_t idx = get32(sec + i * RECORD_SIZE);
-            uint32_t prev = c->npages ? get32(c->pages + (c->npages - 1) * RECORD_SIZE) : 0;
+            uint32_t idx = le_get32(sec + i * RECORD_SIZE);
+            uint32_t prev = c->npages ? le_get32(c->pages + (c->npages - 1) * RECORD_SIZE) : 0;
             bad = idx >= limit || (c->npages > 0 && idx <= prev);
             memcpy(c->pages + c->npages * RECORD_SIZE, sec + i * RECORD_SIZE, RECORD_SIZE);
             c->npages++;
@@ -790,7 +769,7 @@ bool checkpoint_load(const Checkpoint *c, Machine *m, char *err, size_t errlen)
     memset(m->mem.ram, 0, m->mem.ram_size);
     for (uint64_t i = 0; i < c->npages; i++) {
         const uint8_t *r = c->pages + i * RECORD_SIZE;
-        memcpy(m->mem.ram + (uint64_t)get32(r) * CKPT_PAGE, r + 4, CKPT_PAGE);
+        memcpy(m->mem.ram + (uint64_t)le_get32(r) * CKPT_PAGE, r + 4, CKPT_PAGE);
     }
     memcpy(m->mem.dirty_bitmap, st->digest_written.data, st->digest_written.len);
     snapshot_ram_replaced(m);

@@ -14,6 +14,7 @@
 
 #include <xxhash.h>
 
+#include "core/le.h"
 #include "core/machine.h"
 
 enum { SS_HEAD = 1 + 1 + 8 + 1 + 1, SS_HART_FIXED = 16 };
@@ -69,20 +70,6 @@ static uint8_t statesum_fp(uint64_t v)
     return (uint8_t)(v >> 56);
 }
 
-static void put64(uint8_t *p, uint64_t v)
-{
-    for (int i = 0; i < 8; i++)
-        p[i] = (uint8_t)(v >> (8 * i));
-}
-
-static uint64_t get64(const uint8_t *p)
-{
-    uint64_t v = 0;
-    for (int i = 7; i >= 0; i--)
-        v = v << 8 | p[i];
-    return v;
-}
-
 /* pc, hash and fingerprints of one hart. */
 static void statesum_hart(const Hart *h, uint64_t *hash, uint8_t fp[SS_NFIELDS])
 {
@@ -105,15 +92,15 @@ size_t statesum_encode(const Machine *m, const StateSumInfo *info, uint8_t **out
     p[1] = (uint8_t)((info->input_point ? SS_FLAG_INPUT : 0) |
                      (info->idle_step ? SS_FLAG_IDLE : 0) |
                      (info->sync_input ? SS_FLAG_SYNC : 0));
-    put64(p + 2, info->mtime_skipped);
+    le_put64(p + 2, info->mtime_skipped);
     p[10] = (uint8_t)m->nharts;
     p[11] = SS_NFIELDS;
     uint8_t *q = p + SS_HEAD;
     for (unsigned i = 0; i < m->nharts; i++) {
         uint64_t hash;
-        put64(q, m->harts[i].pc);
+        le_put64(q, m->harts[i].pc);
         statesum_hart(&m->harts[i], &hash, q + 16);
-        put64(q + 8, hash);
+        le_put64(q + 8, hash);
         q += SS_HART_FIXED + SS_NFIELDS;
     }
     return len;
@@ -137,7 +124,7 @@ bool statesum_info(const uint8_t *p, size_t len, StateSumInfo *info)
     info->input_point = p[1] & SS_FLAG_INPUT;
     info->idle_step = (p[1] & SS_FLAG_IDLE) != 0;
     info->sync_input = (p[1] & SS_FLAG_SYNC) != 0;
-    info->mtime_skipped = get64(p + 2);
+    info->mtime_skipped = le_get64(p + 2);
     return true;
 }
 
@@ -146,7 +133,7 @@ bool statesum_pc(const uint8_t *p, size_t len, unsigned hart, uint64_t *pc)
     unsigned nh, nf;
     if (!statesum_parse(p, len, &nh, &nf) || hart >= nh)
         return false;
-    *pc = get64(p + SS_HEAD + (size_t)hart * (SS_HART_FIXED + nf));
+    *pc = le_get64(p + SS_HEAD + (size_t)hart * (SS_HART_FIXED + nf));
     return true;
 }
 
@@ -162,15 +149,15 @@ bool statesum_compare(const Machine *m, const uint8_t *p, size_t len, char *msg,
         snprintf(msg, msglen, "the recording has %u harts, the replay %u", nh, m->nharts);
         return false;
     }
-    uint64_t skipped = get64(p + 2);
+    uint64_t skipped = le_get64(p + 2);
     for (unsigned i = 0; i < nh; i++) {
         const uint8_t *q = p + SS_HEAD + (size_t)i * (SS_HART_FIXED + nf);
         const Hart *h = &m->harts[i];
         uint64_t hash;
         uint8_t fp[SS_NFIELDS];
         statesum_hart(h, &hash, fp);
-        uint64_t rpc = get64(q);
-        if (hash == get64(q + 8) && rpc == h->pc)
+        uint64_t rpc = le_get64(q);
+        if (hash == le_get64(q + 8) && rpc == h->pc)
             continue;
         size_t n = (size_t)snprintf(msg, msglen, "hart %u: pc 0x%" PRIx64, i, h->pc);
         if (rpc != h->pc && n < msglen)

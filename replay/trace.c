@@ -31,6 +31,7 @@
 #include <zstd.h>
 
 #include "core/hostio.h"
+#include "core/le.h"
 #include "replay/replay.h"
 #include "replay/trace.pb-c.h"
 #include "replay/trace_header.h"
@@ -65,29 +66,6 @@ enum {
 #define FRAME_MAX_AGE_NS 250000000ULL
 #define FSYNC_INTERVAL_NS 1000000000ULL
 
-static void put32(uint8_t *p, uint32_t v)
-{
-    for (int i = 0; i < 4; i++)
-        p[i] = (uint8_t)(v >> (8 * i));
-}
-
-static void put64(uint8_t *p, uint64_t v)
-{
-    for (int i = 0; i < 8; i++)
-        p[i] = (uint8_t)(v >> (8 * i));
-}
-
-static uint32_t get32(const uint8_t *p)
-{
-    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
-           (uint32_t)p[3] << 24;
-}
-
-static uint64_t get64(const uint8_t *p)
-{
-    return (uint64_t)get32(p) | (uint64_t)get32(p + 4) << 32;
-}
-
 /* A frame header: 40 bytes, little endian. */
 typedef struct FrameHdr {
     uint8_t magic[4];
@@ -103,26 +81,26 @@ typedef struct FrameHdr {
 static void frame_hdr_encode(const FrameHdr *f, uint8_t out[FRAME_HDR_SIZE])
 {
     memcpy(out, f->magic, 4);
-    put32(out + 4, f->csize);
-    put32(out + 8, f->usize);
-    put32(out + 12, f->events);
-    put64(out + 16, f->first);
-    put64(out + 24, f->last);
-    put32(out + 32, f->data_hash);
-    put32(out + 36, XXH32(out, 36, 0));
+    le_put32(out + 4, f->csize);
+    le_put32(out + 8, f->usize);
+    le_put32(out + 12, f->events);
+    le_put64(out + 16, f->first);
+    le_put64(out + 24, f->last);
+    le_put32(out + 32, f->data_hash);
+    le_put32(out + 36, XXH32(out, 36, 0));
 }
 
 /* False when the header's own checksum does not match. */
 static bool frame_hdr_decode(const uint8_t in[FRAME_HDR_SIZE], FrameHdr *f)
 {
     memcpy(f->magic, in, 4);
-    f->csize = get32(in + 4);
-    f->usize = get32(in + 8);
-    f->events = get32(in + 12);
-    f->first = get64(in + 16);
-    f->last = get64(in + 24);
-    f->data_hash = get32(in + 32);
-    return get32(in + 36) == XXH32(in, 36, 0);
+    f->csize = le_get32(in + 4);
+    f->usize = le_get32(in + 8);
+    f->events = le_get32(in + 12);
+    f->first = le_get64(in + 16);
+    f->last = le_get64(in + 24);
+    f->data_hash = le_get32(in + 32);
+    return le_get32(in + 36) == XXH32(in, 36, 0);
 }
 
 static uint64_t host_ns(void)
@@ -582,9 +560,9 @@ TraceWriter *trace_writer_open(const char *path, const TraceHeader *hdr,
     }
     uint8_t fh[FILE_HDR_SIZE];
     memcpy(fh, trace_magic, 8);
-    put32(fh + 8, TRACE_FORMAT_VERSION);
-    put32(fh + 12, (uint32_t)hlen);
-    put32(fh + 16, XXH32(hbytes, hlen, 0));
+    le_put32(fh + 8, TRACE_FORMAT_VERSION);
+    le_put32(fh + 12, (uint32_t)hlen);
+    le_put32(fh + 16, XXH32(hbytes, hlen, 0));
     bool ok = hostio_write(w->fd, fh, sizeof(fh)) && hostio_write(w->fd, hbytes, hlen);
     free(hbytes);
     char why[256];
@@ -797,9 +775,9 @@ static bool writer_finish(TraceWriter *w, char *why, size_t whylen)
         goto out;
     uint8_t foot[FOOTER_SIZE];
     memcpy(foot, footer_magic, 8);
-    put64(foot + 8, index_offset);
-    put32(foot + 16, 0);
-    put32(foot + 20, XXH32(foot, 20, 0));
+    le_put64(foot + 8, index_offset);
+    le_put32(foot + 16, 0);
+    le_put32(foot + 20, XXH32(foot, 20, 0));
     if (!hostio_write(w->fd, foot, sizeof(foot))) {
         snprintf(why, whylen, "write failed: %s", strerror(errno));
         goto out;
@@ -985,11 +963,11 @@ static bool reader_load_index(TraceReader *r, char *why, size_t whylen)
         snprintf(why, whylen, "no footer");
         return false;
     }
-    if (get32(foot + 20) != XXH32(foot, 20, 0)) {
+    if (le_get32(foot + 20) != XXH32(foot, 20, 0)) {
         snprintf(why, whylen, "the footer fails its checksum");
         return false;
     }
-    uint64_t ioff = get64(foot + 8);
+    uint64_t ioff = le_get64(foot + 8);
     FrameHdr f;
     if (ioff < r->data_start || ioff > r->size - FOOTER_SIZE - FRAME_HDR_SIZE ||
         !reader_frame_hdr(r, ioff, &f, why, whylen) || memcmp(f.magic, index_magic, 4) != 0 ||
@@ -1118,7 +1096,7 @@ static bool reader_header(TraceReader *r, char *err, size_t errlen)
                  "recording was interrupted before it started", r->path, have, FILE_HDR_SIZE);
         return false;
     }
-    uint32_t version = get32(fh + 8);
+    uint32_t version = le_get32(fh + 8);
     if (version > TRACE_FORMAT_VERSION) {
         snprintf(err, errlen, "%s: trace format version %" PRIu32 " is newer than this "
                  "rewind (%d): read it with a newer rewind", r->path, version,
@@ -1129,7 +1107,7 @@ static bool reader_header(TraceReader *r, char *err, size_t errlen)
         snprintf(err, errlen, "%s: not a rewind trace (format version 0)", r->path);
         return false;
     }
-    uint32_t hlen = get32(fh + 12);
+    uint32_t hlen = le_get32(fh + 12);
     if (hlen > MAX_HEADER) {
         snprintf(err, errlen, "%s: the trace header is damaged (length %" PRIu32 ")",
                  r->path, hlen);
@@ -1147,7 +1125,7 @@ static bool reader_header(TraceReader *r, char *err, size_t errlen)
         free(hb);
         return false;
     }
-    if (XXH32(hb, hlen, 0) != get32(fh + 16)) {
+    if (XXH32(hb, hlen, 0) != le_get32(fh + 16)) {
         snprintf(err, errlen, "%s: the trace header is damaged (checksum mismatch)", r->path);
         free(hb);
         return false;
