@@ -33,14 +33,15 @@ bool tb_log_can_disassemble_host(void)
 /* Host lines are indented deeper than the guest lines they follow. */
 #define HOST_INDENT "      "
 
-static void print_bytes(FILE *out, const uint8_t *p, size_t n)
+/* pad: to the width of 10 bytes, where the instruction text starts. */
+static void print_bytes(FILE *out, const uint8_t *p, size_t n, bool pad)
 {
     char hex[3 * 16 + 1];
     size_t k = 0;
     for (size_t i = 0; i < n && i < 16; i++)
         k += (size_t)snprintf(hex + k, sizeof(hex) - k, "%02x ", p[i]);
     hex[k ? k - 1 : 0] = 0;
-    fprintf(out, "%-30s", hex);
+    fprintf(out, pad ? "%-30s" : "%s", hex);
 }
 
 /* Without a disassembler: the bytes, 8 to a line. */
@@ -49,7 +50,7 @@ static void dump_bytes(FILE *out, const uint8_t *code, size_t len)
     for (size_t off = 0; off < len; off += 8) {
         size_t n = len - off < 8 ? len - off : 8;
         fprintf(out, HOST_INDENT "0x%016" PRIxPTR ":  ", (uintptr_t)(code + off));
-        print_bytes(out, code + off, n);
+        print_bytes(out, code + off, n, false);
         fputc('\n', out);
     }
 }
@@ -100,7 +101,7 @@ static void host_disasm_range(HostDisasm *d, FILE *out, const uint8_t *code, siz
                              &insn);
         for (size_t i = 0; i < n; i++) {
             fprintf(out, HOST_INDENT "0x%016" PRIx64 ":  ", insn[i].address);
-            print_bytes(out, insn[i].bytes, insn[i].size);
+            print_bytes(out, insn[i].bytes, insn[i].size, true);
             fprintf(out, " %s%s%s\n", insn[i].mnemonic, insn[i].op_str[0] ? " " : "",
                     insn[i].op_str);
             off += insn[i].size;
