@@ -9,6 +9,8 @@ static const struct {
     const char *help;
 } log_categories[] = {
     { "in_asm", LOG_IN_ASM, "guest instructions as they are translated" },
+    { "out_asm", LOG_OUT_ASM, "host code of each translation block (native backend; "
+                              "with in_asm, after each guest instruction)" },
     { "exec", LOG_EXEC, "every translation block as it is entered" },
     { "int", LOG_INT, "exceptions and interrupts taken, xRET" },
     { "mmu", LOG_MMU, "page-table walks and translation faults" },

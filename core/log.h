@@ -1,4 +1,4 @@
-/* Debug logging by category (`-d in_asm,exec,int,mmu,unimp`, `-D FILE`). */
+/* Debug logging by category (`-d in_asm,out_asm,exec,int,mmu,unimp`, `-D FILE`). */
 #ifndef REWIND_CORE_LOG_H
 #define REWIND_CORE_LOG_H
 
@@ -11,6 +11,7 @@ enum {
     LOG_INT = 1u << 2,    /* exceptions and interrupts taken */
     LOG_MMU = 1u << 3,    /* page-table walks and faults */
     LOG_UNIMP = 1u << 4,  /* unimplemented CSRs, devices and instructions */
+    LOG_OUT_ASM = 1u << 5, /* host code of each TB (native backend) */
 };
 
 typedef struct Log {

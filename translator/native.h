@@ -38,6 +38,22 @@ size_t native_backend_used(const NativeBackend *nb);
  * then runs on the portable backend). */
 TbHostFn native_emit(NativeBackend *nb, TB *tb);
 
+/* Where the host code of the last TB native_emit built lies, for -d
+ * out_asm. Offsets from `code` (the execute view), in order: the chain
+ * entry at 0, the function entry, op i's code from op_start[i] to
+ * op_start[i + 1], a fall-through exit from op_start[nops] to `slow`, the
+ * out-of-line slow paths of loads and stores from `slow` to `size`. Filled
+ * on every emit (one store per op), so it costs nothing to keep. */
+typedef struct NativeTbMap {
+    const uint8_t *code;
+    uint32_t entry, slow, size;
+    unsigned nops;
+    uint32_t op_start[TB_MAX_INSNS + 3];
+} NativeTbMap;
+
+/* The map of the last successful native_emit (NULL if there was none). */
+const NativeTbMap *native_last_map(const NativeBackend *nb);
+
 /* Point a TB's direct exit (tb->host_exit[slot]) at another TB's chain
  * entry (its tb->host_chain), or back at leaving to the run loop. */
 void native_link(NativeBackend *nb, uint8_t *exit, const uint8_t *chain);

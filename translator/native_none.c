@@ -51,3 +51,9 @@ void native_unlink(NativeBackend *nb, uint8_t *exit)
     (void)nb;
     (void)exit;
 }
+
+const NativeTbMap *native_last_map(const NativeBackend *nb)
+{
+    (void)nb;
+    return NULL;
+}

@@ -12,6 +12,7 @@
 #include "core/trap.h"
 #include "translator/decode.h"
 #include "translator/native.h"
+#include "translator/tb_log.h"
 
 uint32_t tb_flags_for(const Hart *h)
 {
@@ -48,18 +49,6 @@ static bool fetch_page(Hart *h, uint64_t va, uint64_t *ppage, const uint8_t **ho
     return true;
 }
 
-static void log_insn(Hart *h, const Op *op)
-{
-    char text[96];
-    disasm(text, sizeof(text), op->raw, op->len, op->pc);
-    if (op->len == 2)
-        log_printf(&h->m->log, LOG_IN_ASM, "  0x%016llx:  %04x      %s\n",
-                   (unsigned long long)op->pc, op->raw, text);
-    else
-        log_printf(&h->m->log, LOG_IN_ASM, "  0x%016llx:  %08x  %s\n",
-                   (unsigned long long)op->pc, op->raw, text);
-}
-
 static TB *translate(Hart *h, uint64_t vpc, uint64_t ppage, const uint8_t *host,
                      uint32_t flags)
 {
@@ -85,6 +74,9 @@ static TB *translate(Hart *h, uint64_t vpc, uint64_t ppage, const uint8_t *host,
     tb->page[0] = tb->page[1] = ppage;
     log_printf(&m->log, LOG_IN_ASM, "IN: hart %u priv %u pc 0x%llx\n", h->id,
                flags & TBF_PRIV_MASK, (unsigned long long)vpc);
+    /* With out_asm too, the guest lines wait for the host code, to go
+     * each before its own (tb_log_out_asm). */
+    bool log_in_asm = LOG_ON(&m->log, LOG_IN_ASM) && !LOG_ON(&m->log, LOG_OUT_ASM);
 
     uint64_t pc = vpc;
     unsigned n = 0;
@@ -131,8 +123,8 @@ static TB *translate(Hart *h, uint64_t vpc, uint64_t ppage, const uint8_t *host,
         op->idx = (uint16_t)n;
         if (d && (d->flags & IF_FP) && (flags & TBF_FS_OFF))
             op->fn = op_illegal_insn;
-        if (LOG_ON(&m->log, LOG_IN_ASM))
-            log_insn(h, op);
+        if (log_in_asm)
+            tb_log_insn(m->log.out ? m->log.out : stderr, op);
         n++;
         pc += len;
         if (!d || op->fn == op_illegal_insn || (d->flags & IF_END)) {
@@ -162,6 +154,13 @@ static TB *translate(Hart *h, uint64_t vpc, uint64_t ppage, const uint8_t *host,
         if (!tb->host)
             tb_cache_native_full(m->tbc);
     }
+    if (LOG_ON(&m->log, LOG_OUT_ASM))
+        tb_log_out_asm(m->log.out ? m->log.out : stderr, tb,
+                       tb->host ? native_last_map(nb) : NULL,
+                       !nb ? "the portable backend runs this TB"
+                           : "the host code buffer is full: this TB runs on the portable "
+                             "backend until the flush",
+                       LOG_ON(&m->log, LOG_IN_ASM));
     if (m->mt) {
         /* The fast mode marks a page as holding code (which sends every
          * hart's stores there to the slow path) as exclusive work, before

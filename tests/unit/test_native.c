@@ -9,6 +9,7 @@
 #include "tests/unit/suites.h"
 #include "translator/native.h"
 #include "translator/tb_cache.h"
+#include "translator/tb_log.h"
 
 static Machine *machine_with(MachineBackend b, uint64_t code_buffer_size)
 {
@@ -218,6 +219,70 @@ START_TEST(test_backend_resolution)
 }
 END_TEST
 
+START_TEST(test_out_asm_maps_ops_to_host_code)
+{
+    if (!native_backend_available())
+        return;
+    /* One TB: addi (inline), ld (inline lookup, slow path out of line),
+     * fence (no host code), then the closing jal x0,0 (ends the TB). The
+     * emitter's map must place each op's code in order, and -d
+     * in_asm,out_asm must print each guest line before its host lines. */
+    static const uint32_t prog[] = {
+        0x00500513, /* addi a0,x0,5 */
+        0x00013583, /* ld a1,0(sp) */
+        0x0ff0000f, /* fence */
+    };
+    Machine *m = machine_with(MACHINE_BACKEND_NATIVE, 0);
+    FILE *log = tmpfile();
+    ck_assert_ptr_nonnull(log);
+    m->log.mask = LOG_IN_ASM | LOG_OUT_ASM;
+    m->log.out = log;
+    m->harts[0].x[2] = 0x80001000;
+    test_run_words(m, prog, 3, 4); /* just this TB: its map is the last */
+    const NativeTbMap *map = native_last_map(tb_cache_native(m->tbc));
+    ck_assert_ptr_nonnull(map);
+    ck_assert_uint_eq(map->nops, 4);
+    ck_assert_uint_gt(map->entry, 0);
+    ck_assert_uint_gt(map->op_start[0], map->entry);
+    ck_assert_uint_gt(map->op_start[1], map->op_start[0]);
+    ck_assert_uint_gt(map->op_start[2], map->op_start[1]);
+    ck_assert_uint_eq(map->op_start[3], map->op_start[2]); /* fence: nothing */
+    ck_assert_uint_gt(map->op_start[4], map->op_start[3]);
+    ck_assert_uint_ge(map->slow, map->op_start[4]);
+    ck_assert_uint_gt(map->size, map->slow); /* the ld's slow path */
+
+    char text[64 << 10];
+    size_t len = (size_t)ftell(log);
+    ck_assert_uint_lt(len, sizeof(text));
+    rewind(log);
+    ck_assert_uint_eq(fread(text, 1, len, log), len);
+    text[len] = 0;
+    fclose(log);
+    m->log.out = NULL;
+    const char *addi = strstr(text, "\n  0x0000000080000000:  00500513  addi a0,zero,5\n");
+    const char *ld = strstr(text, "\n  0x0000000080000004:  00013583  ");
+    const char *fence = strstr(text, "\n  0x0000000080000008:  0ff0000f  ");
+    const char *jal = strstr(text, "\n  0x000000008000000c:  0000006f  ");
+    ck_assert_msg(addi && ld && fence && jal, "guest lines missing in:\n%s", text);
+    ck_assert(addi < ld);
+    ck_assert(ld < fence);
+    ck_assert(fence < jal);
+    /* Host lines right after the addi, ld and jal lines; the fence says it
+     * has none; the slow paths come after the last instruction. */
+    ck_assert(strncmp(strchr(addi + 1, '\n'), "\n      0x", 9) == 0);
+    ck_assert(strncmp(strchr(ld + 1, '\n'), "\n      0x", 9) == 0);
+    ck_assert(strncmp(strchr(fence + 1, '\n'), "\n      (no host code)\n", 22) == 0);
+    ck_assert(strncmp(strchr(jal + 1, '\n'), "\n      0x", 9) == 0);
+    const char *slow = strstr(text, "\n  -- slow paths");
+    ck_assert_ptr_nonnull(slow);
+    ck_assert(slow > jal);
+    ck_assert_ptr_nonnull(strstr(text, "\nOUT: [size="));
+    if (tb_log_can_disassemble_host())
+        ck_assert_ptr_nonnull(strstr(text, " retq\n"));
+    machine_free(m);
+}
+END_TEST
+
 Suite *suite_native(void)
 {
     Suite *s = suite_create("native");
@@ -229,6 +294,7 @@ Suite *suite_native(void)
     tcase_add_test(tc, test_host_code_buffer_full_flushes);
     tcase_add_test(tc, test_store_unlinks_chained_code);
     tcase_add_test(tc, test_backend_resolution);
+    tcase_add_test(tc, test_out_asm_maps_ops_to_host_code);
     suite_add_tcase(s, tc);
     return s;
 }

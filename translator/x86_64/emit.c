@@ -45,6 +45,8 @@
 
 struct NativeBackend {
     CodeBuffer cb;
+    NativeTbMap map; /* of the last TB emitted (-d out_asm) */
+    bool have_map;
 };
 
 _Static_assert(sizeof(TlbEntry) == 24 && offsetof(TlbEntry, vpage) == 0 &&
@@ -480,6 +482,12 @@ void native_backend_free(NativeBackend *nb)
 void native_backend_reset(NativeBackend *nb)
 {
     code_buffer_reset(&nb->cb);
+    nb->have_map = false;
+}
+
+const NativeTbMap *native_last_map(const NativeBackend *nb)
+{
+    return nb->have_map ? &nb->map : NULL;
 }
 
 size_t native_backend_used(const NativeBackend *nb)
@@ -575,9 +583,15 @@ TbHostFn native_emit(NativeBackend *nb, TB *tb)
     x86_mov_rr(&e->b, RBX, RDI);
     if (!e->b.overflow)
         x86_patch_rel32(to_body, e->b.p);
+    /* Offsets from the chain entry, for -d out_asm (NativeTbMap). */
+    NativeTbMap *map = &nb->map;
+    nb->have_map = false;
+    map->entry = (uint32_t)(entry - chain);
+    map->nops = nops;
     unsigned k = 0;
     for (unsigned i = 0; i < nops; i++) {
         const Op *op = &tb->ops[i];
+        map->op_start[i] = (uint32_t)(e->b.p - chain);
         if (info[i].kind == K_CALL) {
             pairs[2 * k] = *op;
             pairs[2 * k + 1] = (Op){ .fn = native_stub_next, .pc = NEXT_PC(op),
@@ -603,10 +617,13 @@ TbHostFn native_emit(NativeBackend *nb, TB *tb)
         }
     }
     /* A TB always ends in an op that leaves; be safe if one did not. */
+    map->op_start[nops] = (uint32_t)(e->b.p - chain);
     leave_with(e, OP_EXIT_SYNC);
+    map->slow = (uint32_t)(e->b.p - chain);
     emit_slow_paths(e);
     bool ok = !e->b.overflow;
     size_t end = (size_t)(e->b.p - cb->rw);
+    const uint8_t *e_end = e->b.p;
     free(e);
     if (!ok) {
         tb->host_exit[0] = tb->host_exit[1] = NULL;
@@ -614,5 +631,8 @@ TbHostFn native_emit(NativeBackend *nb, TB *tb)
     }
     cb->used = end;
     tb->host_chain = code_buffer_exec_addr(cb, chain);
+    map->code = tb->host_chain;
+    map->size = (uint32_t)(e_end - chain);
+    nb->have_map = true;
     return (TbHostFn)(uintptr_t)code_buffer_exec_addr(cb, entry);
 }
