@@ -106,7 +106,7 @@ void run_checkpoint_print_help(FILE *out)
         "                       appeared on the console). Exit 0 once written;\n"
         "                       125 if the guest ends first (no file is written).\n"
         "                       With -accel tcg,thread=multi (the fast mode) every hart\n"
-        "                       stops at a quiescent point soon after COND holds: \n"
+        "                       stops at a quiescent point soon after COND holds:\n"
         "                       insns:N is then approximate (N or a little more),\n"
         "                       console:TEXT, time:SECONDS (host time) and signal (a\n"
         "                       SIGUSR1) work, pc:ADDR does not. The checkpoint's clock\n"
