@@ -208,6 +208,10 @@ typedef struct Machine {
     void *fast_until_opaque;
     uint64_t fast_until_insns;
     bool fast_until_reached;
+    /* The fast mode's clock when its threads were joined, and the
+     * deterministic clock's lead over it then (0 unless it was ahead, see
+     * docs/internals.md, "Hand-off"). */
+    uint64_t fast_end_clock_ns, fast_clock_lead_ns;
     const MachineObserver *observer; /* NULL: nobody watches */
     /* Print digest lines (--digest-every); they are taken for replay too. */
     bool digest_print;

@@ -504,6 +504,8 @@ void mt_run(Machine *m)
      * difference, as after a host stall (docs/internals.md, "Hand-off"). */
     if (end_ns > now)
         m->mtime_skipped += (end_ns - now + 99) / 100;
+    m->fast_end_clock_ns = end_ns;
+    m->fast_clock_lead_ns = now > end_ns ? now - end_ns : 0;
     if (m->fast_until_reached)
         for (unsigned i = 0; i < m->nharts; i++) {
             /* A fast-mode reservation is checked by value (the SC's

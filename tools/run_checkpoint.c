@@ -267,7 +267,12 @@ static void fast_hand_off(RunCheckpoint *rc)
     rc->saved = true;
     rc->saved_icount = machine_icount(m);
     fprintf(stderr, "rewind: fast mode handed off at icount %" PRIu64 ", guest clock %" PRIu64
-            " ns (%s)\n", rc->saved_icount, machine_clock_ns(m), rc->until_spec);
+            " ns, fast mode's clock %" PRIu64 " ns (%s)\n", rc->saved_icount,
+            machine_clock_ns(m), m->fast_end_clock_ns, rc->until_spec);
+    if (m->fast_clock_lead_ns)
+        fprintf(stderr, "rewind: the instruction count's clock was %" PRIu64 " ns ahead of "
+                "the host's: the guest's time jumps forward by that much here\n",
+                m->fast_clock_lead_ns);
 }
 
 /* Arm COND for the fast mode (Machine.fast_until). */
