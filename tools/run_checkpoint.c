@@ -230,13 +230,14 @@ static void until_console_byte(void *opaque, uint8_t byte)
         debug_request_stop(rc->m, DEBUG_STOP_REQUEST);
 }
 
-/* signal: the fast mode's timer thread looks at this every millisecond. */
-static volatile sig_atomic_t got_stop_signal;
+/* signal: the fast mode's timer thread looks at this every millisecond
+ * (atomic: the handler may run on any thread; lock-free, so signal-safe). */
+static int got_stop_signal;
 
 static void on_stop_signal(int sig)
 {
     (void)sig;
-    got_stop_signal = 1;
+    __atomic_store_n(&got_stop_signal, 1, __ATOMIC_RELAXED);
 }
 
 /* Machine.fast_until: under the device lock, which the console watch
@@ -247,7 +248,7 @@ static bool fast_until_holds(void *opaque, uint64_t run_ns)
     switch (rc->until) {
     case RUN_UNTIL_CONSOLE: return rc->text_found;
     case RUN_UNTIL_TIME: return run_ns >= rc->until_value;
-    case RUN_UNTIL_SIGNAL: return got_stop_signal != 0;
+    case RUN_UNTIL_SIGNAL: return __atomic_load_n(&got_stop_signal, __ATOMIC_RELAXED) != 0;
     default: return false;
     }
 }
@@ -295,7 +296,7 @@ static bool arm_fast(RunCheckpoint *rc, Machine *m, char *err, size_t errlen)
     case RUN_UNTIL_SIGNAL: {
         struct sigaction sa = { .sa_handler = on_stop_signal };
         sigemptyset(&sa.sa_mask);
-        got_stop_signal = 0;
+        __atomic_store_n(&got_stop_signal, 0, __ATOMIC_RELAXED);
         sigaction(SIGUSR1, &sa, NULL);
         break;
     }
