@@ -196,6 +196,22 @@ typedef struct Machine {
      * run --until console:TEXT`. NULL: nobody watches. */
     void (*console_watch)(void *opaque, uint8_t byte);
     void *console_watch_opaque;
+    /* The fast mode's hand-off (rewind run -accel tcg,thread=multi --until,
+     * tools/run_checkpoint.h): the timer thread calls fast_until under the
+     * device lock about every millisecond (run_ns: host time since the
+     * fast mode began); true stops every hart thread. fast_until_insns
+     * (0: none): stop once the harts' retired instructions add up to it,
+     * looked at every 10 ms with every hart stopped. fast_until_reached:
+     * the run stopped for one of them (machine_run returned with stop
+     * still STOP_NONE, every hart at a TB boundary). */
+    bool (*fast_until)(void *opaque, uint64_t run_ns);
+    void *fast_until_opaque;
+    uint64_t fast_until_insns;
+    bool fast_until_reached;
+    /* The fast mode's clock when its threads were joined, and the
+     * deterministic clock's lead over it then (0 unless it was ahead, see
+     * docs/internals.md, "Hand-off"). */
+    uint64_t fast_end_clock_ns, fast_clock_lead_ns;
     const MachineObserver *observer; /* NULL: nobody watches */
     /* Print digest lines (--digest-every); they are taken for replay too. */
     bool digest_print;

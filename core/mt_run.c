@@ -351,19 +351,44 @@ static void do_reset(MtState *mt)
         machine_fail(m, "reset: %s", err);
 }
 
+/* The hand-off (Machine.fast_until): stop every hart thread without a
+ * stop reason; machine_run returns with stop still STOP_NONE. */
+static void stop_for_hand_off(MtState *mt)
+{
+    Machine *m = mt->m;
+    m->fast_until_reached = true; /* read after the threads are joined */
+    __atomic_store_n(&mt->stopping, 1, __ATOMIC_SEQ_CST);
+    kick_all(mt);
+    for (unsigned i = 0; i < m->nharts; i++)
+        mt_kick(&m->harts[i]);
+}
+
+/* Machine.fast_until_insns: the harts' counts are their own threads'
+ * (plain stores), so they are added up with every hart stopped. */
+static bool insns_reached(MtState *mt)
+{
+    exclusive_begin(mt);
+    bool reached = machine_icount(mt->m) >= mt->m->fast_until_insns;
+    exclusive_end(mt);
+    return reached;
+}
+
 /* The calling thread: device ticks at their deadlines (host clock), host
- * input every 10 ms at least, reboots. */
+ * input every 10 ms at least, reboots, the hand-off's conditions. */
 static void timer_loop(MtState *mt)
 {
     Machine *m = mt->m;
+    uint64_t next_insns_check = 0;
     while (!stopping(mt)) {
         pthread_mutex_lock(&mt->io_lock);
-        bool reset = m->reset_requested;
+        bool reset = m->reset_requested, hand_off = false;
         uint64_t deadline = UINT64_MAX;
         if (!reset) {
             machine_tick_devices(m);
             uv_run(m->loop, UV_RUN_NOWAIT);
             deadline = machine_next_deadline(m);
+            hand_off = m->fast_until &&
+                       m->fast_until(m->fast_until_opaque, mt_clock_ns(m) - mt->clock_base_ns);
         }
         pthread_mutex_unlock(&mt->io_lock);
         if (reset) {
@@ -371,6 +396,16 @@ static void timer_loop(MtState *mt)
             continue;
         }
         uint64_t now = mt_clock_ns(m), wait = 10000000;
+        if (!hand_off && m->fast_until_insns && now >= next_insns_check) {
+            next_insns_check = now + 10000000;
+            hand_off = insns_reached(mt);
+        }
+        if (hand_off) {
+            stop_for_hand_off(mt);
+            break;
+        }
+        if (m->fast_until || m->fast_until_insns)
+            wait = 1000000; /* the conditions are looked at every millisecond */
         if (deadline != UINT64_MAX) {
             uint64_t d = deadline > UINT64_MAX / 100 ? UINT64_MAX : deadline * 100;
             wait = d <= now ? 0 : d - now < wait ? d - now : wait;
@@ -462,7 +497,22 @@ void mt_run(Machine *m)
     uint64_t end_ns = mt_clock_ns(m);
     m->mt = NULL;
     uint64_t now = machine_clock_ns(m);
+    /* Rounded up to the next mtime tick: the guest's time never goes back.
+     * If the deterministic clock is already ahead (more instructions were
+     * retired than ns_per_insn allows for the host time that passed),
+     * nothing can be taken off: the guest sees time jump forward by the
+     * difference, as after a host stall (docs/internals.md, "Hand-off"). */
     if (end_ns > now)
-        m->mtime_skipped += (end_ns - now) / 100;
+        m->mtime_skipped += (end_ns - now + 99) / 100;
+    m->fast_end_clock_ns = end_ns;
+    m->fast_clock_lead_ns = now > end_ns ? now - end_ns : 0;
+    if (m->fast_until_reached)
+        for (unsigned i = 0; i < m->nharts; i++) {
+            /* A fast-mode reservation is checked by value (the SC's
+             * compare-and-swap), the deterministic engine's by address:
+             * drop it, and a pending SC fails and is retried, as after
+             * any interrupt. */
+            m->harts[i].lr_valid = false;
+        }
     mt_state_free(mt);
 }

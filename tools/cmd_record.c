@@ -67,7 +67,11 @@ static void record_usage(FILE *out)
         "  --fast-forward-until COND\n"
         "                      run the machine unrecorded until COND holds (insns:N,\n"
         "                      pc:ADDR or console:TEXT, as rewind run --until), then\n"
-        "                      record from there, as with --from-checkpoint\n"
+        "                      record from there, as with --from-checkpoint. With\n"
+        "                      -accel tcg,thread=multi the unrecorded part runs in the\n"
+        "                      fast mode (one thread per hart; COND as rewind run\n"
+        "                      -accel tcg,thread=multi --until); the recording is\n"
+        "                      always the deterministic engine's\n"
         "\n"
         "Drives behave as snapshot=on: the guest's writes stay in memory, the\n"
         "image files stay as recorded. SIGINT, SIGTERM, SIGHUP (a closed terminal)\n"
@@ -160,8 +164,10 @@ int cmd_record(int argc, char **argv)
         snprintf(err, sizeof(err), "--until and --save-checkpoint are options of rewind run");
         parsed = false;
     }
+    /* -accel tcg,thread=multi only runs the fast-forward (the hand-off):
+     * the recording is always the deterministic engine's. */
     if (!parsed || !options_parse_run(&o, nrest, rest, err, sizeof(err)) ||
-        !options_refuse_multi_thread(&o, "record", err, sizeof(err))) {
+        (!ff_until && !options_refuse_multi_thread(&o, "record", err, sizeof(err)))) {
         fprintf(stderr, "rewind record: %s\n", err);
         free(rest);
         return EXIT_REWIND_ERROR;
@@ -212,6 +218,8 @@ int cmd_record(int argc, char **argv)
         free(rest);
         return EXIT_REWIND_ERROR;
     }
+    /* The recording is the deterministic engine's, whatever ran before. */
+    o.multi_thread = cfg.multi_thread = false;
     if (!cfg.digest_every)
         cfg.digest_every = REPLAY_DEFAULT_DIGEST_EVERY;
 

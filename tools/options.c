@@ -575,7 +575,10 @@ void options_print_run_help(FILE *out)
         "                      at full speed, time from the host clock (mtime follows\n"
         "                      real time): NOT deterministic (runs differ), portable\n"
         "                      backend only, without -icount, --quantum,\n"
-        "                      --digest-every, -s/-gdb or checkpoints. -accel help\n"
+        "                      --digest-every, -s/-gdb or --from-checkpoint; --until\n"
+        "                      COND --save-checkpoint FILE hands off from it (below),\n"
+        "                      as record --fast-forward-until does. -accel help lists\n"
+        "                      the modes.\n"
         "\n"
         "Engine (the results do not depend on these):\n"
         "%s"
@@ -705,7 +708,10 @@ bool options_refuse_multi_thread(const RunOptions *o, const char *command, char 
         return true;
     snprintf(err, errlen, "-accel tcg,thread=multi: the fast mode is not deterministic, so "
              "rewind %s cannot use it (it runs the deterministic engine, thread=single); "
-             "use rewind run -accel tcg,thread=multi", command);
+             "use rewind run -accel tcg,thread=multi%s", command,
+             strcmp(command, "record") ? ""
+                 : " (or rewind record --fast-forward-until COND -accel tcg,thread=multi: "
+                   "the fast mode up to COND, then a recording)");
     return false;
 }
 

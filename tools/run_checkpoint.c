@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,6 +36,16 @@ static bool parse_until(RunCheckpoint *rc, const char *v, char *err, size_t errl
         rc->until_value = strtoull(v + 3, &end, 0);
         if (!*end && rc->until_value % 2 == 0)
             return true;
+    } else if (!strncmp(v, "time:", 5) && v[5] && v[5] != '-') {
+        rc->until = RUN_UNTIL_TIME;
+        double seconds = strtod(v + 5, &end);
+        if (!*end && seconds > 0 && seconds < 1e9) {
+            rc->until_value = (uint64_t)(seconds * 1e9);
+            return true;
+        }
+    } else if (!strcmp(v, "signal") || !strcmp(v, "signal:USR1")) {
+        rc->until = RUN_UNTIL_SIGNAL;
+        return true;
     } else if (!strncmp(v, "console:", 8) && v[8]) {
         rc->until = RUN_UNTIL_CONSOLE;
         rc->until_text = v + 8;
@@ -42,7 +53,8 @@ static bool parse_until(RunCheckpoint *rc, const char *v, char *err, size_t errl
             return true;
     }
     snprintf(err, errlen, "--until '%s': expected insns:N (N > 0 total instructions), "
-             "pc:ADDR (an even address) or console:TEXT (1 to %d bytes)", v,
+             "pc:ADDR (an even address), console:TEXT (1 to %d bytes), or in the fast "
+             "mode time:SECONDS (host time, > 0) or signal (SIGUSR1)", v,
              RUN_UNTIL_TEXT_MAX);
     return false;
 }
@@ -89,9 +101,16 @@ void run_checkpoint_print_help(FILE *out)
         "  --until COND --save-checkpoint FILE\n"
         "                       stop where COND holds and write the machine to FILE\n"
         "                       (drives run as snapshot=on). COND: insns:N (total\n"
-        "                       retired instructions reach N, exactly) or pc:ADDR (a\n"
-        "                       hart is about to execute ADDR). Exit 0 once written;\n"
+        "                       retired instructions reach N, exactly), pc:ADDR (a\n"
+        "                       hart is about to execute ADDR) or console:TEXT (TEXT\n"
+        "                       appeared on the console). Exit 0 once written;\n"
         "                       125 if the guest ends first (no file is written).\n"
+        "                       With -accel tcg,thread=multi (the fast mode) every hart\n"
+        "                       stops at a quiescent point soon after COND holds:\n"
+        "                       insns:N is then approximate (N or a little more),\n"
+        "                       console:TEXT, time:SECONDS (host time) and signal (a\n"
+        "                       SIGUSR1) work, pc:ADDR does not. The checkpoint's clock\n"
+        "                       is the fast mode's (host) clock at the stop.\n"
         "  --from-checkpoint FILE\n"
         "                       run the machine FILE describes (its images, checked\n"
         "                       against their hashes) from its state; the machine\n"
@@ -207,7 +226,86 @@ static void until_console_byte(void *opaque, uint8_t byte)
         if (rc->seen[(rc->nseen + i) % n] != (uint8_t)rc->until_text[i])
             return;
     rc->text_found = true;
-    debug_request_stop(rc->m, DEBUG_STOP_REQUEST);
+    if (!rc->fast) /* the fast mode's timer thread sees text_found */
+        debug_request_stop(rc->m, DEBUG_STOP_REQUEST);
+}
+
+/* signal: the fast mode's timer thread looks at this every millisecond
+ * (atomic: the handler may run on any thread; lock-free, so signal-safe). */
+static int got_stop_signal;
+
+static void on_stop_signal(int sig)
+{
+    (void)sig;
+    __atomic_store_n(&got_stop_signal, 1, __ATOMIC_RELAXED);
+}
+
+/* Machine.fast_until: under the device lock, which the console watch
+ * (where text_found is set) is called under too. */
+static bool fast_until_holds(void *opaque, uint64_t run_ns)
+{
+    const RunCheckpoint *rc = opaque;
+    switch (rc->until) {
+    case RUN_UNTIL_CONSOLE: return rc->text_found;
+    case RUN_UNTIL_TIME: return run_ns >= rc->until_value;
+    case RUN_UNTIL_SIGNAL: return __atomic_load_n(&got_stop_signal, __ATOMIC_RELAXED) != 0;
+    default: return false;
+    }
+}
+
+/* The fast mode's stop: the checkpoint is written now, with every hart
+ * stopped and the clock handed over (core/mt_run.c). */
+static void fast_hand_off(RunCheckpoint *rc)
+{
+    Machine *m = rc->m;
+    if (!rc->fast || rc->saved || !m || !m->fast_until_reached || m->stop != STOP_NONE)
+        return;
+    char err[512];
+    if (!checkpoint_write(m, &rc->tc.hdr, rc->save_path, err, sizeof(err))) {
+        fprintf(stderr, "rewind: %s\n", err);
+        return;
+    }
+    rc->saved = true;
+    rc->saved_icount = machine_icount(m);
+    fprintf(stderr, "rewind: fast mode handed off at icount %" PRIu64 ", guest clock %" PRIu64
+            " ns, fast mode's clock %" PRIu64 " ns (%s)\n", rc->saved_icount,
+            machine_clock_ns(m), m->fast_end_clock_ns, rc->until_spec);
+    if (m->fast_clock_lead_ns)
+        fprintf(stderr, "rewind: the instruction count's clock was %" PRIu64 " ns ahead of "
+                "the host's: the guest's time jumps forward by that much here\n",
+                m->fast_clock_lead_ns);
+}
+
+/* Arm COND for the fast mode (Machine.fast_until). */
+static bool arm_fast(RunCheckpoint *rc, Machine *m, char *err, size_t errlen)
+{
+    rc->fast = true;
+    switch (rc->until) {
+    case RUN_UNTIL_PC:
+        snprintf(err, errlen, "--until %s: pc:ADDR needs the deterministic engine (a "
+                 "breakpoint); the fast mode (-accel tcg,thread=multi) takes insns:N, "
+                 "console:TEXT, time:SECONDS or signal", rc->until_spec);
+        return false;
+    case RUN_UNTIL_INSNS:
+        m->fast_until_insns = rc->until_value;
+        return true;
+    case RUN_UNTIL_CONSOLE:
+        m->console_watch = until_console_byte;
+        m->console_watch_opaque = rc;
+        break;
+    case RUN_UNTIL_SIGNAL: {
+        struct sigaction sa = { .sa_handler = on_stop_signal };
+        sigemptyset(&sa.sa_mask);
+        __atomic_store_n(&got_stop_signal, 0, __ATOMIC_RELAXED);
+        sigaction(SIGUSR1, &sa, NULL);
+        break;
+    }
+    default:
+        break;
+    }
+    m->fast_until = fast_until_holds;
+    m->fast_until_opaque = rc;
+    return true;
 }
 
 bool run_checkpoint_arm(RunCheckpoint *rc, Machine *m, const RunOptions *o, int argc,
@@ -222,17 +320,25 @@ bool run_checkpoint_arm(RunCheckpoint *rc, Machine *m, const RunOptions *o, int 
     rc->m = m;
     if (!trace_config_from_options(&rc->tc, o, &m->cfg, argc, argv, err, errlen))
         return false;
+    if (rc->until == RUN_UNTIL_INSNS && rc->until_value <= machine_icount(m)) {
+        snprintf(err, errlen, "--until insns:%" PRIu64 ": the run starts at %" PRIu64,
+                 rc->until_value, machine_icount(m));
+        return false;
+    }
+    if (o->multi_thread)
+        return arm_fast(rc, m, err, errlen);
+    if (rc->until == RUN_UNTIL_TIME || rc->until == RUN_UNTIL_SIGNAL) {
+        snprintf(err, errlen, "--until %s: host time and signals are the fast mode's "
+                 "(-accel tcg,thread=multi); the deterministic engine stops at insns:N, "
+                 "pc:ADDR or console:TEXT", rc->until_spec);
+        return false;
+    }
     DebugFrontEnd fe = { .opaque = rc, .stopped = until_stopped };
     if (!debug_attach(m, &fe)) {
         snprintf(err, errlen, "out of memory");
         return false;
     }
     if (rc->until == RUN_UNTIL_INSNS) {
-        if (rc->until_value <= machine_icount(m)) {
-            snprintf(err, errlen, "--until insns:%" PRIu64 ": the run starts at %" PRIu64,
-                     rc->until_value, machine_icount(m));
-            return false;
-        }
         debug_set_stop_icount(m, rc->until_value);
     } else if (rc->until == RUN_UNTIL_CONSOLE) {
         m->console_watch = until_console_byte;
@@ -249,6 +355,7 @@ int run_checkpoint_finish(RunCheckpoint *rc, int rc_run)
 {
     if (!rc->save_path || rc_run == EXIT_REWIND_ERROR)
         return rc_run;
+    fast_hand_off(rc);
     if (!rc->saved) {
         fprintf(stderr, "rewind run: the machine stopped (exit code %d) before --until was "
                 "reached: no checkpoint written\n", rc_run);
@@ -291,6 +398,7 @@ bool run_checkpoint_fast_forward(RunCheckpoint *rc, const char *cond, const RunO
               run_checkpoint_arm(rc, s.m, &fo, argc, argv, err, errlen);
     if (ok) {
         int code = run_session_run(&s, "record", false);
+        fast_hand_off(rc);
         ok = rc->saved;
         if (!ok)
             snprintf(err, errlen, "the machine stopped (exit code %d) before "

@@ -6,7 +6,12 @@
  * or console:TEXT (TEXT appeared on the guest's console: the machine stops
  * at the end of that slice).
  * The stop is a debugger stop inside the round robin (core/debug.h), so a
- * run that stops there is the same run as one that does not. */
+ * run that stops there is the same run as one that does not.
+ * In the fast mode (-accel tcg,thread=multi) the stop is the hand-off
+ * (Machine.fast_until, core/mt_run.c): every hart thread stops at a TB
+ * boundary soon after COND holds (insns:N: the total reached N or more;
+ * console:TEXT; time:SECONDS of host time; signal: a SIGUSR1), and the
+ * checkpoint is written from there (pc:ADDR is refused). */
 #ifndef REWIND_TOOLS_RUN_CHECKPOINT_H
 #define REWIND_TOOLS_RUN_CHECKPOINT_H
 
@@ -21,13 +26,20 @@
 
 struct Checkpoint;
 
-typedef enum { RUN_UNTIL_NONE, RUN_UNTIL_INSNS, RUN_UNTIL_PC, RUN_UNTIL_CONSOLE } RunUntilKind;
+typedef enum {
+    RUN_UNTIL_NONE,
+    RUN_UNTIL_INSNS,
+    RUN_UNTIL_PC,
+    RUN_UNTIL_CONSOLE,
+    RUN_UNTIL_TIME,   /* time:SECONDS, fast mode only (host time) */
+    RUN_UNTIL_SIGNAL, /* signal (SIGUSR1), fast mode only */
+} RunUntilKind;
 
 enum { RUN_UNTIL_TEXT_MAX = 256 };
 
 typedef struct RunCheckpoint {
     RunUntilKind until;
-    uint64_t until_value;
+    uint64_t until_value;  /* insns:N, pc:ADDR; time: in nanoseconds */
     const char *until_text;   /* console:TEXT */
     const char *until_spec;   /* COND as given */
     const char *save_path; /* --save-checkpoint */
@@ -38,6 +50,7 @@ typedef struct RunCheckpoint {
     TraceConfig from_tc;   /* the machine options read from one */
     struct Checkpoint *ckpt;
     bool saved;
+    bool fast;             /* the fast mode runs up to the stop (hand-off) */
     uint64_t saved_icount;
     uint8_t seen[RUN_UNTIL_TEXT_MAX]; /* the console's last bytes, a ring */
     size_t nseen;
