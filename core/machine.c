@@ -86,20 +86,7 @@ Machine *machine_new(const MachineConfig *cfg, char *err, size_t errlen)
         machine_free(m);
         return NULL;
     }
-    MachineBackend want = cfg->backend;
-    /* The fast mode runs on the portable backend unless told otherwise
-     * (and then refuses, below). */
-    const char *env = getenv("REWIND_BACKEND");
-    if (cfg->multi_thread && want == MACHINE_BACKEND_DEFAULT && !(env && *env))
-        want = MACHINE_BACKEND_PORTABLE;
-    if (!machine_resolve_backend(want, &m->cfg.backend, err, errlen)) {
-        machine_free(m);
-        return NULL;
-    }
-    if (cfg->multi_thread && m->cfg.backend == MACHINE_BACKEND_NATIVE) {
-        snprintf(err, errlen, "-accel tcg,thread=multi runs on the portable backend only "
-                 "for now (the native backend's code buffer and chaining are not yet "
-                 "thread-safe): use --backend portable");
+    if (!machine_resolve_backend(cfg->backend, &m->cfg.backend, err, errlen)) {
         machine_free(m);
         return NULL;
     }

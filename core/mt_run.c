@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -138,10 +139,20 @@ void mt_kick(Hart *h)
     pthread_mutex_unlock(&t->sleep_lock);
 }
 
+/* Make a hart leave its TB loop: the portable loop looks at `kick`
+ * between TBs; native code chains from TB to TB without returning, and
+ * each chain entry compares the hart's icount with icount_end, which 0
+ * makes fail. */
+static void kick_hart(MtHart *t)
+{
+    __atomic_store_n(&t->kick, 1, __ATOMIC_SEQ_CST);
+    __atomic_store_n(&t->h->icount_end, 0, __ATOMIC_SEQ_CST);
+}
+
 static void kick_all(MtState *mt)
 {
     for (unsigned i = 0; i < mt->m->nharts; i++)
-        __atomic_store_n(&mt->harts[i].kick, 1, __ATOMIC_SEQ_CST);
+        kick_hart(&mt->harts[i]);
 }
 
 void mt_request_stop(Machine *m, StopReason why, int code, const char *msg)
@@ -175,10 +186,12 @@ static void exec_begin(MtState *mt, MtHart *t)
      * that a request made later is never lost. A stop is not made under
      * this lock: it sets `stopping` before it kicks, so if the kick it
      * made is the one cleared here, the load below sees `stopping`
-     * (all sequentially consistent) and the kick is put back. */
+     * (all sequentially consistent) and the kick is put back. The native
+     * chain's limit goes the same way (no budget: time is the host's). */
+    __atomic_store_n(&t->h->icount_end, UINT64_MAX, __ATOMIC_SEQ_CST);
     __atomic_store_n(&t->kick, 0, __ATOMIC_SEQ_CST);
     if (__atomic_load_n(&mt->stopping, __ATOMIC_SEQ_CST))
-        __atomic_store_n(&t->kick, 1, __ATOMIC_SEQ_CST);
+        kick_hart(t);
     mt->nrunning++;
     pthread_mutex_unlock(&mt->lock);
 }
@@ -276,7 +289,7 @@ static void run_tbs(MtState *mt, MtHart *t)
         }
         prev = NULL;
         for (;;) {
-            int r = tb_exec(h, &tb, UINT64_MAX); /* no budget: time is the host's */
+            int r = tb_exec(h, &tb, TB_EXEC_END_AS_SET); /* exec_begin set it */
             if (r != OP_EXIT_JUMP0 && r != OP_EXIT_JUMP1)
                 break; /* (a wfi is seen at the top of the loop) */
             int slot = r - OP_EXIT_JUMP0;
@@ -301,11 +314,21 @@ static void sleep_in_wfi(MtState *mt, MtHart *t)
 {
     Hart *h = t->h;
     pthread_mutex_lock(&t->sleep_lock);
+    /* A wfi with an enabled interrupt already pending is a nop (the spec
+     * lets the hart go on). Guests spin on such a wfi: OpenSBI 1.1 waits
+     * for its HSM start with a stale MSIP still pending. The spinning
+     * thread lets the others run first: on a loaded host it otherwise
+     * takes the core from the hart that is about to start it, and OpenSBI
+     * 1.1 sets the START_PENDING state before it writes the start address,
+     * so the woken hart can jump to the old one (docs/internals.md). */
+    bool spun = h->wfi && irq_enabled_pending(h);
     while (h->wfi && !irq_enabled_pending(h) && !stopping(mt))
         pthread_cond_wait(&t->wake, &t->sleep_lock);
     if (h->wfi && irq_enabled_pending(h))
         h->wfi = false;
     pthread_mutex_unlock(&t->sleep_lock);
+    if (spun)
+        sched_yield();
 }
 
 static void *hart_thread(void *arg)

@@ -5,6 +5,11 @@
 
 #include "translator/tb_cache.h"
 
+/* tb_exec's `end` that leaves h->icount_end as its owner set it: the fast
+ * mode's hart loop, where another thread lowers it to 0 to make native
+ * code leave its chain of TBs (core/mt_run.c, kick_all). */
+#define TB_EXEC_END_AS_SET 0
+
 /* Run the TB *tbp. The hart's icount advances by the instructions retired.
  * Returns the exit code of the op that ended it (OP_EXIT_*).
  *
@@ -21,7 +26,8 @@ static inline int tb_exec(Hart *h, TB **tbp, uint64_t end)
     int r;
     if (tb->host) {
         h->cur_tb = tb;
-        h->icount_end = end;
+        if (end != TB_EXEC_END_AS_SET)
+            h->icount_end = end;
         r = tb->host(h);
         *tbp = h->cur_tb;
     } else {

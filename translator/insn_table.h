@@ -11,6 +11,7 @@
 #ifndef REWIND_TRANSLATOR_INSN_TABLE_H
 #define REWIND_TRANSLATOR_INSN_TABLE_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "translator/op.h"
@@ -56,5 +57,10 @@ extern const unsigned insn_table_len;
 #include "translator/insns_fp.def"
 #include "translator/insns_sys.def"
 #undef INSN
+
+/* Whether op_fence does anything in the fast mode for this encoding (a
+ * host barrier, or a yield for pause): a backend that emits fences inline
+ * calls the handler for these (translator/ops_system.c). */
+bool op_fence_acts_in_fast_mode(uint32_t raw);
 
 #endif

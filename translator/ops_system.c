@@ -161,6 +161,11 @@ static bool fence_orders_store_load(uint32_t raw)
 /* Zihintpause's pause: fence w,0 with fm=0. */
 enum { INSN_PAUSE = 0x0100000f };
 
+bool op_fence_acts_in_fast_mode(uint32_t raw)
+{
+    return fence_orders_store_load(raw) || raw == INSN_PAUSE;
+}
+
 int op_fence(Hart *h, const Op *op)
 {
     if (unlikely(h->m->mt)) {

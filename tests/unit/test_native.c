@@ -219,18 +219,44 @@ START_TEST(test_backend_resolution)
 }
 END_TEST
 
+/* The fences the fast mode turns into an mfence (W before R) or a yield
+ * (pause) call op_fence from native code; the others emit nothing. */
+START_TEST(test_fence_store_load_calls_its_handler)
+{
+    if (!native_backend_available())
+        return;
+    static const uint32_t prog[] = {
+        0x0230000f, /* fence r,rw: nothing */
+        0x0330000f, /* fence rw,rw: a call */
+        0x0100000f, /* pause: a call */
+        0x8330000f, /* fence.tso: nothing */
+    };
+    Machine *m = machine_with(MACHINE_BACKEND_NATIVE, 0);
+    test_run_words(m, prog, 4, 5);
+    const NativeTbMap *map = native_last_map(tb_cache_native(m->tbc));
+    ck_assert_ptr_nonnull(map);
+    ck_assert_uint_eq(map->op_start[1], map->op_start[0]);
+    ck_assert_uint_gt(map->op_start[2], map->op_start[1]);
+    ck_assert_uint_gt(map->op_start[3], map->op_start[2]);
+    ck_assert_uint_eq(map->op_start[4], map->op_start[3]);
+    machine_free(m);
+}
+END_TEST
+
 START_TEST(test_out_asm_maps_ops_to_host_code)
 {
     if (!native_backend_available())
         return;
     /* One TB: addi (inline), ld (inline lookup, slow path out of line),
-     * fence (no host code), then the closing jal x0,0 (ends the TB). The
+     * fence r,rw (no host code: TSO orders it; a fence ordering W before R
+     * calls its handler, an mfence in the fast mode), then the closing
+     * jal x0,0 (ends the TB). The
      * emitter's map must place each op's code in order, and -d
      * in_asm,out_asm must print each guest line before its host lines. */
     static const uint32_t prog[] = {
         0x00500513, /* addi a0,x0,5 */
         0x00013583, /* ld a1,0(sp) */
-        0x0ff0000f, /* fence */
+        0x0230000f, /* fence r,rw */
     };
     Machine *m = machine_with(MACHINE_BACKEND_NATIVE, 0);
     FILE *log = tmpfile();
@@ -261,7 +287,7 @@ START_TEST(test_out_asm_maps_ops_to_host_code)
     m->log.out = NULL;
     const char *addi = strstr(text, "\n  0x0000000080000000:  00500513  addi a0,zero,5\n");
     const char *ld = strstr(text, "\n  0x0000000080000004:  00013583  ");
-    const char *fence = strstr(text, "\n  0x0000000080000008:  0ff0000f  ");
+    const char *fence = strstr(text, "\n  0x0000000080000008:  0230000f  ");
     const char *jal = strstr(text, "\n  0x000000008000000c:  0000006f  ");
     ck_assert_msg(addi && ld && fence && jal, "guest lines missing in:\n%s", text);
     ck_assert(addi < ld);
@@ -295,6 +321,7 @@ Suite *suite_native(void)
     tcase_add_test(tc, test_store_unlinks_chained_code);
     tcase_add_test(tc, test_backend_resolution);
     tcase_add_test(tc, test_out_asm_maps_ops_to_host_code);
+    tcase_add_test(tc, test_fence_store_load_calls_its_handler);
     suite_add_tcase(s, tc);
     return s;
 }

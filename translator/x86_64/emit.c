@@ -122,10 +122,13 @@ static OpInfo oi(Kind kind, unsigned alu, bool w, unsigned size, bool sign)
                      .sign = sign };
 }
 
-static OpInfo classify(OpFn fn)
+static OpInfo classify(const Op *op)
 {
+    OpFn fn = op->fn;
 #define IS(f) (fn == op_##f)
-    if (IS(fence)) return oi(K_NOP, 0, false, 0, false);
+    /* A fence is nothing on x86's TSO, except the W -> R ordering and
+     * pause, which the handler does in the fast mode. */
+    if (IS(fence)) return oi(op_fence_acts_in_fast_mode(op->raw) ? K_CALL : K_NOP, 0, false, 0, false);
     if (IS(lui)) return oi(K_LUI, 0, false, 0, false);
     if (IS(auipc)) return oi(K_AUIPC, 0, false, 0, false);
     if (IS(addi)) return oi(K_ALU_RI, ALU_ADD, false, 0, false);
@@ -251,10 +254,13 @@ static void leave_with(Emit *e, int code)
 }
 
 /* Leave through chain slot `slot` (h->pc set): a jmp that native_link
- * patches, first to the instruction right after it. */
+ * patches, first to the instruction right after it. Its displacement is
+ * 4-byte aligned, so that a patch is one atomic store that a hart running
+ * the code on another host thread sees whole (the fast mode). */
 static void leave_direct(Emit *e, int slot)
 {
     x86_mov_imm(&e->b, RAX, (uint64_t)(OP_EXIT_JUMP0 + slot));
+    x86_align(&e->b, 1, 4); /* the jmp's opcode byte, then the rel32 */
     uint8_t *site = x86_jmp_fwd(&e->b);
     if (site && !e->tb->host_exit[slot])
         e->tb->host_exit[slot] = (uint8_t *)code_buffer_exec_addr(e->cb, site);
@@ -495,16 +501,22 @@ size_t native_backend_used(const NativeBackend *nb)
     return nb->cb.used;
 }
 
+/* Patch an exit's rel32 (aligned by leave_direct): one store, which x86
+ * makes atomic for the instruction fetch of other cores too. */
+static void patch_exit(NativeBackend *nb, uint8_t *exit, int32_t rel)
+{
+    uint32_t *at = (uint32_t *)(void *)(nb->cb.rw + (exit - nb->cb.rx));
+    __atomic_store_n(at, (uint32_t)rel, __ATOMIC_RELEASE);
+}
+
 void native_link(NativeBackend *nb, uint8_t *exit, const uint8_t *chain)
 {
-    int32_t rel = (int32_t)(chain - (exit + 4));
-    memcpy(nb->cb.rw + (exit - nb->cb.rx), &rel, 4);
+    patch_exit(nb, exit, (int32_t)(chain - (exit + 4)));
 }
 
 void native_unlink(NativeBackend *nb, uint8_t *exit)
 {
-    int32_t rel = 0; /* the instruction after the jmp: leave */
-    memcpy(nb->cb.rw + (exit - nb->cb.rx), &rel, 4);
+    patch_exit(nb, exit, 0); /* the instruction after the jmp: leave */
 }
 
 /* The chain entry (see the top of the file); returns the rel32 of its
@@ -557,7 +569,7 @@ TbHostFn native_emit(NativeBackend *nb, TB *tb)
     OpInfo info[TB_MAX_INSNS + 2];
     unsigned ncalls = 0;
     for (unsigned i = 0; i < nops; i++) {
-        info[i] = classify(tb->ops[i].fn);
+        info[i] = classify(&tb->ops[i]);
         if (info[i].kind == K_CALL)
             ncalls++;
     }

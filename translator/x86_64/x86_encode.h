@@ -357,6 +357,16 @@ static inline uint8_t *x86_jcc_fwd(X86Buf *b, X86Cond cc)
     return at;
 }
 
+/* nops until b->p + skip is a multiple of `align` (a power of two <= 16) */
+static inline void x86_align(X86Buf *b, unsigned skip, unsigned align)
+{
+    while (((uintptr_t)b->p + skip) & (align - 1)) {
+        if (!x86_room(b, 1))
+            return;
+        x86_b(b, 0x90);
+    }
+}
+
 static inline uint8_t *x86_jmp_fwd(X86Buf *b)
 {
     if (!x86_room(b, 5))
