@@ -90,6 +90,16 @@ void debug_free(Machine *m)
 /* ------------------------------------------------------------ breakpoints */
 
 /* Index of the first breakpoint with pc >= the given one. */
+
+/* A stop for the debugger is due: the run loop looks at debug_pending
+ * between TBs, and native code chained from TB to TB leaves at its next
+ * chain entry (machine_break_chains). */
+static void debug_set_pending(Machine *m)
+{
+    m->debug_pending = true;
+    machine_break_chains(m);
+}
+
 static size_t bp_lower_bound(const Debug *d, uint64_t pc)
 {
     size_t lo = 0, hi = d->nbps;
@@ -266,7 +276,7 @@ bool debug_watch_access(Hart *h, const Op *op, uint64_t va, unsigned size, int a
         d->stop = (DebugStop){ .kind = DEBUG_STOP_WATCH, .hart = (int)h->id,
                                .addr = va > hit->addr ? va : hit->addr,
                                .watch_kind = hit->kind };
-        m->debug_pending = true;
+        debug_set_pending(m);
     }
     /* Stop before the instruction, which does not retire. The handler of
      * an abandoned SC drops the reservation: debug_serve puts it back. */
@@ -295,7 +305,7 @@ int debug_op_break(Hart *h, const Op *op)
                                    .addr = op->pc,
                                    .bp_kind = bp && !(bp->kinds & DEBUG_BP_SW)
                                                   ? DEBUG_BP_HW : DEBUG_BP_SW };
-            m->debug_pending = true;
+            debug_set_pending(m);
         }
     }
     /* Leave the TB before the instruction, which does not retire (as
@@ -313,7 +323,7 @@ void debug_request_stop(Machine *m, DebugStopKind why)
     if (!d || d->stopped || m->debug_pending)
         return;
     d->stop = (DebugStop){ .kind = why, .hart = -1 };
-    m->debug_pending = true;
+    debug_set_pending(m);
 }
 
 bool debug_stopped(const Machine *m)
@@ -385,7 +395,7 @@ void debug_stop_now(Machine *m, const DebugStop *why)
         return;
     debug_resume_to(m, -1, 0);
     d->stop = *why;
-    m->debug_pending = true;
+    debug_set_pending(m);
 }
 
 bool debug_has_points(const Machine *m)
@@ -524,7 +534,7 @@ bool debug_hold_at_end(Machine *m)
              * stopped if the debugger has not resumed it yet. */
             if (d->stopped) {
                 d->silent = true;
-                m->debug_pending = true;
+                debug_set_pending(m);
             } else if (!m->debug_pending) {
                 d->stop.kind = DEBUG_STOP_NONE;
             }
@@ -562,11 +572,11 @@ bool debug_slice_end(Machine *m, Hart *h)
         if (d->hart[h->id].step_end != UINT64_MAX && h->icount >= d->hart[h->id].step_end) {
             d->stop = (DebugStop){ .kind = DEBUG_STOP_STEP, .hart = (int)h->id,
                                    .addr = h->pc };
-            m->debug_pending = true;
+            debug_set_pending(m);
         } else if (d->stop_icount != UINT64_MAX && machine_icount(m) >= d->stop_icount) {
             d->stop = (DebugStop){ .kind = DEBUG_STOP_ICOUNT, .hart = (int)h->id,
                                    .addr = h->pc };
-            m->debug_pending = true;
+            debug_set_pending(m);
         }
     }
     if (!m->debug_pending)

@@ -144,6 +144,12 @@ void machine_free(Machine *m)
     free(m);
 }
 
+void machine_break_chains(Machine *m)
+{
+    for (unsigned i = 0; i < m->nharts; i++)
+        m->harts[i].icount_end = 0;
+}
+
 void machine_request_exit(Machine *m, int code)
 {
     if (m->mt) {
@@ -153,6 +159,7 @@ void machine_request_exit(Machine *m, int code)
     if (m->stop == STOP_NONE) {
         m->stop = STOP_EXIT;
         m->exit_code = code;
+        machine_break_chains(m);
     }
 }
 
@@ -174,6 +181,7 @@ void machine_fail(Machine *m, const char *fmt, ...)
     vsnprintf(m->error, sizeof(m->error), fmt, ap);
     va_end(ap);
     m->stop = STOP_ERROR;
+    machine_break_chains(m);
 }
 
 uint64_t machine_next_deadline(Machine *m)

@@ -267,6 +267,12 @@ void machine_request_reset(Machine *m);
 /* Ask the run loop to stop at the next opportunity. */
 void machine_request_exit(Machine *m, int code);
 
+/* Make every hart's native code leave its chain of TBs at the next chain
+ * entry (its icount budget, h->icount_end, becomes 0): a stop or a
+ * debugger stop was set while a TB runs (the run loop sets the budget
+ * again before the next TB). Single-threaded engine. */
+void machine_break_chains(Machine *m);
+
 /* A byte the guest wrote to its console (devices call this). */
 static inline void machine_console_byte(Machine *m, uint8_t byte)
 {

@@ -22,8 +22,9 @@
  * Chaining: a direct exit (slot 0 or 1) leaves through a jmp that the
  * TB cache patches (tb_chain, native_link) to the chain entry of the TB
  * it links to. That entry makes the run loop's checks (the next TB fits
- * in the budget h->icount_end, no interrupt pending in mip & mie, no stop
- * and no debugger stop pending) and the bookkeeping of tb_exec (icount,
+ * in the budget h->icount_end, no interrupt pending in mip & mie; a stop,
+ * a debugger stop and the fast mode's kick lower icount_end to 0, so the
+ * budget check covers them) and the bookkeeping of tb_exec (icount,
  * cur_tb_len, cur_tb_flags, and cur_tb so that the run loop knows which
  * TB ended), then runs the TB; if a check fails, it leaves with the exit
  * code of the TB before (still in eax). Invalidation unpatches the jumps
@@ -57,9 +58,7 @@ _Static_assert(TLB_SIZE <= 256, "the TLB index is masked with an 8-bit immediate
 #define PC_OFF ((int32_t)offsetof(Hart, pc))
 #define DTLB_OFF(acc) ((int32_t)(offsetof(Hart, dtlb) + sizeof(TlbEntry *) * (acc)))
 #define HART_OFF(field) ((int32_t)offsetof(Hart, field))
-#define MACHINE_OFF(field) ((int32_t)offsetof(Machine, field))
-_Static_assert(sizeof(((Machine *)0)->stop) == 4 && sizeof(((Machine *)0)->debug_pending) == 1 &&
-               sizeof(((Hart *)0)->cur_tb_len) == 4 && sizeof(((Hart *)0)->cur_tb_flags) == 4,
+_Static_assert(sizeof(((Hart *)0)->cur_tb_len) == 4 && sizeof(((Hart *)0)->cur_tb_flags) == 4,
                "the chain entry knows these sizes");
 
 /* ------------------------------------------------------------ helpers */
@@ -531,13 +530,8 @@ static uint8_t *emit_chain_entry(Emit *e, const TB *tb)
     x86_load64(b, RDX, RBX, HART_OFF(csr.mip));
     x86_alu_rm(b, ALU_AND, true, RDX, RBX, HART_OFF(csr.mie));
     uint8_t *irq = x86_jcc_fwd(b, CC_NE);
-    x86_load64(b, RDX, RBX, HART_OFF(m));
-    x86_load_ext(b, RSI, RDX, MACHINE_OFF(stop), 4, false);
-    x86_test_rr(b, false, RSI, RSI);
-    uint8_t *stop = x86_jcc_fwd(b, CC_NE);
-    x86_load_ext(b, RSI, RDX, MACHINE_OFF(debug_pending), 1, false);
-    x86_test_rr(b, false, RSI, RSI);
-    uint8_t *debug = x86_jcc_fwd(b, CC_NE);
+    /* No look at m->stop or m->debug_pending: whatever sets them lowers
+     * icount_end (machine_break_chains), which the compare above sees. */
     x86_store64(b, RBX, HART_OFF(icount), RCX);
     x86_store_imm32_32(b, RBX, HART_OFF(cur_tb_len), tb->ninsns);
     x86_store_imm32_32(b, RBX, HART_OFF(cur_tb_flags), tb->flags);
@@ -547,8 +541,6 @@ static uint8_t *emit_chain_entry(Emit *e, const TB *tb)
     if (!b->overflow) {
         x86_patch_rel32(over_budget, b->p);
         x86_patch_rel32(irq, b->p);
-        x86_patch_rel32(stop, b->p);
-        x86_patch_rel32(debug, b->p);
     }
     leave(e); /* eax: the exit code of the TB that jumped here */
     return to_body;
