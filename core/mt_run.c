@@ -503,6 +503,11 @@ void mt_run(Machine *m)
      * marked as code by an earlier run keep their marks: every hart's
      * write entries for them are already gone. */
     m->mt = mt;
+    /* A reservation of the deterministic engine (a checkpoint's) holds an
+     * address, not the value the fast mode's SC compares: drop it, and
+     * the SC fails and is retried, as after any interrupt. */
+    for (unsigned i = 0; i < m->nharts; i++)
+        m->harts[i].lr_valid = false;
     if (m->stop != STOP_NONE)
         __atomic_store_n(&mt->stopping, 1, __ATOMIC_RELEASE);
     unsigned started = 0;

@@ -129,7 +129,8 @@ void run_session_close(RunSession *s)
     memset(s, 0, sizeof(*s));
 }
 
-/* What the fast mode (-accel tcg,thread=multi) cannot do yet, or ever:
+/* What the fast mode (-accel tcg,thread=multi) cannot do yet, or ever
+ * (--from-checkpoint it can: the threads start from the loaded state):
  * the options of the deterministic engine's clock and schedule. (--until
  * COND --save-checkpoint FILE is the hand-off: tools/run_checkpoint.h.) */
 static bool run_check_fast_mode(const RunOptions *o, const RunCheckpoint *ck, char *err,
@@ -141,8 +142,6 @@ static bool run_check_fast_mode(const RunOptions *o, const RunCheckpoint *ck, ch
                        : o->quantum ? "--quantum (every hart runs all the time)"
                        : o->digest_every ? "--digest-every (runs differ: nothing to compare)"
                        : o->gdb || o->gdb_wait ? "-s/-gdb/-S (not yet)"
-                       : ck->from_path ? "--from-checkpoint (not yet; --until COND "
-                                         "--save-checkpoint FILE hands off from it)"
                        : NULL;
     if (what)
         snprintf(err, errlen, "-accel tcg,thread=multi does not go with %s", what);

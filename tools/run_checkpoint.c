@@ -145,6 +145,9 @@ bool run_checkpoint_options(RunCheckpoint *rc, RunOptions *o, MachineConfig *cfg
     uint64_t digest_every = o->digest_every;
     unsigned log_mask = o->log_mask;
     const char *log_file = o->log_file;
+    int backend = o->backend;
+    uint64_t code_buffer_size = o->code_buffer_size;
+    bool multi_thread = o->multi_thread;
     if (!trace_config_to_options(&rc->from_tc, h, NULL, 0, o, cfg, err, errlen) ||
         !trace_config_check_images(h, NULL, 0, err, errlen))
         return false;
@@ -153,6 +156,11 @@ bool run_checkpoint_options(RunCheckpoint *rc, RunOptions *o, MachineConfig *cfg
     o->log_mask = log_mask;
     o->log_file = log_file;
     o->digest_every = cfg->digest_every = digest_every;
+    /* The engine and backend are not the machine's: this run's choice. */
+    o->backend = backend;
+    cfg->backend = (MachineBackend)backend;
+    o->code_buffer_size = cfg->code_buffer_size = code_buffer_size;
+    o->multi_thread = cfg->multi_thread = multi_thread;
     return true;
 }
 

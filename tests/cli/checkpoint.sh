@@ -16,6 +16,12 @@ if cmp -s <(grep -o 'digest icount=.*' "$tmp/ck-full.txt" | awk -F'[= ]' '$3 > 1
 else
     fail=$((fail + 1)); echo "FAIL ckpt-from-same-run: digests after the checkpoint differ"
 fi
+# The backend and the engine are this run's, not the checkpoint's (they
+# were reset to the defaults by the checkpoint's machine options).
+expect ckpt-from-backend 0 "backend:          portable" -- "$rewind" run --backend portable \
+    --stats --from-checkpoint "$ck"
+expect ckpt-from-fast-mode 0 "(fast mode: " -- "$rewind" run -accel tcg,thread=multi \
+    --stats --from-checkpoint "$ck"
 expect ckpt-until-pc 0 "written to $tmp/pc.ckpt" -- "$rewind" run -bios none -kernel "$hello" \
     --until pc:0x80000000 --save-checkpoint "$tmp/pc.ckpt"
 expect ckpt-never-reached nonzero "before --until was reached" -- "$rewind" run -bios none \
