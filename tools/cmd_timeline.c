@@ -8,6 +8,7 @@
 #include <libgen.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "boot/loader.h"
@@ -178,6 +179,11 @@ static void symbols_defaults(TimelineReport *r, const char *kernel, const char *
  * fast)? Nothing is created. */
 static bool html_writable(const char *path, char *err, size_t errlen)
 {
+    struct stat st;
+    if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
+        snprintf(err, errlen, "--html %s: is a directory", path);
+        return false;
+    }
     if (access(path, F_OK) == 0) {
         if (access(path, W_OK) != 0) {
             snprintf(err, errlen, "--html %s: cannot write it: %s", path, strerror(errno));
@@ -374,6 +380,8 @@ int cmd_timeline(int argc, char **argv)
     }
 
     o.serial = "none"; /* the console is watched, not shown */
+    FILE *devnull = fopen("/dev/null", "w");
+    o.console_out = devnull;
     TimelineCtx c = { .reader = reader };
     c.popt.progress = progress < 0 ? isatty(STDERR_FILENO) : progress;
     RunSession s = { 0 };
@@ -429,7 +437,8 @@ int cmd_timeline(int argc, char **argv)
     if (json) {
         json_object *d = timeline_json(&rep, false);
         fputs(json_object_to_json_string_ext(d, JSON_C_TO_STRING_PRETTY |
-                                                    JSON_C_TO_STRING_SPACED),
+                                                    JSON_C_TO_STRING_SPACED |
+                                                    JSON_C_TO_STRING_NOSLASHESCAPE),
               stdout);
         fputc('\n', stdout);
         json_object_put(d);
@@ -448,5 +457,7 @@ out:
         free(rep.sym[i].data);
     trace_config_free(&tc);
     trace_config_free(&located);
+    if (devnull)
+        fclose(devnull);
     return rc;
 }

@@ -308,7 +308,7 @@ static const char page_tail[] =
 bool timeline_write_html(const char *path, const TimelineReport *r, char *err, size_t errlen)
 {
     json_object *d = timeline_json(r, true);
-    const char *data = json_object_to_json_string_ext(d, JSON_C_TO_STRING_PLAIN);
+    const char *data = json_object_to_json_string_ext(d, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
     FILE *f = fopen(path, "w");
     if (!f) {
         snprintf(err, errlen, "--html %s: cannot write it: %s", path, strerror(errno));
