@@ -418,7 +418,10 @@ static void watch_console(void *opaque, uint8_t byte)
         uint64_t *hic = realloc(t->con_hicount, cap * sizeof(*hic));
         if (hic)
             t->con_hicount = hic;
-        if (!b || !ic || !hh || !hic)
+        uint64_t *tm = realloc(t->con_time, cap * sizeof(*tm));
+        if (tm)
+            t->con_time = tm;
+        if (!b || !ic || !hh || !hic || !tm)
             return;
         t->con_cap = cap;
     }
@@ -430,6 +433,8 @@ static void watch_console(void *opaque, uint8_t byte)
     t->con_icount[t->con_len] = machine_observed_icount(t->m, h);
     t->con_hart[t->con_len] = (uint8_t)hart;
     t->con_hicount[t->con_len] = machine_observed_hart_icount(h);
+    /* The clock now: time skipped while idle later must not count. */
+    t->con_time[t->con_len] = time_at(t, t->con_icount[t->con_len]);
     t->con_len++;
 }
 
@@ -583,7 +588,10 @@ void timeline_finish(Timeline *t, const char *end_note)
         }
         line[n] = 0;
         Hart *h = &m->harts[t->con_hart[i]];
-        add_at(t, TL_CONSOLE, h, t->con_icount[i], t->con_hicount[i], "%s", line);
+        TimelineMilestone *ms = add_at(t, TL_CONSOLE, h, t->con_icount[i], t->con_hicount[i],
+                                       "%s", line);
+        if (ms)
+            ms->time_ns = t->con_time[i];
         start = i + 1;
     }
     Hart *h0 = &m->harts[m->sched.hart < m->nharts ? m->sched.hart : 0];
@@ -625,5 +633,6 @@ void timeline_free(Timeline *t)
     free(t->con_icount);
     free(t->con_hart);
     free(t->con_hicount);
+    free(t->con_time);
     memset(t, 0, sizeof(*t));
 }

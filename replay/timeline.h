@@ -122,6 +122,7 @@ typedef struct Timeline {
     uint64_t *con_icount;
     uint8_t *con_hart;
     uint64_t *con_hicount;
+    uint64_t *con_time;
     size_t con_len, con_cap;
     /* The end. */
     uint64_t end_icount, end_time_ns;
