@@ -528,10 +528,17 @@ bool timeline_attach(Timeline *t, Machine *m, const TimelineMark *marks, unsigne
     }
     t->ctl = (DebugController){ .opaque = t, .stopped = bp_stopped };
     debug_set_controller(m, &t->ctl);
-    /* Every hart starts at the same reset vector (a machine restored from
-     * a start checkpoint may not: then hart 0's pc). */
+    /* Every hart starts at the same reset vector. A recording that starts
+     * from a checkpoint has no reset: its harts are where they stood. */
     t->reset_pc = m->harts[0].pc;
-    t->reset_bp = debug_bp_insert(m, t->reset_pc, DEBUG_BP_SW);
+    if (machine_icount(m) == 0) {
+        t->reset_bp = debug_bp_insert(m, t->reset_pc, DEBUG_BP_SW);
+    } else {
+        t->reset_pc = UINT64_MAX;
+        for (unsigned i = 0; i < m->nharts; i++)
+            ADD(t, TL_RESET, &m->harts[i], "hart %u: where the recording starts (a checkpoint, "
+                "%c-mode)", i, timeline_mode_char(m->harts[i].priv));
+    }
     for (unsigned i = 0; i < nmarks && t->nmarks < TIMELINE_MAX_MARKS; i++) {
         t->marks[t->nmarks] = marks[i];
         t->marks[t->nmarks].hit = false;
@@ -544,6 +551,8 @@ bool timeline_attach(Timeline *t, Machine *m, const TimelineMark *marks, unsigne
 
 void timeline_set_firmware(Timeline *t, uint64_t pc)
 {
+    if (machine_icount(t->m) != 0)
+        return; /* from a checkpoint: the firmware started before it */
     t->firmware_pc = pc;
     if (pc == t->reset_pc) {
         t->firmware_bp = true; /* the reset breakpoint serves both */
