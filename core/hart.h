@@ -76,6 +76,11 @@ typedef struct Hart {
     uint64_t icount;
     uint32_t cur_tb_len;
     uint32_t exc_idx; /* index in its TB of the op that raised the last exception */
+    /* While an op's exception is being taken (op_raise): the instructions
+     * counted in icount that will not retire (the faulting op and those
+     * after it in its TB), so that an observer (core/machine.h) sees the
+     * exact count. 0 at any other time. */
+    uint32_t unretired;
     uint32_t cur_tb_flags;
     /* Native backend (translator/exec.h): the TB that ran last (host code
      * chains from TB to TB by itself) and the icount a chain must not

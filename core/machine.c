@@ -204,6 +204,16 @@ uint64_t machine_icount(const Machine *m)
     return n;
 }
 
+uint64_t machine_observed_hart_icount(const Hart *h)
+{
+    return h->icount - h->unretired;
+}
+
+uint64_t machine_observed_icount(const Machine *m, const Hart *h)
+{
+    return machine_icount(m) - h->unretired;
+}
+
 uint64_t machine_clock_ns(const Machine *m)
 {
     if (m->mt)

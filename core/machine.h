@@ -125,16 +125,27 @@ enum { MACHINE_MAX_DEVICES = 32 };
  *      LR/SC sequence no SC could ever succeed). */
 #define MACHINE_ENGINE_REVISION 3
 
-/* Watches architectural milestones for `rewind diff`'s summary (a tool,
- * not the guest, is told): a hart changed privilege (a trap, with its
- * cause, or an xRET, cause MACHINE_OBSERVE_XRET) and satp writes. Called
+/* Watches architectural milestones for `rewind diff`'s summary and
+ * `rewind timeline` (a tool, not the guest, is told): a hart changed
+ * privilege (a trap, with its cause, or an xRET, cause
+ * MACHINE_OBSERVE_XRET), satp writes, and accesses that reached a device
+ * (after the device answered: value is what was read or written). Called
  * after the change, with the registers as the instruction left them. It
- * changes nothing the guest sees. NULL (the usual case): one pointer test. */
+ * changes nothing the guest sees. NULL (the usual case): one pointer test
+ * (device accesses: on the MMIO path only). Any hook may be NULL.
+ *
+ * Instruction counts: machine_observed_icount. An exception is seen
+ * before the rest of its TB is given back (Hart.unretired); an xRET, a
+ * CSR write and a device access end their TB, so they are counted as
+ * retired. */
 #define MACHINE_OBSERVE_XRET UINT64_MAX
+struct MmioRegion;
 typedef struct MachineObserver {
     void *opaque;
     void (*priv_change)(void *opaque, struct Hart *h, unsigned from, uint64_t cause);
     void (*satp_write)(void *opaque, struct Hart *h, uint64_t value);
+    void (*device_access)(void *opaque, struct Hart *h, const struct MmioRegion *r,
+                          uint64_t offset, unsigned size, bool write, uint64_t value);
 } MachineObserver;
 
 typedef struct Machine {
@@ -292,6 +303,11 @@ uint64_t machine_run_hart(Machine *m, Hart *h, uint64_t n);
 
 /* Total instructions retired by all harts. */
 uint64_t machine_icount(const Machine *m);
+
+/* For observers (MachineObserver): the total icount and h's own, exact
+ * while h takes an exception raised inside a TB. */
+uint64_t machine_observed_icount(const Machine *m, const struct Hart *h);
+uint64_t machine_observed_hart_icount(const struct Hart *h);
 
 /* The earliest device deadline (mtime), or UINT64_MAX: what the run loops
  * (core/run.c, core/mt_run.c) wait for. */

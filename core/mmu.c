@@ -257,6 +257,9 @@ static bool phys_read(Hart *h, uint64_t pa, unsigned size, uint64_t *val)
         if (!ok)
             return false;
         *val = size == 8 ? v : v & ((1ULL << (8 * size)) - 1);
+        if (unlikely(m->observer != NULL) && m->observer->device_access)
+            m->observer->device_access(m->observer->opaque, h, r, pa - r->base, size, false,
+                                       *val);
         return true;
     }
     if (size > 1 && memory_find_mmio(mem, pa + size - 1))
@@ -276,11 +279,16 @@ static bool phys_write(Hart *h, uint64_t pa, unsigned size, uint64_t val)
         if (pa - r->base > r->size - size || !r->ops->write)
             return false;
         Machine *m = h->m;
-        if (likely(!m->mt))
-            return r->ops->write(r->opaque, pa - r->base, size, val);
-        mt_io_lock(m);
-        bool ok = r->ops->write(r->opaque, pa - r->base, size, val);
-        mt_io_unlock(m, true); /* a deadline may have moved */
+        bool ok;
+        if (likely(!m->mt)) {
+            ok = r->ops->write(r->opaque, pa - r->base, size, val);
+        } else {
+            mt_io_lock(m);
+            ok = r->ops->write(r->opaque, pa - r->base, size, val);
+            mt_io_unlock(m, true); /* a deadline may have moved */
+        }
+        if (ok && unlikely(m->observer != NULL) && m->observer->device_access)
+            m->observer->device_access(m->observer->opaque, h, r, pa - r->base, size, true, val);
         return ok;
     }
     if (size > 1 && memory_find_mmio(mem, pa + size - 1))

@@ -25,7 +25,7 @@ static const char *const trap_irq_names[12] = {
     "machine external interrupt",
 };
 
-static const char *trap_cause_name(bool irq, uint64_t code)
+const char *trap_cause_name(bool irq, uint64_t code)
 {
     if (irq)
         return code < 12 ? trap_irq_names[code] : "unknown interrupt";

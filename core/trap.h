@@ -21,6 +21,10 @@ int trap_pending_interrupt(const Hart *h);
 /* If an interrupt is to be taken, take it (pc = h->pc) and return true. */
 bool trap_check_interrupts(Hart *h);
 
+/* The cause's name as the privileged spec says it ("ecall from S-mode",
+ * "supervisor timer interrupt"). */
+const char *trap_cause_name(bool irq, uint64_t code);
+
 /* mret / sret: restore privilege and interrupt enables, set pc. */
 void trap_mret(Hart *h);
 void trap_sret(Hart *h);

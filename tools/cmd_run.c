@@ -90,7 +90,7 @@ bool run_session_open(RunSession *s, const RunOptions *o, const MachineConfig *c
         .serial = o->serial, .rtc = o->rtc,
         .drives = o->drives, .ndrives = o->ndrives,
         .devices = o->devices, .ndevices = o->ndevices,
-        .dumpdtb = o->dumpdtb, .console = stdout,
+        .dumpdtb = o->dumpdtb, .console = o->console_out ? o->console_out : stdout,
     };
     if (!virt_build(m, &vc, err, errlen))
         return false;

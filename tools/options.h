@@ -59,6 +59,9 @@ typedef struct RunOptions {
      * here, so they live as long as this struct (not a copy of it). */
     char values[OPTIONS_VALUES_SIZE];
     size_t values_used;
+    /* Where the boot code and HTIF print the guest's console (NULL:
+     * stdout); tools that watch it instead (timeline) give /dev/null. */
+    FILE *console_out;
 } RunOptions;
 
 /* Fill defaults, then parse argv[0..argc). Returns false with a message

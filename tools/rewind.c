@@ -1,5 +1,5 @@
 /* rewind: the command line. Subcommands as in rr (run, record, replay,
- * dump, debug, diff); machine options as in QEMU. tests/cli/run-cli checks that
+ * dump, debug, diff, timeline); machine options as in QEMU. tests/cli/run-cli checks that
  * every command dispatched below is in usage() and has its own --help. */
 #include <signal.h>
 #include <stdio.h>
@@ -28,6 +28,8 @@ static void usage(FILE *out)
         "             (reverse-stepi, reverse-continue, seek, when)\n"
         "  diff       compare two traces: the exact instruction where they part,\n"
         "             or (other images) console and milestones side by side\n"
+        "  timeline   the milestones of a boot from a recording: each hart's modes,\n"
+        "             firmware, kernel entry, paging, SBI calls, devices, console\n"
         "\n"
         "  rewind --help       this text\n"
         "  rewind --version    the version, execution backend and trace formats\n"
@@ -84,6 +86,8 @@ int main(int argc, char **argv)
         return cmd_debug(argc - 2, argv + 2);
     if (strcmp(cmd, "diff") == 0)
         return cmd_diff(argc - 2, argv + 2);
+    if (strcmp(cmd, "timeline") == 0)
+        return cmd_timeline(argc - 2, argv + 2);
     fprintf(stderr, "rewind: unknown command '%s' (try rewind --help)\n", cmd);
     return EXIT_REWIND_ERROR;
 }
