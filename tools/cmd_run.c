@@ -90,6 +90,7 @@ bool run_session_open(RunSession *s, const RunOptions *o, const MachineConfig *c
         .serial = o->serial, .rtc = o->rtc,
         .drives = o->drives, .ndrives = o->ndrives,
         .devices = o->devices, .ndevices = o->ndevices,
+        .netdevs = o->netdevs, .nnetdevs = o->nnetdevs, .nics = o->nics, .nnics = o->nnics,
         .dumpdtb = o->dumpdtb, .console = stdout,
     };
     if (!virt_build(m, &vc, err, errlen))

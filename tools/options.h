@@ -34,6 +34,11 @@ typedef struct RunOptions {
     unsigned ndrives;
     const char *devices[8];
     unsigned ndevices;
+    /* -netdev and -nic, in order, unparsed (devices/netdev.h parses them). */
+    const char *netdevs[8];
+    unsigned nnetdevs;
+    const char *nics[8];
+    unsigned nnics;
     uint64_t ram_size;
     unsigned smp;          /* harts: topology.cpus */
     SmpTopology topology;  /* -smp as completed (only cpus matters to rewind) */

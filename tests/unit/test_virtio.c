@@ -687,7 +687,10 @@ START_TEST(test_parse_errors)
     snprintf(buf, sizeof(buf), "file=%s,id=hd0", img);
     expect_error(buf, "virtio-blk-device,drive=hd9", "drive 'hd9' not found");
     expect_error(buf, "virtio-blk-device", "drive= is required");
-    expect_error(buf, "virtio-net-device", "unknown device 'virtio-net-device'");
+    expect_error(buf, "virtio-gpu-device", "unknown device 'virtio-gpu-device'");
+    expect_error(buf, "virtio-net-device", "netdev= is required");
+    expect_error(buf, "virtio-net-device,netdev=n0,mac=ff:ff:ff:ff:ff:ff", "not a unicast MAC");
+    expect_error(buf, "virtio-blk-device,drive=x,netdev=n0", "unknown parameter 'netdev'");
     expect_error(NULL, "virtio-rng-device,foo=bar", "-device virtio-rng-device,foo=bar");
     snprintf(buf, sizeof(buf), "file=%s,if=ide", img);
     expect_error(buf, NULL, "if=ide");
