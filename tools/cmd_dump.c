@@ -16,6 +16,7 @@
 #include "replay/checkpoint.h"
 #include "replay/trace.h"
 #include "tools/commands.h"
+#include "tools/output_file.h"
 #include "tools/pcap_write.h"
 
 enum { DUMP_CUT_SHORT = 3, DUMP_DAMAGED = 4 };
@@ -342,6 +343,15 @@ static int dump_pcap(const char *path, const char *pcap_path, long nic)
     TraceReader *r = trace_reader_open(path, err, sizeof(err));
     if (!r) {
         fprintf(stderr, "rewind dump: %s\n", err);
+        return EXIT_REWIND_ERROR;
+    }
+    /* Never over the trace itself (or another trace). */
+    OutputGuard guard;
+    output_guard_init(&guard, false);
+    output_guard_add_input(&guard, "TRACE", path);
+    if (!output_guard_check(&guard, "--pcap", pcap_path, OUTPUT_PLAIN, err, sizeof(err))) {
+        fprintf(stderr, "rewind dump: %s\n", err);
+        trace_reader_close(r);
         return EXIT_REWIND_ERROR;
     }
     FILE *f = pcap_open(pcap_path, err, sizeof(err));
