@@ -132,10 +132,10 @@ bool run_checkpoint_options(RunCheckpoint *rc, RunOptions *o, MachineConfig *cfg
         return true;
     }
     if (!rc->ckpt && (o->bios || o->kernel || o->initrd || o->append || o->ndrives ||
-                      o->ndevices)) {
+                      o->ndevices || o->nnetdevs || o->nnics)) {
         snprintf(err, errlen, "--from-checkpoint: the machine (images, drives, devices) "
                  "comes from the checkpoint; give no -bios, -kernel, -initrd, -append, "
-                 "-drive or -device");
+                 "-drive, -device, -netdev or -nic");
         return false;
     }
     if (!rc->ckpt && !(rc->ckpt = checkpoint_open(rc->from_path, err, errlen)))
@@ -153,6 +153,11 @@ bool run_checkpoint_options(RunCheckpoint *rc, RunOptions *o, MachineConfig *cfg
     o->log_mask = log_mask;
     o->log_file = log_file;
     o->digest_every = cfg->digest_every = digest_every;
+    if (o->nnetdevs || o->nnics)
+        fprintf(stderr, "rewind: note: --from-checkpoint %s: the guest's network comes up "
+                "with the link up, but its connections to the host from before the "
+                "checkpoint are gone (user networking starts afresh; forwarded ports "
+                "listen again)\n", rc->from_path);
     return true;
 }
 
