@@ -274,6 +274,26 @@ static bool add_net_specs(const VirtConfig *cfg, VirtioDevSpec *specs, unsigned 
             nics[nnics++] = specs[i].nic;
     if (!netdev_resolve(nds, nnd, nics, nnics, err, errlen))
         return false;
+    for (unsigned i = 0; i < cfg->nobjects; i++) {
+        NetFilterDump fd;
+        if (!netdev_parse_filter_dump(cfg->objects[i], &fd, err, errlen))
+            return false;
+        NetNicSpec *nic = NULL;
+        for (unsigned k = 0; k < nnics && !nic; k++)
+            if (!strcmp(nics[k].netdev.id, fd.netdev))
+                nic = &nics[k];
+        if (!nic) {
+            snprintf(err, errlen, "-object %s: netdev '%s' not found", cfg->objects[i],
+                     fd.netdev);
+            return false;
+        }
+        if (nic->dump.file[0]) {
+            snprintf(err, errlen, "-object %s: netdev '%s' already has a filter-dump",
+                     cfg->objects[i], fd.netdev);
+            return false;
+        }
+        nic->dump = fd;
+    }
     for (unsigned i = 0, k = 0; i < *nspecs; i++)
         if (specs[i].kind == VIRTIO_DEV_NET) {
             specs[i].nic = nics[k];

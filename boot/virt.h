@@ -39,6 +39,8 @@ typedef struct VirtConfig {
     unsigned nnetdevs;
     const char *const *nics;    /* -nic options, unparsed */
     unsigned nnics;
+    const char *const *objects; /* -object options (filter-dump), unparsed */
+    unsigned nobjects;
     const char *dumpdtb; /* write the device tree here (the caller then
                           * exits without running) */
     FILE *console;       /* HTIF console output */

@@ -250,6 +250,62 @@ bool netdev_parse(const char *s, NetdevSpec *out, char *err, size_t errlen)
     return true;
 }
 
+bool netdev_parse_filter_dump(const char *s, NetFilterDump *out, char *err, size_t errlen)
+{
+    memset(out, 0, sizeof(*out));
+    out->maxlen = 65536;
+    const char *p = s;
+    char key[32], val[1024];
+    bool has_val, first = true;
+    while (next_item(&p, key, sizeof(key), val, sizeof(val), &has_val)) {
+        if (first) {
+            first = false;
+            if (has_val || strcmp(key, "filter-dump")) {
+                snprintf(err, errlen, "-object %s: only filter-dump objects are supported "
+                         "(-object filter-dump,id=F,netdev=ID,file=FILE)", s);
+                return false;
+            }
+            continue;
+        }
+        if (!has_val) {
+            snprintf(err, errlen, "-object %s: expected key=value, got '%s'", s, key);
+            return false;
+        }
+        if (!strcmp(key, "id") || !strcmp(key, "netdev")) {
+            char *dst = key[0] == 'i' ? out->id : out->netdev;
+            if (!*val || strlen(val) >= NETDEV_ID_LEN) {
+                snprintf(err, errlen, "-object %s: invalid %s '%s'", s, key, val);
+                return false;
+            }
+            snprintf(dst, NETDEV_ID_LEN, "%s", val);
+        } else if (!strcmp(key, "file")) {
+            if (!*val || strlen(val) >= sizeof(out->file)) {
+                snprintf(err, errlen, "-object %s: invalid file name", s);
+                return false;
+            }
+            snprintf(out->file, sizeof(out->file), "%s", val);
+        } else if (!strcmp(key, "maxlen")) {
+            char *end;
+            unsigned long v = strtoul(val, &end, 10);
+            if (!*val || *end || v == 0 || v > 262144) {
+                snprintf(err, errlen, "-object %s: maxlen=%s: expected 1 to 262144 bytes", s,
+                         val);
+                return false;
+            }
+            out->maxlen = (uint32_t)v;
+        } else if (strcmp(key, "queue") || strcmp(val, "all")) {
+            snprintf(err, errlen, "-object %s: unknown parameter '%s' (filter-dump takes "
+                     "id=, netdev=, file=, maxlen=)", s, key);
+            return false;
+        }
+    }
+    if (!out->id[0] || !out->netdev[0] || !out->file[0]) {
+        snprintf(err, errlen, "-object %s: filter-dump needs id=, netdev= and file=", s);
+        return false;
+    }
+    return true;
+}
+
 bool netdev_parse_nic(const char *s, unsigned index, NetdevSpec *netdev, NetNicSpec *nic,
                       char *err, size_t errlen)
 {

@@ -35,11 +35,20 @@ typedef struct NetdevSpec {
     char option[300]; /* "-netdev user,id=n0,..." as given, for messages */
 } NetdevSpec;
 
+/* -object filter-dump,id=F,netdev=ID,file=FILE[,maxlen=N] */
+typedef struct NetFilterDump {
+    char id[NETDEV_ID_LEN];
+    char netdev[NETDEV_ID_LEN];
+    char file[1024];
+    uint32_t maxlen; /* bytes kept of each frame (default 65536, as QEMU) */
+} NetFilterDump;
+
 /* One NIC: the virtio-net device and its backend. */
 typedef struct NetNicSpec {
     char netdev_id[NETDEV_ID_LEN]; /* -device ...,netdev=ID (resolved later) */
     bool has_mac;
     uint8_t mac[6];
+    NetFilterDump dump; /* dump.file[0] == 0: none */
     NetdevSpec netdev; /* filled by netdev_resolve */
     char option[300];  /* the -device or -nic option, for messages */
 } NetNicSpec;
@@ -52,6 +61,9 @@ bool netdev_parse(const char *s, NetdevSpec *out, char *err, size_t errlen);
  * NIC using it. */
 bool netdev_parse_nic(const char *s, unsigned index, NetdevSpec *netdev, NetNicSpec *nic,
                       char *err, size_t errlen);
+
+/* Parse one -object value: only filter-dump is known. */
+bool netdev_parse_filter_dump(const char *s, NetFilterDump *out, char *err, size_t errlen);
 
 /* Parse "52:54:00:12:34:56". */
 bool netdev_parse_mac(const char *s, uint8_t mac[6]);

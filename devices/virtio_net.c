@@ -3,6 +3,7 @@
  * virtio_net.h). */
 #include "devices/virtio_net.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +12,7 @@
 #include "core/machine.h"
 #include "core/snapshot.h"
 #include "devices/net_slirp.h"
+#include "devices/pcap_write.h"
 #include "devices/virtio_mmio.h"
 #include "replay/replay.h"
 
@@ -34,6 +36,9 @@ struct VirtioNet {
     uint8_t mac[6];
     char option[300];
     NetSlirp *backend; /* NULL when replaying */
+    FILE *dump;        /* -object filter-dump: the frames both ways, or NULL */
+    uint32_t dump_maxlen;
+    char dump_file[1024];
     VirtqReq rxreq, txreq;
     uint8_t *txbuf; /* VIRTIO_NET_FRAME_MAX + header */
     /* ---- state (saved in checkpoints) ---- */
@@ -87,10 +92,25 @@ static void net_rx_flush(VirtioNet *n)
     }
 }
 
+/* -object filter-dump: one frame, stamped with the icount. A write error
+ * is reported once and ends the dump (the guest goes on). */
+static void net_dump(VirtioNet *n, const uint8_t *buf, size_t len)
+{
+    if (!n->dump)
+        return;
+    if (!pcap_write_frame(n->dump, machine_icount(n->m), buf, len, n->dump_maxlen)) {
+        fprintf(stderr, "rewind: filter-dump %s: %s: the dump stops here\n", n->dump_file,
+                strerror(errno));
+        pcap_close(n->dump);
+        n->dump = NULL;
+    }
+}
+
 /* A frame for the guest, at an input point (replay/replay.h). */
 static void net_rx_sink(void *opaque, const uint8_t *buf, size_t len)
 {
     VirtioNet *n = opaque;
+    net_dump(n, buf, len);
     /* No driver yet, or a full queue: lost, as on a real NIC. Both depend
      * only on the guest's state here, so a replay loses the same ones. */
     if (!net_driver_ready(n) || n->rx_count == VIRTIO_NET_RX_QUEUE_MAX || len == 0 ||
@@ -124,6 +144,7 @@ static void net_tx(VirtioNet *n, VirtioMmio *vm)
         size_t len = (size_t)total - VIRTIO_NET_HDR_LEN;
         virtio_req_read(vm, &n->txreq, VIRTIO_NET_HDR_LEN, n->txbuf, len);
         n->tx_frames++;
+        net_dump(n, n->txbuf, len);
         if (replay_net_output(n->m, n->index, n->tx_frames, n->txbuf, len) && n->backend)
             net_slirp_input(n->backend, n->txbuf, len);
     }
@@ -169,6 +190,8 @@ static void net_free(void *opaque)
 {
     VirtioNet *n = opaque;
     net_slirp_free(n->backend);
+    if (n->dump && !pcap_close(n->dump))
+        fprintf(stderr, "rewind: filter-dump %s: %s\n", n->dump_file, strerror(errno));
     net_rx_clear(n);
     free(n->txbuf);
     free(n);
@@ -274,10 +297,22 @@ VirtioNet *virtio_net_new(Machine *m, uint64_t base, IrqLine irq, const NetNicSp
     n->txbuf = txbuf;
     memcpy(n->mac, spec->mac, 6);
     snprintf(n->option, sizeof(n->option), "%s", spec->option);
+    if (spec->dump.file[0]) {
+        n->dump = pcap_open(spec->dump.file, err, errlen);
+        if (!n->dump) {
+            free(n->txbuf);
+            free(n);
+            return NULL;
+        }
+        n->dump_maxlen = spec->dump.maxlen;
+        snprintf(n->dump_file, sizeof(n->dump_file), "%s", spec->dump.file);
+    }
     /* A replay takes every frame from the trace: no socket, no port. */
     if (replay_mode(m) != REPLAY_PLAY) {
         n->backend = net_slirp_new(m, &spec->netdev, nic_index, err, errlen);
         if (!n->backend) {
+            if (n->dump)
+                pcap_close(n->dump);
             free(n->txbuf);
             free(n);
             return NULL;

@@ -17,7 +17,7 @@
 #include "replay/trace.h"
 #include "tools/commands.h"
 #include "tools/output_file.h"
-#include "tools/pcap_write.h"
+#include "devices/pcap_write.h"
 
 enum { DUMP_CUT_SHORT = 3, DUMP_DAMAGED = 4 };
 
@@ -368,7 +368,7 @@ static int dump_pcap(const char *path, const char *pcap_path, long nic)
         if ((e.kind != TRACE_NET_RX && e.kind != TRACE_NET_TX) ||
             (nic >= 0 && e.source != (uint32_t)nic))
             continue;
-        if (!pcap_write_frame(f, e.icount, e.payload, e.len)) {
+        if (!pcap_write_frame(f, e.icount, e.payload, e.len, UINT32_MAX)) {
             werr = true;
             break;
         }

@@ -39,6 +39,9 @@ typedef struct RunOptions {
     unsigned nnetdevs;
     const char *nics[8];
     unsigned nnics;
+    /* -object, unparsed (filter-dump only; host-side: not in the trace). */
+    const char *objects[8];
+    unsigned nobjects;
     uint64_t ram_size;
     unsigned smp;          /* harts: topology.cpus */
     SmpTopology topology;  /* -smp as completed (only cpus matters to rewind) */

@@ -3,7 +3,7 @@
  * in the writer's byte order, which readers detect from the magic; we
  * write little endian explicitly so that the file is the same on any
  * host. */
-#include "tools/pcap_write.h"
+#include "devices/pcap_write.h"
 
 #include <errno.h>
 #include <string.h>
@@ -41,10 +41,12 @@ FILE *pcap_open(const char *path, char *err, size_t errlen)
     return f;
 }
 
-bool pcap_write_frame(FILE *f, uint64_t icount, const uint8_t *frame, size_t len)
+bool pcap_write_frame(FILE *f, uint64_t icount, const uint8_t *frame, size_t len,
+                      uint32_t maxlen)
 {
     uint8_t h[16];
-    size_t keep = len < PCAP_SNAPLEN ? len : PCAP_SNAPLEN;
+    size_t cap = maxlen < PCAP_SNAPLEN ? maxlen : PCAP_SNAPLEN;
+    size_t keep = len < cap ? len : cap;
     le_put32(h, (uint32_t)(icount / 1000000000u));
     le_put32(h + 4, (uint32_t)(icount % 1000000000u));
     le_put32(h + 8, (uint32_t)keep);
