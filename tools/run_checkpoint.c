@@ -154,10 +154,13 @@ bool run_checkpoint_options(RunCheckpoint *rc, RunOptions *o, MachineConfig *cfg
     o->log_file = log_file;
     o->digest_every = cfg->digest_every = digest_every;
     if (o->nnetdevs || o->nnics)
-        fprintf(stderr, "rewind: note: --from-checkpoint %s: the guest's network comes up "
-                "with the link up, but its connections to the host from before the "
-                "checkpoint are gone (user networking starts afresh; forwarded ports "
-                "listen again)\n", rc->from_path);
+        /* The machine is built anew from the checkpoint, slirp with it
+         * (also after --fast-forward-until: its machine is gone). */
+        fprintf(stderr, "rewind: note: %s%s: the guest's network comes up with the link "
+                "up, but its connections to the host from before %s are gone (user "
+                "networking starts afresh; forwarded ports listen again)\n",
+                rc->from_path == rc->ff_name ? "" : "--from-checkpoint ", rc->from_path,
+                rc->from_path == rc->ff_name ? "the hand-off" : "the checkpoint");
     return true;
 }
 
