@@ -18,6 +18,9 @@
 
 /* ------------------------------------------------------------- events */
 
+/* The lengths a net-rx frame may have (devices/virtio_net.h's maximum). */
+enum { PLAY_ETH_MIN = 14, PLAY_ETH_MAX = 65536 };
+
 static const char *play_kind_name(uint32_t kind)
 {
     const char *n = trace_kind_name(kind);
@@ -349,6 +352,18 @@ static void play_deliver_point(struct Replay *r)
     r->idle_spins = 0;
     while ((nx = play_peek(r)) && nx->ev.icount == d.icount &&
            (nx->ev.kind == TRACE_CONSOLE_INPUT || nx->ev.kind == TRACE_NET_RX)) {
+        /* An Ethernet frame has at least its 14-byte header; a shorter
+         * one was cut (the recorder never logs one). */
+        if (nx->ev.kind == TRACE_NET_RX &&
+            (nx->ev.len < PLAY_ETH_MIN || nx->ev.len > PLAY_ETH_MAX)) {
+            play_finish(r, REPLAY_RESULT_DAMAGED,
+                        "the trace is damaged: its net-rx event at icount %" PRIu64
+                        " (NIC %u) holds %zu bytes, not an Ethernet frame (%d to %d "
+                        "bytes)\n  replayed up to icount %" PRIu64 ", before that frame",
+                        nx->ev.icount, nx->ev.source, nx->ev.len, PLAY_ETH_MIN,
+                        PLAY_ETH_MAX, machine_icount(m));
+            return;
+        }
         replay_deliver_to_sinks(m, nx->ev.kind, nx->ev.source, nx->payload, nx->ev.len);
         play_consume(r);
     }
