@@ -252,6 +252,8 @@ static void print_event_json(const TraceEvent *e)
     }
     if (e->kind == TRACE_RTC_BASE && e->len == 8)
         printf(",\"ns\":%" PRIu64, le64(e->payload));
+    if (e->kind == TRACE_NET_RX || e->kind == TRACE_NET_TX)
+        printf(",\"xxh64\":\"%016" PRIx64 "\"", trace_payload_digest(e->payload, e->len));
     if (e->kind == TRACE_DIGEST)
         printf(",\"digest_harts\":\"%016" PRIx64 "\",\"digest_memory\":\"%016" PRIx64
                "\",\"digest_pages\":%" PRIu64, e->digest_harts, e->digest_memory,
