@@ -188,16 +188,16 @@ static void slirp_wake_cb(uv_timer_t *h)
     (void)h; /* the check that follows runs slirp's timers */
 }
 
-/* Before libuv waits: what slirp wants polled, and for how long. */
-static void slirp_prepare_cb(uv_prepare_t *h)
+/* What slirp wants polled: one uv_poll per socket, started with the
+ * events it asks for (stopped when it asks for none), and the timer for
+ * its own timeout. Active polls are what keeps the loop alive. */
+static void slirp_fill_and_watch(NetSlirp *s)
 {
-    NetSlirp *s = h->data;
     for (SlirpWatch *w = s->watches; w; w = w->next)
         w->seen = false;
     s->nfill = 0;
     uint32_t timeout = UINT32_MAX;
     slirp_pollfds_fill(s->slirp, &timeout, slirp_add_poll, s);
-    s->filled = true;
     for (SlirpWatch *w = s->watches; w; w = w->next) {
         int want = w->seen ? w->wanted : 0;
         if (want == w->started)
@@ -210,6 +210,14 @@ static void slirp_prepare_cb(uv_prepare_t *h)
     }
     if (timeout != UINT32_MAX)
         uv_timer_start(&s->wake, slirp_wake_cb, timeout, 0);
+}
+
+/* Before libuv waits (in every loop iteration). */
+static void slirp_prepare_cb(uv_prepare_t *h)
+{
+    NetSlirp *s = h->data;
+    slirp_fill_and_watch(s);
+    s->filled = true;
 }
 
 /* After libuv's wait: sockets that became ready, slirp's timers. */
@@ -380,10 +388,14 @@ NetSlirp *net_slirp_new(Machine *m, const NetdevSpec *nd, unsigned nic_index, ch
     s->open_handles += 3;
     uv_prepare_start(&s->prepare, slirp_prepare_cb);
     uv_check_start(&s->check, slirp_check_cb);
-    /* The prepare handle keeps the loop alive: libuv runs no iteration
-     * (and so never polls slirp's sockets) in a loop without an active
-     * handle, and a NIC can always wake an idle machine. */
+    /* Only the sockets' polls keep the loop alive (a machine whose NIC has
+     * no socket open cannot be woken from the host: the run loop may say
+     * so). They are started right away (here for the forwarded ports,
+     * after each frame from the guest for what it opened), since libuv
+     * runs no iteration, so no prepare, in a loop with nothing alive. */
+    uv_unref((uv_handle_t *)&s->prepare);
     uv_unref((uv_handle_t *)&s->check);
+    slirp_fill_and_watch(s);
     uv_unref((uv_handle_t *)&s->wake);
     return s;
 }
@@ -391,6 +403,7 @@ NetSlirp *net_slirp_new(Machine *m, const NetdevSpec *nd, unsigned nic_index, ch
 void net_slirp_input(NetSlirp *s, const uint8_t *frame, size_t len)
 {
     slirp_input(s->slirp, frame, (int)len);
+    slirp_fill_and_watch(s); /* a socket it opened is polled at once */
 }
 
 void net_slirp_free(NetSlirp *s)
