@@ -9,12 +9,14 @@
  * host's: they shape what frames are sent, never the guest's state
  * directly. A replay creates no NetSlirp at all (no socket, no port).
  *
- * Loop integration: before libuv waits (uv_prepare) slirp lists the
- * sockets it wants polled; each gets a uv_poll_t, started with the wanted
- * events; after the wait (uv_check) slirp handles what became ready and
- * its timers. A socket slirp closes is unregistered first
- * (unregister_poll_fd), which closes its uv_poll_t before the descriptor
- * can be reused. */
+ * Loop integration: before libuv waits (uv_prepare), and right after
+ * each frame from the guest and at start (for the forwarded ports), slirp
+ * lists the sockets it wants polled; each gets a uv_poll_t, started with
+ * the wanted events; after the wait (uv_check) slirp handles what became
+ * ready and its timers. Only those polls keep the loop alive: a NIC with
+ * no socket open cannot wake an idle machine. A socket slirp closes is
+ * unregistered first (unregister_poll_fd), which closes its uv_poll_t
+ * before the descriptor can be reused. */
 #ifndef REWIND_DEVICES_NET_SLIRP_H
 #define REWIND_DEVICES_NET_SLIRP_H
 
