@@ -270,9 +270,18 @@ typedef struct KindTotal {
     uint64_t events, bytes;
 } KindTotal;
 
+/* Network frames per NIC (source), each direction. */
+typedef struct NicTotal {
+    uint64_t rx, rx_bytes, tx, tx_bytes;
+} NicTotal;
+
+enum { DUMP_MAX_NICS = 16 };
+
 typedef struct DumpStats {
     KindTotal kinds[64];
     unsigned nkinds;
+    NicTotal nics[DUMP_MAX_NICS];
+    unsigned nnics; /* highest NIC seen + 1 */
     uint64_t events;
     uint64_t first, last;
 } DumpStats;
@@ -293,6 +302,18 @@ static void stats_add(DumpStats *s, const TraceEvent *e)
     }
     s->kinds[i].events++;
     s->kinds[i].bytes += e->len;
+    if ((e->kind == TRACE_NET_RX || e->kind == TRACE_NET_TX) && e->source < DUMP_MAX_NICS) {
+        NicTotal *n = &s->nics[e->source];
+        if (e->kind == TRACE_NET_RX) {
+            n->rx++;
+            n->rx_bytes += e->len;
+        } else {
+            n->tx++;
+            n->tx_bytes += e->len;
+        }
+        if (e->source + 1 > s->nnics)
+            s->nnics = e->source + 1;
+    }
 }
 
 static void print_stats_text(const DumpStats *st, const TraceSummary *sum)
@@ -303,6 +324,10 @@ static void print_stats_text(const DumpStats *st, const TraceSummary *sum)
         printf("%-10s %12" PRIu64 " %14" PRIu64 "\n",
                kind_label(st->kinds[i].kind, kb, sizeof(kb)), st->kinds[i].events,
                st->kinds[i].bytes);
+    for (unsigned i = 0; i < st->nnics; i++)
+        printf("nic %u:         received %" PRIu64 " frames (%" PRIu64 " bytes), sent %"
+               PRIu64 " frames (%" PRIu64 " bytes)\n", i, st->nics[i].rx,
+               st->nics[i].rx_bytes, st->nics[i].tx, st->nics[i].tx_bytes);
     printf("events:        %" PRIu64 "\n", st->events);
     printf("frames:        %" PRIu64 "\n", sum->frames);
     printf("icount span:   %" PRIu64 "..%" PRIu64 " (%" PRIu64 " instructions)\n",
@@ -324,6 +349,11 @@ static void print_stats_json(const DumpStats *st, const TraceSummary *sum)
                ",\"payload_bytes\":%" PRIu64 "}", i ? "," : "",
                kind_label(st->kinds[i].kind, kb, sizeof(kb)), st->kinds[i].kind,
                st->kinds[i].events, st->kinds[i].bytes);
+    printf("],\"nics\":[");
+    for (unsigned i = 0; i < st->nnics; i++)
+        printf("%s{\"nic\":%u,\"rx_frames\":%" PRIu64 ",\"rx_bytes\":%" PRIu64
+               ",\"tx_frames\":%" PRIu64 ",\"tx_bytes\":%" PRIu64 "}", i ? "," : "", i,
+               st->nics[i].rx, st->nics[i].rx_bytes, st->nics[i].tx, st->nics[i].tx_bytes);
     printf("],\"events\":%" PRIu64 ",\"frames\":%" PRIu64 ",\"first_icount\":%" PRIu64
            ",\"last_icount\":%" PRIu64 ",\"uncompressed_bytes\":%" PRIu64
            ",\"compressed_bytes\":%" PRIu64 ",\"file_size\":%" PRIu64 ",\"complete\":%s}\n",
