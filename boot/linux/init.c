@@ -366,7 +366,7 @@ static void read_console_line(void)
     say("input: got '%s'", line);
 }
 
-/* ---- the network step (only with rewind.net=HTTPPORT,LISTENPORT) ---- */
+/* ---- the network step (only with rewind.net=HTTPPORT[,LISTENPORT[,UDPPORT]]) ---- */
 
 /* The kernel command line's value for key ("key=value"), or NULL. */
 static const char *cmdline_value(const char *key, char *buf, size_t len)
@@ -519,15 +519,59 @@ static void answer_one(int port, uint64_t digest)
     say("net: answered a forwarded connection: got '%s'", line);
 }
 
+/* One datagram to the host's UDP port, and its answer (busy-waiting, as
+ * above, at most 60 guest seconds). */
+static void udp_echo(int port, uint64_t digest)
+{
+    int s = socket(AF_INET, SOCK_DGRAM, 0);
+    if (s < 0) {
+        say("net: udp socket: %s", strerror(errno));
+        return;
+    }
+    struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };
+    a.sin_addr.s_addr = htonl(0x0a000202);
+    char msg[64];
+    int n = snprintf(msg, sizeof(msg), "udp %016llx", (unsigned long long)digest);
+    if (sendto(s, msg, (size_t)n, 0, (struct sockaddr *)&a, sizeof(a)) != n) {
+        say("net: udp send: %s", strerror(errno));
+        close(s);
+        return;
+    }
+    double deadline = now_s() + 60;
+    volatile uint64_t sink = 0;
+    for (;;) {
+        struct pollfd p = { .fd = s, .events = POLLIN };
+        if (poll(&p, 1, 0) > 0)
+            break;
+        if (now_s() >= deadline) {
+            say("net: udp: no answer");
+            close(s);
+            return;
+        }
+        for (unsigned i = 0; i < 20000; i++)
+            sink += i;
+        sched_yield();
+    }
+    char reply[128];
+    ssize_t r = recv(s, reply, sizeof(reply) - 1, 0);
+    close(s);
+    if (r < 0) {
+        say("net: udp recv: %s", strerror(errno));
+        return;
+    }
+    reply[r] = '\0';
+    say("net: udp answer '%s'", reply);
+}
+
 static void test_network(void)
 {
     char buf[1024];
     const char *v = cmdline_value("rewind.net=", buf, sizeof(buf));
     if (!v)
         return;
-    int http_port = 0, listen_port = 0;
-    if (sscanf(v, "%d,%d", &http_port, &listen_port) < 1 || http_port <= 0) {
-        say("net: bad rewind.net=%s (expected HTTPPORT[,LISTENPORT])", v);
+    int http_port = 0, listen_port = 0, udp_port = 0;
+    if (sscanf(v, "%d,%d,%d", &http_port, &listen_port, &udp_port) < 1 || http_port <= 0) {
+        say("net: bad rewind.net=%s (expected HTTPPORT[,LISTENPORT[,UDPPORT]])", v);
         return;
     }
     size_t len;
@@ -544,6 +588,8 @@ static void test_network(void)
     snprintf(path, sizeof(path), "/digest-%016llx", (unsigned long long)digest);
     if (http_get(http_port, path, &rlen, &rd))
         say("net: digest sent");
+    if (udp_port > 0)
+        udp_echo(udp_port, digest);
     if (listen_port > 0)
         answer_one(listen_port, digest);
 }
