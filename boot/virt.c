@@ -236,6 +236,72 @@ static bool place_fdt_and_initrd(VirtBoot *vb, Machine *m, const VirtConfig *cfg
     return build_fdt(vb, m, cfg, err, errlen);
 }
 
+/* The NICs: -nic options become a netdev and a NIC each (after the
+ * -device ones, in order); every NIC gets its netdev's configuration and
+ * its number among the NICs. */
+static bool add_net_specs(const VirtConfig *cfg, VirtioDevSpec *specs, unsigned *nspecs,
+                          char *err, size_t errlen)
+{
+    if (cfg->nnetdevs + cfg->nnics > NETDEV_MAX) {
+        snprintf(err, errlen, "-netdev/-nic: at most %d netdevs", NETDEV_MAX);
+        return false;
+    }
+    NetdevSpec nds[NETDEV_MAX];
+    unsigned nnd = 0;
+    for (unsigned i = 0; i < cfg->nnetdevs; i++)
+        if (!netdev_parse(cfg->netdevs[i], &nds[nnd++], err, errlen))
+            return false;
+    unsigned nic_no = 0;
+    for (unsigned i = 0; i < *nspecs; i++)
+        if (specs[i].kind == VIRTIO_DEV_NET)
+            nic_no++;
+    for (unsigned i = 0; i < cfg->nnics; i++) {
+        if (*nspecs == VIRTIO_MMIO_SLOTS) {
+            snprintf(err, errlen, "-nic %s: too many virtio devices (at most %d)",
+                     cfg->nics[i], VIRTIO_MMIO_SLOTS);
+            return false;
+        }
+        VirtioDevSpec *sp = &specs[(*nspecs)++];
+        memset(sp, 0, sizeof(*sp));
+        sp->kind = VIRTIO_DEV_NET;
+        if (!netdev_parse_nic(cfg->nics[i], nic_no++, &nds[nnd++], &sp->nic, err, errlen))
+            return false;
+    }
+    NetNicSpec nics[VIRTIO_MMIO_SLOTS];
+    unsigned nnics = 0;
+    for (unsigned i = 0; i < *nspecs; i++)
+        if (specs[i].kind == VIRTIO_DEV_NET)
+            nics[nnics++] = specs[i].nic;
+    if (!netdev_resolve(nds, nnd, nics, nnics, err, errlen))
+        return false;
+    for (unsigned i = 0; i < cfg->nobjects; i++) {
+        NetFilterDump fd;
+        if (!netdev_parse_filter_dump(cfg->objects[i], &fd, err, errlen))
+            return false;
+        NetNicSpec *nic = NULL;
+        for (unsigned k = 0; k < nnics && !nic; k++)
+            if (!strcmp(nics[k].netdev.id, fd.netdev))
+                nic = &nics[k];
+        if (!nic) {
+            snprintf(err, errlen, "-object %s: netdev '%s' not found", cfg->objects[i],
+                     fd.netdev);
+            return false;
+        }
+        if (nic->dump.file[0]) {
+            snprintf(err, errlen, "-object %s: netdev '%s' already has a filter-dump",
+                     cfg->objects[i], fd.netdev);
+            return false;
+        }
+        nic->dump = fd;
+    }
+    for (unsigned i = 0, k = 0; i < *nspecs; i++)
+        if (specs[i].kind == VIRTIO_DEV_NET) {
+            specs[i].nic = nics[k];
+            specs[i].nic_index = k++;
+        }
+    return true;
+}
+
 /* Every device of the board. The serial backend comes last: a tcp server
  * backend waits for its client, which should happen only once everything
  * else is known to be right. */
@@ -247,7 +313,8 @@ static bool add_devices(Machine *m, const VirtConfig *cfg, char *err, size_t err
     VirtioDevSpec specs[VIRTIO_MMIO_SLOTS];
     unsigned nspecs = 0;
     if (!virtio_blk_parse_drives(cfg->drives, cfg->ndrives, cfg->devices, cfg->ndevices,
-                                 specs, VIRTIO_MMIO_SLOTS, &nspecs, err, errlen))
+                                 specs, VIRTIO_MMIO_SLOTS, &nspecs, err, errlen) ||
+        !add_net_specs(cfg, specs, &nspecs, err, errlen))
         return false;
 
     if (!syscon_new(m, MEM_TEST_BASE, err, errlen))

@@ -35,6 +35,12 @@ typedef struct VirtConfig {
     unsigned ndrives;
     const char *const *devices; /* -device options, unparsed */
     unsigned ndevices;
+    const char *const *netdevs; /* -netdev options, unparsed */
+    unsigned nnetdevs;
+    const char *const *nics;    /* -nic options, unparsed */
+    unsigned nnics;
+    const char *const *objects; /* -object options (filter-dump), unparsed */
+    unsigned nobjects;
     const char *dumpdtb; /* write the device tree here (the caller then
                           * exits without running) */
     FILE *console;       /* HTIF console output */

@@ -11,6 +11,7 @@
 #include "core/hostio.h"
 #include "core/machine.h"
 #include "devices/virtio_mmio.h"
+#include "devices/virtio_net.h"
 #include "devices/virtio_rng.h"
 
 /* Feature bits. */
@@ -643,7 +644,7 @@ static bool blk_parse_device(const char *s, DriveParse *drives, unsigned ndrives
     unsigned n;
     if (!opt_split(s, items, &n, err, errlen, "-device"))
         return false;
-    const char *driver = NULL, *drive = NULL, *serial = NULL;
+    const char *driver = NULL, *drive = NULL, *serial = NULL, *netdev = NULL, *mac = NULL;
     for (unsigned i = 0; i < n; i++) {
         const OptItem *it = &items[i];
         if (i == 0 && !it->has_val)
@@ -657,6 +658,10 @@ static bool blk_parse_device(const char *s, DriveParse *drives, unsigned ndrives
             drive = it->val;
         else if (!strcmp(it->key, "serial"))
             serial = it->val;
+        else if (!strcmp(it->key, "netdev"))
+            netdev = it->val;
+        else if (!strcmp(it->key, "mac"))
+            mac = it->val;
         else if (strcmp(it->key, "id")) {
             snprintf(err, errlen, "-device %s: unknown parameter '%s'", s, it->key);
             return false;
@@ -668,6 +673,39 @@ static bool blk_parse_device(const char *s, DriveParse *drives, unsigned ndrives
     }
     VirtioDevSpec spec;
     memset(&spec, 0, sizeof(spec));
+    if (!strcmp(driver, "virtio-net-device")) {
+        if (drive || serial) {
+            snprintf(err, errlen, "-device %s: unknown parameter '%s'", s,
+                     drive ? "drive" : "serial");
+            return false;
+        }
+        if (!netdev || !netdev[0]) {
+            snprintf(err, errlen, "-device %s: netdev= is required (-netdev user,id=ID and "
+                     "-device virtio-net-device,netdev=ID)", s);
+            return false;
+        }
+        if (strlen(netdev) >= sizeof(spec.nic.netdev_id)) {
+            snprintf(err, errlen, "-device %s: netdev id too long", s);
+            return false;
+        }
+        snprintf(spec.nic.netdev_id, sizeof(spec.nic.netdev_id), "%s", netdev);
+        snprintf(spec.nic.option, sizeof(spec.nic.option), "-device %s", s);
+        if (mac) {
+            if (!netdev_parse_mac(mac, spec.nic.mac)) {
+                snprintf(err, errlen, "-device %s: mac=%s is not a unicast MAC address "
+                         "(like 52:54:00:12:34:56)", s, mac);
+                return false;
+            }
+            spec.nic.has_mac = true;
+        }
+        spec.kind = VIRTIO_DEV_NET;
+        return blk_push_spec(out, max_out, nout, &spec, "-device", s, err, errlen);
+    }
+    if (netdev || mac) {
+        snprintf(err, errlen, "-device %s: unknown parameter '%s'", s,
+                 netdev ? "netdev" : "mac");
+        return false;
+    }
     if (!strcmp(driver, "virtio-rng-device")) {
         if (drive || serial) {
             snprintf(err, errlen, "-device %s: unknown parameter '%s'", s,
@@ -679,7 +717,8 @@ static bool blk_parse_device(const char *s, DriveParse *drives, unsigned ndrives
     }
     if (strcmp(driver, "virtio-blk-device")) {
         snprintf(err, errlen,
-                 "-device %s: unknown device '%s' (supported: virtio-blk-device, virtio-rng-device)",
+                 "-device %s: unknown device '%s' (supported: virtio-blk-device, virtio-rng-device, "
+                 "virtio-net-device)",
                  s, driver);
         return false;
     }
@@ -779,6 +818,9 @@ bool virtio_attach_slots(Machine *m, const VirtioDevSpec *specs, unsigned nspecs
             ok = virtio_mmio_new(m, base, irqs[slot], NULL, NULL, err, errlen) != NULL;
         else if (spec->kind == VIRTIO_DEV_BLK)
             ok = virtio_blk_new(m, base, irqs[slot], &spec->blk, err, errlen) != NULL;
+        else if (spec->kind == VIRTIO_DEV_NET)
+            ok = virtio_net_new(m, base, irqs[slot], &spec->nic, spec->nic_index, err,
+                                errlen) != NULL;
         else
             ok = virtio_rng_new(m, base, irqs[slot], err, errlen) != NULL;
         if (!ok)

@@ -14,6 +14,7 @@
 #include <stdint.h>
 
 #include "core/irq.h"
+#include "devices/netdev.h"
 
 struct Machine;
 
@@ -29,13 +30,15 @@ typedef struct BlkDriveSpec {
     bool readonly;                             /* writes fail, F_RO offered */
 } BlkDriveSpec;
 
-typedef enum { VIRTIO_DEV_BLK = 1, VIRTIO_DEV_RNG = 2 } VirtioDevKind;
+typedef enum { VIRTIO_DEV_BLK = 1, VIRTIO_DEV_RNG = 2, VIRTIO_DEV_NET = 3 } VirtioDevKind;
 
 /* One virtio device to create, in creation order: the i-th goes into slot
  * virtio_slot_for(i) (devices/virtio_mmio.h). */
 typedef struct VirtioDevSpec {
     VirtioDevKind kind;
     BlkDriveSpec blk; /* kind == VIRTIO_DEV_BLK */
+    NetNicSpec nic;   /* kind == VIRTIO_DEV_NET: netdev resolved by netdev_resolve */
+    unsigned nic_index; /* kind == VIRTIO_DEV_NET: its number among the NICs */
 } VirtioDevSpec;
 
 /* Parse and cross-check every -drive and -device option:

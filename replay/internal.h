@@ -38,7 +38,9 @@
 #include "replay/statesum.h"
 #include "replay/trace.h"
 
-/* Input bytes the recorder holds until the next input point, per source. */
+/* Input bytes the recorder holds until the next input point, per source.
+ * For packet kinds (replay_kind_is_packet), buf holds the packets one
+ * after the other, each behind its length (u32, host order). */
 typedef struct ReplayPending {
     uint32_t kind;
     uint32_t source;
@@ -139,6 +141,7 @@ void record_on_stop(Machine *m);
 uint64_t record_next_icount(Machine *m, uint64_t total, bool first);
 void record_deliver_due(Machine *m);
 void record_on_reset(Machine *m);
+void record_net_output(Machine *m, unsigned source, const uint8_t *buf, size_t len);
 void record_free(struct Replay *r);
 bool record_input_waiting(const struct Replay *r);
 
@@ -149,6 +152,8 @@ void play_on_stop(Machine *m);
 uint64_t play_next_icount(Machine *m, uint64_t total, bool first);
 void play_deliver_due(Machine *m);
 void play_on_reset(Machine *m);
+void play_net_output(Machine *m, unsigned source, uint64_t frame_no, const uint8_t *buf,
+                     size_t len);
 void play_free(struct Replay *r);
 bool play_idle_point_due(struct Replay *r);
 

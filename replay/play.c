@@ -18,6 +18,9 @@
 
 /* ------------------------------------------------------------- events */
 
+/* The lengths a net-rx frame may have (devices/virtio_net.h's maximum). */
+enum { PLAY_ETH_MIN = 14, PLAY_ETH_MAX = 65536 };
+
 static const char *play_kind_name(uint32_t kind)
 {
     const char *n = trace_kind_name(kind);
@@ -62,6 +65,11 @@ static void play_describe(const TraceEvent *ev, const StateSumInfo *info, char *
     case TRACE_ENTROPY:
         k += (size_t)snprintf(out + k, len - k, " %zu bytes", ev->len);
         break;
+    case TRACE_NET_RX:
+    case TRACE_NET_TX:
+        k += (size_t)snprintf(out + k, len - k, " on NIC %u, %zu bytes (xxh64 %016" PRIx64 ")",
+                              ev->source, ev->len, trace_payload_digest(ev->payload, ev->len));
+        break;
     case TRACE_EXIT:
         k += (size_t)snprintf(out + k, len - k, " code %d", ev->exit_code);
         break;
@@ -81,7 +89,7 @@ static void play_describe(const TraceEvent *ev, const StateSumInfo *info, char *
 static bool play_known_kind(uint32_t kind)
 {
     return kind == TRACE_CONSOLE_INPUT || kind == TRACE_RTC_BASE || kind == TRACE_ENTROPY ||
-           kind == TRACE_DIGEST || kind == TRACE_EXIT || kind == TRACE_RESET ||
+           kind == TRACE_NET_RX || kind == TRACE_NET_TX || kind == TRACE_DIGEST || kind == TRACE_EXIT || kind == TRACE_RESET ||
            kind == TRACE_FAIL || kind == TRACE_END;
 }
 
@@ -343,7 +351,19 @@ static void play_deliver_point(struct Replay *r)
     play_consume(r);
     r->idle_spins = 0;
     while ((nx = play_peek(r)) && nx->ev.icount == d.icount &&
-           nx->ev.kind == TRACE_CONSOLE_INPUT) {
+           (nx->ev.kind == TRACE_CONSOLE_INPUT || nx->ev.kind == TRACE_NET_RX)) {
+        /* An Ethernet frame has at least its 14-byte header; a shorter
+         * one was cut (the recorder never logs one). */
+        if (nx->ev.kind == TRACE_NET_RX &&
+            (nx->ev.len < PLAY_ETH_MIN || nx->ev.len > PLAY_ETH_MAX)) {
+            play_finish(r, REPLAY_RESULT_DAMAGED,
+                        "the trace is damaged: its net-rx event at icount %" PRIu64
+                        " (NIC %u) holds %zu bytes, not an Ethernet frame (%d to %d "
+                        "bytes)\n  replayed up to icount %" PRIu64 ", before that frame",
+                        nx->ev.icount, nx->ev.source, nx->ev.len, PLAY_ETH_MIN,
+                        PLAY_ETH_MAX, machine_icount(m));
+            return;
+        }
         replay_deliver_to_sinks(m, nx->ev.kind, nx->ev.source, nx->payload, nx->ev.len);
         play_consume(r);
     }
@@ -484,6 +504,32 @@ bool play_idle_point_due(struct Replay *r)
     const Machine *m = r->m;
     return nx && nx->ev.kind == TRACE_DIGEST && nx->info.input_point && nx->info.idle_step &&
            nx->ev.icount == machine_icount(m) && nx->info.mtime_skipped == m->mtime_skipped;
+}
+
+void play_net_output(Machine *m, unsigned source, uint64_t frame_no, const uint8_t *buf,
+                     size_t len)
+{
+    struct Replay *r = m->replay;
+    if (r->result != REPLAY_RESULT_RUNNING)
+        return;
+    char doing[200];
+    snprintf(doing, sizeof(doing), "sent frame %" PRIu64 " on NIC %u (%zu bytes, xxh64 "
+             "%016" PRIx64 ")", frame_no, source, len, trace_payload_digest(buf, len));
+    ReplayNext *nx = play_expect(r, TRACE_NET_TX, doing);
+    if (!nx)
+        return;
+    if (nx->ev.source != source || nx->ev.len != len || memcmp(nx->payload, buf, len)) {
+        char desc[320], what[700];
+        play_describe(&nx->ev, NULL, desc, sizeof(desc));
+        size_t first = 0;
+        while (first < len && first < nx->ev.len && buf[first] == nx->payload[first])
+            first++;
+        snprintf(what, sizeof(what), "the guest %s; the recording's frame %" PRIu64
+                 " is %s; they first differ at byte %zu", doing, frame_no, desc, first);
+        play_diverged(r, what);
+        return;
+    }
+    play_consume(r);
 }
 
 void play_on_reset(Machine *m)

@@ -72,15 +72,22 @@ void record_async_input(Machine *m, EventKind kind, unsigned source, const uint8
         p->kind = kind;
         p->source = source;
     }
-    if (p->len + len > p->cap) {
+    bool packet = replay_kind_is_packet(kind);
+    size_t need = len + (packet ? sizeof(uint32_t) : 0);
+    if (p->len + need > p->cap) {
         size_t cap = p->cap ? p->cap : 256;
-        while (cap < p->len + len)
+        while (cap < p->len + need)
             cap *= 2;
         uint8_t *nb = realloc(p->buf, cap);
         if (!nb)
             return;
         p->buf = nb;
         p->cap = cap;
+    }
+    if (packet) {
+        uint32_t n = (uint32_t)len;
+        memcpy(p->buf + p->len, &n, sizeof(n));
+        p->len += sizeof(n);
     }
     memcpy(p->buf + p->len, buf, len);
     p->len += len;
@@ -135,6 +142,27 @@ uint64_t record_next_icount(Machine *m, uint64_t total, bool first)
     return UINT64_MAX;
 }
 
+/* The packets waiting in p, each logged as an event of its own, then
+ * handed to the sink alone. */
+static void record_deliver_packets(struct Replay *r, ReplayPending *p, const Digest *d,
+                                   unsigned hart)
+{
+    Machine *m = r->m;
+    size_t len = p->len;
+    p->len = 0;
+    for (size_t off = 0; off + sizeof(uint32_t) <= len;) {
+        uint32_t n;
+        memcpy(&n, p->buf + off, sizeof(n));
+        off += sizeof(n);
+        TraceEvent ev = { .icount = d->icount, .hart = hart, .pc = m->harts[hart].pc,
+                          .kind = p->kind, .source = p->source, .payload = p->buf + off,
+                          .len = n };
+        record_append(r, &ev);
+        replay_deliver_to_sinks(m, p->kind, p->source, p->buf + off, n);
+        off += n;
+    }
+}
+
 void record_deliver_due(Machine *m)
 {
     struct Replay *r = m->replay;
@@ -153,6 +181,10 @@ void record_deliver_due(Machine *m)
         ReplayPending *p = &r->pending[i];
         if (!p->len)
             continue;
+        if (replay_kind_is_packet(p->kind)) {
+            record_deliver_packets(r, p, &d, hart);
+            continue;
+        }
         TraceEvent ev = { .icount = d.icount, .hart = hart, .pc = m->harts[hart].pc,
                           .kind = p->kind, .source = p->source, .payload = p->buf,
                           .len = p->len };
@@ -172,6 +204,15 @@ void record_deliver_due(Machine *m)
 bool record_input_waiting(const struct Replay *r)
 {
     return r->have_pending && !r->closed;
+}
+
+void record_net_output(Machine *m, unsigned source, const uint8_t *buf, size_t len)
+{
+    struct Replay *r = m->replay;
+    unsigned hart = replay_running_hart(r);
+    TraceEvent ev = { .icount = machine_icount(m), .hart = hart, .pc = m->harts[hart].pc,
+                      .kind = TRACE_NET_TX, .source = source, .payload = buf, .len = len };
+    record_append(r, &ev);
 }
 
 void record_on_reset(Machine *m)

@@ -70,6 +70,24 @@ void replay_async_input(struct Machine *m, EventKind kind, unsigned source,
     /* Replay: host input is ignored, the trace has the bytes. */
 }
 
+bool replay_kind_is_packet(EventKind kind)
+{
+    return kind == EV_NET_RX;
+}
+
+bool replay_net_output(struct Machine *m, unsigned source, uint64_t frame_no,
+                       const uint8_t *buf, size_t len)
+{
+    if (!m->replay)
+        return true;
+    if (m->replay->mode == REPLAY_RECORD) {
+        record_net_output(m, source, buf, len);
+        return true;
+    }
+    play_net_output(m, source, frame_no, buf, len);
+    return false;
+}
+
 void replay_on_digest(struct Machine *m, const struct Digest *d)
 {
     if (!m->replay)

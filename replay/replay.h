@@ -32,6 +32,7 @@ typedef enum {
     EV_CONSOLE_INPUT = 1, /* bytes typed on a character backend (source = backend) */
     EV_RTC_BASE = 2,      /* the host time that seeds the RTC (ns, 8 bytes LE) */
     EV_ENTROPY = 3,       /* bytes from the host entropy source (virtio-rng) */
+    EV_NET_RX = 4,        /* one Ethernet frame handed to a NIC (source = NIC index) */
 } EventKind;
 
 typedef struct Replay Replay;
@@ -52,6 +53,20 @@ void replay_register_sink(struct Machine *m, EventKind kind, unsigned source,
                           ReplaySink sink, void *opaque);
 void replay_async_input(struct Machine *m, EventKind kind, unsigned source,
                         const uint8_t *buf, size_t len);
+
+/* A kind whose asynchronous inputs are packets: each replay_async_input
+ * call is one unit, logged as one event and handed to the sink alone
+ * (console bytes, by contrast, are joined until the input point). */
+bool replay_kind_is_packet(EventKind kind);
+
+/* An Ethernet frame the guest sent on NIC `source` (the frame_no-th it
+ * sent there, from 1). Record: logged as a net-tx event at the current
+ * instruction count. Replay: compared with the recording's next event,
+ * which must be the same frame; a difference stops the machine with a
+ * divergence naming the frame. Returns true when the frame should go to
+ * the host (off and record), false when replaying. */
+bool replay_net_output(struct Machine *m, unsigned source, uint64_t frame_no,
+                       const uint8_t *buf, size_t len);
 
 /* Digests: record logs them, replay compares them (a mismatch stops the
  * machine with a divergence report). Called by the run loop. */

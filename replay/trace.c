@@ -39,6 +39,7 @@
 _Static_assert((int)TRACE_CONSOLE_INPUT == (int)EV_CONSOLE_INPUT, "kinds follow replay.h");
 _Static_assert((int)TRACE_RTC_BASE == (int)EV_RTC_BASE, "kinds follow replay.h");
 _Static_assert((int)TRACE_ENTROPY == (int)EV_ENTROPY, "kinds follow replay.h");
+_Static_assert((int)TRACE_NET_RX == (int)EV_NET_RX, "kinds follow replay.h");
 
 /* ------------------------------------------------------------ layout */
 
@@ -158,12 +159,19 @@ static size_t get_varint(const uint8_t *p, const uint8_t *end, uint64_t *v)
 
 /* ------------------------------------------------------------ shared */
 
+uint64_t trace_payload_digest(const uint8_t *buf, size_t len)
+{
+    return XXH64(buf, len, 0);
+}
+
 const char *trace_kind_name(unsigned kind)
 {
     switch (kind) {
     case TRACE_CONSOLE_INPUT: return "console";
     case TRACE_RTC_BASE: return "rtc";
     case TRACE_ENTROPY: return "entropy";
+    case TRACE_NET_RX: return "net-rx";
+    case TRACE_NET_TX: return "net-tx";
     case TRACE_DIGEST: return "digest";
     case TRACE_EXIT: return "exit";
     case TRACE_RESET: return "reset";

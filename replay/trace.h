@@ -25,7 +25,7 @@
 enum { TRACE_FORMAT_VERSION = 1 };
 /* Version of the messages in replay/trace.proto (informational: readers
  * ignore fields they do not know, whatever this says). */
-enum { TRACE_SCHEMA_VERSION = 2 };
+enum { TRACE_SCHEMA_VERSION = 3 };
 
 /* Event kinds. 1..63 are host inputs and equal replay/replay.h's
  * EventKind values; 64 and up are the machine's own events. Values are
@@ -34,16 +34,23 @@ typedef enum {
     TRACE_CONSOLE_INPUT = 1, /* bytes typed on a character backend */
     TRACE_RTC_BASE = 2,      /* the host time seeding the RTC (ns, 8 bytes LE) */
     TRACE_ENTROPY = 3,       /* bytes from the host entropy source */
+    TRACE_NET_RX = 4,        /* one Ethernet frame handed to NIC `source` (schema 3) */
     TRACE_DIGEST = 64,       /* state digest: digest_* fields */
     TRACE_EXIT = 65,         /* the guest asked to exit: exit_code */
     TRACE_RESET = 66,        /* machine reset (reboot) */
     TRACE_FAIL = 67,         /* the emulator failed: payload = message */
     TRACE_END = 68,          /* the end of the recording (last event) */
+    TRACE_NET_TX = 69,       /* one Ethernet frame the guest sent on NIC `source` (schema 3) */
 } TraceKind;
 
-/* "console", "rtc", "entropy", "digest", "exit", "reset", "fail", "end";
+/* "console", "rtc", "entropy", "net-rx", "digest", "exit", "reset", "fail",
+ * "end", "net-tx";
  * NULL for a kind this version does not know. */
 const char *trace_kind_name(unsigned kind);
+
+/* XXH64 (seed 0) of an event's payload: how reports and `rewind dump`
+ * name a network frame. */
+uint64_t trace_payload_digest(const uint8_t *buf, size_t len);
 
 /* One event. Events are appended in nondecreasing icount order. */
 typedef struct TraceEvent {

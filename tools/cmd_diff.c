@@ -117,6 +117,7 @@ static bool side_build(DiffSide *s, const TraceImageMap *maps, unsigned nmaps, c
         .bios = o.bios, .kernel = o.kernel, .initrd = o.initrd, .append = o.append,
         .serial = o.serial, .rtc = o.rtc, .drives = o.drives, .ndrives = o.ndrives,
         .devices = o.devices, .ndevices = o.ndevices, .console = s->devnull,
+        .netdevs = o.netdevs, .nnetdevs = o.nnetdevs, .nics = o.nics, .nnics = o.nnics,
     };
     if (!replay_play_attach(s->m, r, &popt, e, sizeof(e)) ||
         !virt_build(s->m, &vc, e, sizeof(e)) ||

@@ -1,10 +1,13 @@
 /* `rewind dump TRACE [--json] [--stats]`: the header of a trace, then one
  * line per event (or one JSON object per line), or statistics.
+ * `rewind dump --pcap FILE TRACE`: the network frames, both directions,
+ * as a pcap file (tools/pcap_write.h).
  *
  * Exit codes, for scripts: 0 a complete trace, read to its end; 3 a trace
  * cut short (the recording was interrupted: everything readable is printed,
  * then a warning); 4 a damaged frame (what came before it is printed);
  * 125 bad options or a file that is not a readable trace. */
+#include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,6 +16,8 @@
 #include "replay/checkpoint.h"
 #include "replay/trace.h"
 #include "tools/commands.h"
+#include "tools/output_file.h"
+#include "devices/pcap_write.h"
 
 enum { DUMP_CUT_SHORT = 3, DUMP_DAMAGED = 4 };
 
@@ -23,6 +28,7 @@ static void dump_usage(FILE *out)
 {
     fprintf(out,
         "usage: rewind dump TRACE [--json] [--stats]\n"
+        "       rewind dump --pcap FILE [--nic N] TRACE\n"
         "       rewind dump CHECKPOINT\n"
         "\n"
         "Print a trace: its header (configuration, command line, images), then one\n"
@@ -205,6 +211,8 @@ static void print_event_text(const TraceEvent *e)
         return;
     }
     printf(" src=%" PRIu32, e->source);
+    if (e->kind == TRACE_NET_RX || e->kind == TRACE_NET_TX)
+        printf(" xxh64=%016" PRIx64, trace_payload_digest(e->payload, e->len));
     if (e->kind == TRACE_RTC_BASE && e->len == 8) {
         printf(" ns=%" PRIu64, le64(e->payload));
         return;
@@ -244,6 +252,8 @@ static void print_event_json(const TraceEvent *e)
     }
     if (e->kind == TRACE_RTC_BASE && e->len == 8)
         printf(",\"ns\":%" PRIu64, le64(e->payload));
+    if (e->kind == TRACE_NET_RX || e->kind == TRACE_NET_TX)
+        printf(",\"xxh64\":\"%016" PRIx64 "\"", trace_payload_digest(e->payload, e->len));
     if (e->kind == TRACE_DIGEST)
         printf(",\"digest_harts\":\"%016" PRIx64 "\",\"digest_memory\":\"%016" PRIx64
                "\",\"digest_pages\":%" PRIu64, e->digest_harts, e->digest_memory,
@@ -260,9 +270,18 @@ typedef struct KindTotal {
     uint64_t events, bytes;
 } KindTotal;
 
+/* Network frames per NIC (source), each direction. */
+typedef struct NicTotal {
+    uint64_t rx, rx_bytes, tx, tx_bytes;
+} NicTotal;
+
+enum { DUMP_MAX_NICS = 16 };
+
 typedef struct DumpStats {
     KindTotal kinds[64];
     unsigned nkinds;
+    NicTotal nics[DUMP_MAX_NICS];
+    unsigned nnics; /* highest NIC seen + 1 */
     uint64_t events;
     uint64_t first, last;
 } DumpStats;
@@ -283,6 +302,18 @@ static void stats_add(DumpStats *s, const TraceEvent *e)
     }
     s->kinds[i].events++;
     s->kinds[i].bytes += e->len;
+    if ((e->kind == TRACE_NET_RX || e->kind == TRACE_NET_TX) && e->source < DUMP_MAX_NICS) {
+        NicTotal *n = &s->nics[e->source];
+        if (e->kind == TRACE_NET_RX) {
+            n->rx++;
+            n->rx_bytes += e->len;
+        } else {
+            n->tx++;
+            n->tx_bytes += e->len;
+        }
+        if (e->source + 1 > s->nnics)
+            s->nnics = e->source + 1;
+    }
 }
 
 static void print_stats_text(const DumpStats *st, const TraceSummary *sum)
@@ -293,6 +324,10 @@ static void print_stats_text(const DumpStats *st, const TraceSummary *sum)
         printf("%-10s %12" PRIu64 " %14" PRIu64 "\n",
                kind_label(st->kinds[i].kind, kb, sizeof(kb)), st->kinds[i].events,
                st->kinds[i].bytes);
+    for (unsigned i = 0; i < st->nnics; i++)
+        printf("nic %u:         received %" PRIu64 " frames (%" PRIu64 " bytes), sent %"
+               PRIu64 " frames (%" PRIu64 " bytes)\n", i, st->nics[i].rx,
+               st->nics[i].rx_bytes, st->nics[i].tx, st->nics[i].tx_bytes);
     printf("events:        %" PRIu64 "\n", st->events);
     printf("frames:        %" PRIu64 "\n", sum->frames);
     printf("icount span:   %" PRIu64 "..%" PRIu64 " (%" PRIu64 " instructions)\n",
@@ -314,6 +349,11 @@ static void print_stats_json(const DumpStats *st, const TraceSummary *sum)
                ",\"payload_bytes\":%" PRIu64 "}", i ? "," : "",
                kind_label(st->kinds[i].kind, kb, sizeof(kb)), st->kinds[i].kind,
                st->kinds[i].events, st->kinds[i].bytes);
+    printf("],\"nics\":[");
+    for (unsigned i = 0; i < st->nnics; i++)
+        printf("%s{\"nic\":%u,\"rx_frames\":%" PRIu64 ",\"rx_bytes\":%" PRIu64
+               ",\"tx_frames\":%" PRIu64 ",\"tx_bytes\":%" PRIu64 "}", i ? "," : "", i,
+               st->nics[i].rx, st->nics[i].rx_bytes, st->nics[i].tx, st->nics[i].tx_bytes);
     printf("],\"events\":%" PRIu64 ",\"frames\":%" PRIu64 ",\"first_icount\":%" PRIu64
            ",\"last_icount\":%" PRIu64 ",\"uncompressed_bytes\":%" PRIu64
            ",\"compressed_bytes\":%" PRIu64 ",\"file_size\":%" PRIu64 ",\"complete\":%s}\n",
@@ -321,14 +361,105 @@ static void print_stats_json(const DumpStats *st, const TraceSummary *sum)
            sum->compressed_bytes, sum->file_size, sum->complete ? "true" : "false");
 }
 
+/* ------------------------------------------------------------ pcap */
+
+/* The frames of the trace at path into a pcap file. Exit codes as for the
+ * events; a trace cut short or damaged still gives the frames before. */
+static int dump_pcap(const char *path, const char *pcap_path, long nic)
+{
+    char err[512];
+    if (checkpoint_is_file(path)) {
+        fprintf(stderr, "rewind dump: %s is a checkpoint: --pcap is for traces\n", path);
+        return EXIT_REWIND_ERROR;
+    }
+    TraceReader *r = trace_reader_open(path, err, sizeof(err));
+    if (!r) {
+        fprintf(stderr, "rewind dump: %s\n", err);
+        return EXIT_REWIND_ERROR;
+    }
+    /* Never over the trace itself (or another trace). */
+    OutputGuard guard;
+    output_guard_init(&guard, false);
+    output_guard_add_input(&guard, "TRACE", path);
+    if (!output_guard_check(&guard, "--pcap", pcap_path, OUTPUT_PLAIN, err, sizeof(err))) {
+        fprintf(stderr, "rewind dump: %s\n", err);
+        trace_reader_close(r);
+        return EXIT_REWIND_ERROR;
+    }
+    FILE *f = pcap_open(pcap_path, err, sizeof(err));
+    if (!f) {
+        fprintf(stderr, "rewind dump: --pcap %s\n", err);
+        trace_reader_close(r);
+        return EXIT_REWIND_ERROR;
+    }
+    uint64_t rx = 0, tx = 0, rx_bytes = 0, tx_bytes = 0;
+    bool werr = false;
+    TraceEvent e;
+    int rc;
+    while ((rc = trace_reader_next(r, &e)) > 0) {
+        if ((e.kind != TRACE_NET_RX && e.kind != TRACE_NET_TX) ||
+            (nic >= 0 && e.source != (uint32_t)nic))
+            continue;
+        if (!pcap_write_frame(f, e.icount, e.payload, e.len, UINT32_MAX)) {
+            werr = true;
+            break;
+        }
+        if (e.kind == TRACE_NET_RX) {
+            rx++;
+            rx_bytes += e.len;
+        } else {
+            tx++;
+            tx_bytes += e.len;
+        }
+    }
+    if (!pcap_close(f) || werr) {
+        fprintf(stderr, "rewind dump: --pcap %s: %s\n", pcap_path, strerror(errno));
+        trace_reader_close(r);
+        return EXIT_REWIND_ERROR;
+    }
+    printf("%s: %" PRIu64 " frames received by the guest (%" PRIu64 " bytes), %" PRIu64
+           " sent (%" PRIu64 " bytes)\n", pcap_path, rx, rx_bytes, tx, tx_bytes);
+    TraceSummary sum;
+    trace_reader_summary(r, &sum);
+    int code = 0;
+    if (rc < 0) {
+        fprintf(stderr, "rewind dump: %s (the pcap holds the frames before)\n",
+                trace_reader_error(r));
+        code = DUMP_DAMAGED;
+    } else if (!sum.complete) {
+        fprintf(stderr, "rewind dump: warning: %s (the pcap holds the frames recorded)\n",
+                sum.note);
+        code = DUMP_CUT_SHORT;
+    }
+    trace_reader_close(r);
+    return code;
+}
+
 /* ------------------------------------------------------------ command */
 
 int cmd_dump(int argc, char **argv)
 {
-    const char *path = NULL;
+    const char *path = NULL, *pcap_path = NULL;
     bool json = false, stats = false;
+    long nic = -1;
     for (int i = 0; i < argc; i++) {
-        if (strcmp(argv[i], "--json") == 0) {
+        if (strcmp(argv[i], "--pcap") == 0 || strcmp(argv[i], "--nic") == 0) {
+            if (i + 1 >= argc) {
+                fprintf(stderr, "rewind dump: %s needs a value\n", argv[i]);
+                return EXIT_REWIND_ERROR;
+            }
+            if (argv[i][2] == 'p') {
+                pcap_path = argv[++i];
+            } else {
+                char *end;
+                nic = strtol(argv[++i], &end, 10);
+                if (!*argv[i] || *end || nic < 0 || nic > 255) {
+                    fprintf(stderr, "rewind dump: --nic %s: expected a NIC number (0, 1, "
+                            "...)\n", argv[i]);
+                    return EXIT_REWIND_ERROR;
+                }
+            }
+        } else if (strcmp(argv[i], "--json") == 0) {
             json = true;
         } else if (strcmp(argv[i], "--stats") == 0) {
             stats = true;
@@ -351,7 +482,17 @@ int cmd_dump(int argc, char **argv)
         dump_usage(stderr);
         return EXIT_REWIND_ERROR;
     }
+    if (pcap_path && (json || stats)) {
+        fprintf(stderr, "rewind dump: --pcap writes a file: not with --json or --stats\n");
+        return EXIT_REWIND_ERROR;
+    }
+    if (nic >= 0 && !pcap_path) {
+        fprintf(stderr, "rewind dump: --nic only goes with --pcap\n");
+        return EXIT_REWIND_ERROR;
+    }
     char err[512];
+    if (pcap_path)
+        return dump_pcap(path, pcap_path, nic);
     if (checkpoint_is_file(path)) {
         if (json || stats) {
             fprintf(stderr, "rewind dump: %s is a checkpoint: --json and --stats are for "

@@ -90,6 +90,8 @@ bool run_session_open(RunSession *s, const RunOptions *o, const MachineConfig *c
         .serial = o->serial, .rtc = o->rtc,
         .drives = o->drives, .ndrives = o->ndrives,
         .devices = o->devices, .ndevices = o->ndevices,
+        .netdevs = o->netdevs, .nnetdevs = o->nnetdevs, .nics = o->nics, .nnics = o->nnics,
+        .objects = o->objects, .nobjects = o->nobjects,
         .dumpdtb = o->dumpdtb, .console = o->console_out ? o->console_out : stdout,
     };
     if (!virt_build(m, &vc, err, errlen))

@@ -549,6 +549,15 @@ void options_print_run_help(FILE *out)
         "  -drive file=IMG,format=raw[,if=virtio|none][,id=ID][,snapshot=on]\n"
         "                      (no if= and no -device using it: virtio, as QEMU's virt)\n"
         "  -device virtio-blk-device,drive=ID | virtio-rng-device\n"
+        "  -device virtio-net-device,netdev=ID[,mac=MAC]\n"
+        "  -netdev user,id=ID[,net=ADDR[/MASK]][,hostfwd=[tcp|udp]:[HADDR]:HPORT-[GADDR]:GPORT]...\n"
+        "                      user-mode networking (libslirp): the guest is 10.0.2.15,\n"
+        "                      the host 10.0.2.2, DNS 10.0.2.3; record logs every frame\n"
+        "  -nic user[,mac=MAC][,net=...][,hostfwd=...]  a netdev and its virtio-net NIC\n"
+        "  -object filter-dump,id=F,netdev=ID,file=FILE[,maxlen=N]\n"
+        "                      write the netdev's frames (both ways) to FILE as pcap,\n"
+        "                      stamped with their icount (rewind dump --pcap does the\n"
+        "                      same from a trace)\n"
         "  --dumpdtb FILE      write the generated device tree and exit\n"
         "  -m SIZE             RAM: 256M, 1.5G, 2G, or MiB (default 128M; rounded up\n"
         "                      to 8K as QEMU)\n"
@@ -749,7 +758,7 @@ bool options_parse_run(RunOptions *o, int argc, char **argv, char *err, size_t e
             "-bios", "-kernel", "-append", "-initrd", "-m", "-smp", "-d", "-D",
             "-serial", "-rtc", "-drive", "-device", "-dumpdtb", "-icount",
             "-quantum", "-digest-every", "-gdb", "-M", "-machine", "-name", "-display",
-            "-monitor",
+            "-monitor", "-netdev", "-nic", "-object",
         };
         bool takes_value = false;
         for (size_t k = 0; k < sizeof(with_value) / sizeof(with_value[0]); k++)
@@ -805,6 +814,16 @@ bool options_parse_run(RunOptions *o, int argc, char **argv, char *err, size_t e
             if (*n == 8) {
                 snprintf(err, errlen, "%s %s: at most 8 %s options", argv[i], val,
                          argv[i]);
+                return false;
+            }
+            list[(*n)++] = val;
+        } else if (strcmp(a, "-netdev") == 0 || strcmp(a, "-nic") == 0 ||
+                   strcmp(a, "-object") == 0) {
+            bool nic = a[2] == 'i', obj = a[1] == 'o';
+            const char **list = obj ? o->objects : nic ? o->nics : o->netdevs;
+            unsigned *n = obj ? &o->nobjects : nic ? &o->nnics : &o->nnetdevs;
+            if (*n == 8) {
+                snprintf(err, errlen, "%s %s: at most 8 %s options", argv[i], val, argv[i]);
                 return false;
             }
             list[(*n)++] = val;

@@ -34,6 +34,14 @@ typedef struct RunOptions {
     unsigned ndrives;
     const char *devices[8];
     unsigned ndevices;
+    /* -netdev and -nic, in order, unparsed (devices/netdev.h parses them). */
+    const char *netdevs[8];
+    unsigned nnetdevs;
+    const char *nics[8];
+    unsigned nnics;
+    /* -object, unparsed (filter-dump only; host-side: not in the trace). */
+    const char *objects[8];
+    unsigned nobjects;
     uint64_t ram_size;
     unsigned smp;          /* harts: topology.cpus */
     SmpTopology topology;  /* -smp as completed (only cpus matters to rewind) */

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "devices/netdev.h"
 #include "devices/virtio_blk.h"
 #include "devices/virtio_mmio.h"
 #include "replay/trace.h"
@@ -160,5 +161,13 @@ bool output_guard_check_machine_outputs(OutputGuard *g, const RunOptions *o, cha
     if (o->serial && !strncmp(o->serial, "file:", 5) &&
         !output_guard_check(g, "-serial file:", o->serial + 5, OUTPUT_PLAIN, err, errlen))
         return false;
+    for (unsigned i = 0; i < o->nobjects; i++) {
+        NetFilterDump fd;
+        if (!netdev_parse_filter_dump(o->objects[i], &fd, err, errlen))
+            return false;
+        if (!output_guard_check(g, "-object filter-dump,file=", fd.file, OUTPUT_PLAIN, err,
+                                errlen))
+            return false;
+    }
     return true;
 }

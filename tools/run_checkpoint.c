@@ -132,10 +132,10 @@ bool run_checkpoint_options(RunCheckpoint *rc, RunOptions *o, MachineConfig *cfg
         return true;
     }
     if (!rc->ckpt && (o->bios || o->kernel || o->initrd || o->append || o->ndrives ||
-                      o->ndevices)) {
+                      o->ndevices || o->nnetdevs || o->nnics)) {
         snprintf(err, errlen, "--from-checkpoint: the machine (images, drives, devices) "
                  "comes from the checkpoint; give no -bios, -kernel, -initrd, -append, "
-                 "-drive or -device");
+                 "-drive, -device, -netdev or -nic");
         return false;
     }
     if (!rc->ckpt && !(rc->ckpt = checkpoint_open(rc->from_path, err, errlen)))
@@ -161,6 +161,14 @@ bool run_checkpoint_options(RunCheckpoint *rc, RunOptions *o, MachineConfig *cfg
     cfg->backend = (MachineBackend)backend;
     o->code_buffer_size = cfg->code_buffer_size = code_buffer_size;
     o->multi_thread = cfg->multi_thread = multi_thread;
+    if (o->nnetdevs || o->nnics)
+        /* The machine is built anew from the checkpoint, slirp with it
+         * (also after --fast-forward-until: its machine is gone). */
+        fprintf(stderr, "rewind: note: %s%s: the guest's network comes up with the link "
+                "up, but its connections to the host from before %s are gone (user "
+                "networking starts afresh; forwarded ports listen again)\n",
+                rc->from_path == rc->ff_name ? "" : "--from-checkpoint ", rc->from_path,
+                rc->from_path == rc->ff_name ? "the hand-off" : "the checkpoint");
     return true;
 }
 

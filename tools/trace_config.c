@@ -119,6 +119,10 @@ bool trace_config_from_options(TraceConfig *tc, const RunOptions *o, const Machi
         tc->devices[h->ndevices++] = tc_printf(tc, "-drive %s", o->drives[i]);
     for (unsigned i = 0; i < o->ndevices; i++)
         tc->devices[h->ndevices++] = tc_printf(tc, "-device %s", o->devices[i]);
+    for (unsigned i = 0; i < o->nnetdevs; i++)
+        tc->devices[h->ndevices++] = tc_printf(tc, "-netdev %s", o->netdevs[i]);
+    for (unsigned i = 0; i < o->nnics; i++)
+        tc->devices[h->ndevices++] = tc_printf(tc, "-nic %s", o->nics[i]);
     for (size_t i = 0; i < h->ndevices; i++)
         if (!tc->devices[i]) {
             snprintf(err, errlen, "out of memory");
@@ -278,6 +282,10 @@ bool trace_config_to_options(TraceConfig *tc, const TraceHeader *h, const TraceI
             }
         } else if (!strncmp(d, "-device ", 8) && o->ndevices < 8) {
             o->devices[o->ndevices++] = d + 8;
+        } else if (!strncmp(d, "-netdev ", 8) && o->nnetdevs < 8) {
+            o->netdevs[o->nnetdevs++] = d + 8; /* no socket in a replay */
+        } else if (!strncmp(d, "-nic ", 5) && o->nnics < 8) {
+            o->nics[o->nnics++] = d + 5;
         } else {
             snprintf(err, errlen, "the trace's header names a device this version does not "
                      "know: '%s'", d);

@@ -18,7 +18,7 @@ enum { TRACE_CONFIG_MAX_IMAGES = 3 + 8 };
 typedef struct TraceConfig {
     TraceHeader hdr;
     TraceImage images[TRACE_CONFIG_MAX_IMAGES];
-    const char *devices[16];
+    const char *devices[32];
     TraceOption options[16];
     char *owned[32]; /* strings to free */
     unsigned nowned;

@@ -15,11 +15,15 @@
 #include <poll.h>
 #include <sched.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <sys/ioctl.h>
+#include <sys/socket.h>
 #include <sys/mount.h>
 #include <sys/reboot.h>
 #include <sys/stat.h>
@@ -362,6 +366,234 @@ static void read_console_line(void)
     say("input: got '%s'", line);
 }
 
+/* ---- the network step (only with rewind.net=HTTPPORT[,LISTENPORT[,UDPPORT]]) ---- */
+
+/* The kernel command line's value for key ("key=value"), or NULL. */
+static const char *cmdline_value(const char *key, char *buf, size_t len)
+{
+    int fd = open("/proc/cmdline", O_RDONLY);
+    if (fd < 0)
+        return NULL;
+    ssize_t n = read(fd, buf, len - 1);
+    close(fd);
+    if (n <= 0)
+        return NULL;
+    buf[n] = '\0';
+    char *p = strstr(buf, key);
+    if (!p)
+        return NULL;
+    p += strlen(key);
+    char *end = p + strcspn(p, " \n");
+    *end = '\0';
+    return p;
+}
+
+static uint64_t fnv1a64(uint64_t h, const uint8_t *p, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        h ^= p[i];
+        h *= 0x100000001b3ULL;
+    }
+    return h;
+}
+
+static int connect_host(int port)
+{
+    int s = socket(AF_INET, SOCK_STREAM, 0);
+    if (s < 0)
+        return -1;
+    struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };
+    a.sin_addr.s_addr = htonl(0x0a000202); /* 10.0.2.2: the host, through slirp */
+    if (connect(s, (struct sockaddr *)&a, sizeof(a)) < 0) {
+        close(s);
+        return -1;
+    }
+    return s;
+}
+
+static bool send_all(int s, const char *buf, size_t len)
+{
+    while (len) {
+        ssize_t w = write(s, buf, len);
+        if (w <= 0) {
+            if (w < 0 && errno == EINTR)
+                continue;
+            return false;
+        }
+        buf += w;
+        len -= (size_t)w;
+    }
+    return true;
+}
+
+/* GET path from the host's HTTP server: the body's size and digest. */
+static bool http_get(int port, const char *path, size_t *body_len, uint64_t *digest)
+{
+    int s = connect_host(port);
+    if (s < 0) {
+        say("net: cannot connect to 10.0.2.2:%d: %s", port, strerror(errno));
+        return false;
+    }
+    char req[256];
+    int n = snprintf(req, sizeof(req), "GET %s HTTP/1.0\r\nHost: 10.0.2.2\r\n\r\n", path);
+    if (!send_all(s, req, (size_t)n)) {
+        close(s);
+        return false;
+    }
+    static uint8_t buf[65536];
+    /* The header ends at the first CRLF CRLF; what follows is the body. */
+    uint32_t tail = 0;
+    bool in_body = false;
+    uint64_t h = 0xcbf29ce484222325ULL;
+    size_t body = 0;
+    for (;;) {
+        ssize_t r = read(s, buf, sizeof(buf));
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0)
+            break;
+        size_t off = 0;
+        while (!in_body && off < (size_t)r) {
+            tail = (tail << 8) | buf[off++];
+            in_body = tail == 0x0d0a0d0a;
+        }
+        if (in_body && off < (size_t)r) {
+            h = fnv1a64(h, buf + off, (size_t)r - off);
+            body += (size_t)r - off;
+        }
+    }
+    close(s);
+    *body_len = body;
+    *digest = h;
+    return in_body;
+}
+
+/* Wait for one connection on port (forwarded from the host), busy like
+ * read_console_line so that guest time follows the instructions. */
+static void answer_one(int port, uint64_t digest)
+{
+    int ls = socket(AF_INET, SOCK_STREAM, 0);
+    int one = 1;
+    setsockopt(ls, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+    struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };
+    if (ls < 0 || bind(ls, (struct sockaddr *)&a, sizeof(a)) < 0 || listen(ls, 1) < 0) {
+        say("net: cannot listen on port %d: %s", port, strerror(errno));
+        return;
+    }
+    say("net: listening on port %d", port);
+    double deadline = now_s() + 300;
+    volatile uint64_t sink = 0;
+    for (;;) {
+        struct pollfd p = { .fd = ls, .events = POLLIN };
+        if (poll(&p, 1, 0) > 0)
+            break;
+        if (now_s() >= deadline) {
+            say("net: no connection came");
+            close(ls);
+            return;
+        }
+        for (unsigned i = 0; i < 20000; i++)
+            sink += i;
+        sched_yield();
+    }
+    int c = accept(ls, NULL, NULL);
+    close(ls);
+    if (c < 0) {
+        say("net: accept: %s", strerror(errno));
+        return;
+    }
+    char line[128];
+    size_t got = 0;
+    while (got < sizeof(line) - 1) {
+        ssize_t r = read(c, line + got, 1);
+        if (r <= 0 || line[got] == '\n')
+            break;
+        got++;
+    }
+    line[got] = '\0';
+    char reply[200];
+    int n = snprintf(reply, sizeof(reply), "guest says: %s fnv1a64 %016llx\n", line,
+                     (unsigned long long)digest);
+    send_all(c, reply, (size_t)n);
+    close(c);
+    say("net: answered a forwarded connection: got '%s'", line);
+}
+
+/* One datagram to the host's UDP port, and its answer (busy-waiting, as
+ * above, at most 60 guest seconds). */
+static void udp_echo(int port, uint64_t digest)
+{
+    int s = socket(AF_INET, SOCK_DGRAM, 0);
+    if (s < 0) {
+        say("net: udp socket: %s", strerror(errno));
+        return;
+    }
+    struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };
+    a.sin_addr.s_addr = htonl(0x0a000202);
+    char msg[64];
+    int n = snprintf(msg, sizeof(msg), "udp %016llx", (unsigned long long)digest);
+    if (sendto(s, msg, (size_t)n, 0, (struct sockaddr *)&a, sizeof(a)) != n) {
+        say("net: udp send: %s", strerror(errno));
+        close(s);
+        return;
+    }
+    double deadline = now_s() + 60;
+    volatile uint64_t sink = 0;
+    for (;;) {
+        struct pollfd p = { .fd = s, .events = POLLIN };
+        if (poll(&p, 1, 0) > 0)
+            break;
+        if (now_s() >= deadline) {
+            say("net: udp: no answer");
+            close(s);
+            return;
+        }
+        for (unsigned i = 0; i < 20000; i++)
+            sink += i;
+        sched_yield();
+    }
+    char reply[128];
+    ssize_t r = recv(s, reply, sizeof(reply) - 1, 0);
+    close(s);
+    if (r < 0) {
+        say("net: udp recv: %s", strerror(errno));
+        return;
+    }
+    reply[r] = '\0';
+    say("net: udp answer '%s'", reply);
+}
+
+static void test_network(void)
+{
+    char buf[1024];
+    const char *v = cmdline_value("rewind.net=", buf, sizeof(buf));
+    if (!v)
+        return;
+    int http_port = 0, listen_port = 0, udp_port = 0;
+    if (sscanf(v, "%d,%d,%d", &http_port, &listen_port, &udp_port) < 1 || http_port <= 0) {
+        say("net: bad rewind.net=%s (expected HTTPPORT[,LISTENPORT[,UDPPORT]])", v);
+        return;
+    }
+    size_t len;
+    uint64_t digest;
+    if (!http_get(http_port, "/blob", &len, &digest)) {
+        say("net: fetch failed");
+        return;
+    }
+    say("net: fetched %zu bytes fnv1a64 %016llx", len, (unsigned long long)digest);
+    /* The digest goes back to the host as a request path it logs. */
+    char path[64];
+    size_t rlen;
+    uint64_t rd;
+    snprintf(path, sizeof(path), "/digest-%016llx", (unsigned long long)digest);
+    if (http_get(http_port, path, &rlen, &rd))
+        say("net: digest sent");
+    if (udp_port > 0)
+        udp_echo(udp_port, digest);
+    if (listen_port > 0)
+        answer_one(listen_port, digest);
+}
+
 int main(void)
 {
     mount_fs("devtmpfs", "/dev", "devtmpfs");
@@ -378,6 +610,7 @@ int main(void)
         ncpus = 1;
     run_jobs(ncpus);
     test_disk();
+    test_network();
     read_console_line();
     say("REWIND-GUEST-DONE");
     sync();

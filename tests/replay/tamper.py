@@ -9,6 +9,11 @@ tamper.py digest  IN OUT K        alter the memory hash of the K-th periodic
 tamper.py register IN OUT K       alter, in the K-th periodic digest, hart 0's
                                   state hash and the fingerprint of a0 (as if
                                   a0 had differed); prints that icount
+tamper.py nettx   IN OUT K        flip the last byte of the K-th net-tx event
+                                  (a frame the guest sent); prints
+                                  "ICOUNT SOURCE" of that event
+tamper.py netrxcut IN OUT K N     cut the K-th net-rx frame to its first N
+                                  bytes; prints "ICOUNT SOURCE"
 tamper.py truncate IN OUT FRAC    keep the first FRAC of the file
 
 The container is described in docs/trace-format.md; frames are recompressed
@@ -181,6 +186,88 @@ def cmd_digest(src, dst, k, register=False):
     print(hit)
 
 
+def cmd_nettx(src, dst, k):
+    buf = bytearray(open(src, "rb").read())
+    out = bytearray(buf[:frames(buf)[0][0]])
+    seen = 0
+    hit = None
+    for off, magic, csize in frames(buf):
+        if magic != b"RWFR":
+            break
+        hdr = bytearray(buf[off:off + FRAME_HDR])
+        comp = buf[off + FRAME_HDR:off + FRAME_HDR + csize]
+        if hit is None:
+            data = bytearray(zstd(comp, True))
+            for start, end, f in events(data):
+                if f.get(4, (0,))[0] == 69 and 6 in f:
+                    seen += 1
+                    if seen == k:
+                        length, at = varint(data, f[6][1])
+                        data[at + length - 1] ^= 0x5a
+                        hit = "%d %d" % (f.get(1, (0,))[0], f.get(5, (0,))[0])
+                        break
+            if hit is not None:
+                comp = zstd(data, False)
+                struct.pack_into("<I", hdr, 4, len(comp))
+                struct.pack_into("<I", hdr, 32, xxh32(comp))
+                struct.pack_into("<I", hdr, 36, xxh32(bytes(hdr[:36])))
+        out += hdr + comp
+    if hit is None:
+        sys.exit("tamper.py: no net-tx event number %d" % k)
+    open(dst, "wb").write(out)
+    print(hit)
+
+
+def put_varint(v):
+    out = bytearray()
+    while True:
+        c = v & 0x7F
+        v >>= 7
+        if v:
+            out.append(c | 0x80)
+        else:
+            out.append(c)
+            return bytes(out)
+
+
+def cmd_netrxcut(src, dst, k, keep):
+    buf = bytearray(open(src, "rb").read())
+    out = bytearray(buf[:frames(buf)[0][0]])
+    seen = 0
+    hit = None
+    for off, magic, csize in frames(buf):
+        if magic != b"RWFR":
+            break
+        hdr = bytearray(buf[off:off + FRAME_HDR])
+        comp = buf[off + FRAME_HDR:off + FRAME_HDR + csize]
+        if hit is None:
+            data = bytearray(zstd(comp, True))
+            pos = 0
+            for start, end, f in events(data):
+                if f.get(4, (0,))[0] == 4 and 6 in f:
+                    seen += 1
+                    if seen == k:
+                        length, at = varint(data, f[6][1])
+                        body = (bytes(data[start:f[6][1]]) + put_varint(keep) +
+                                bytes(data[at:at + keep]) + bytes(data[at + length:end]))
+                        # the event's own length prefix sits just before start
+                        lenpos = start - len(put_varint(end - start))
+                        data = data[:lenpos] + put_varint(len(body)) + body + data[end:]
+                        hit = "%d %d" % (f.get(1, (0,))[0], f.get(5, (0,))[0])
+                        break
+            if hit is not None:
+                comp = zstd(bytes(data), False)
+                struct.pack_into("<I", hdr, 4, len(comp))
+                struct.pack_into("<I", hdr, 8, len(data))
+                struct.pack_into("<I", hdr, 32, xxh32(comp))
+                struct.pack_into("<I", hdr, 36, xxh32(bytes(hdr[:36])))
+        out += hdr + comp
+    if hit is None:
+        sys.exit("tamper.py: no net-rx event number %d" % k)
+    open(dst, "wb").write(out)
+    print(hit)
+
+
 def cmd_truncate(src, dst, frac):
     buf = open(src, "rb").read()
     open(dst, "wb").write(buf[:int(len(buf) * frac)])
@@ -192,6 +279,10 @@ def main():
         cmd_flip(a[1], a[2])
     elif len(a) == 4 and a[0] in ("digest", "register"):
         cmd_digest(a[1], a[2], int(a[3]), a[0] == "register")
+    elif len(a) == 4 and a[0] == "nettx":
+        cmd_nettx(a[1], a[2], int(a[3]))
+    elif len(a) == 5 and a[0] == "netrxcut":
+        cmd_netrxcut(a[1], a[2], int(a[3]), int(a[4]))
     elif len(a) == 4 and a[0] == "truncate":
         cmd_truncate(a[1], a[2], float(a[3]))
     else:

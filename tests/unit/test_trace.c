@@ -1038,6 +1038,79 @@ START_TEST(test_fixture_v2_reads)
 }
 END_TEST
 
+/* tests/replay/fixtures/v3.rwd: format 1, schema 3: v1's header, then
+ * network frames: two received on NIC 0 (net-rx, kind 4), one sent on NIC
+ * 0 and one on NIC 1 (net-tx, kind 69), around a digest, then the end. */
+static const uint8_t fixture_v3_arp[42] = {
+    0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x52, 0x54, 0x00, 0x12, 0x34, 0x56, 0x08, 0x06,
+    0x00, 0x01, 0x08, 0x00, 0x06, 0x04, 0x00, 0x01, 0x52, 0x54, 0x00, 0x12, 0x34, 0x56,
+    10, 0, 2, 15, 0, 0, 0, 0, 0, 0, 10, 0, 2, 2,
+};
+static const uint8_t fixture_v3_reply[42] = {
+    0x52, 0x54, 0x00, 0x12, 0x34, 0x56, 0x52, 0x55, 0x0a, 0x00, 0x02, 0x02, 0x08, 0x06,
+    0x00, 0x01, 0x08, 0x00, 0x06, 0x04, 0x00, 0x02, 0x52, 0x55, 0x0a, 0x00, 0x02, 0x02,
+    10, 0, 2, 2, 0x52, 0x54, 0x00, 0x12, 0x34, 0x56, 10, 0, 2, 15,
+};
+static const TraceEvent fixture_v3_events[] = {
+    { .icount = 1000, .hart = 0, .pc = 0x80002000, .kind = TRACE_NET_TX, .source = 0,
+      .payload = fixture_v3_arp, .len = sizeof(fixture_v3_arp) },
+    { .icount = 1000, .hart = 0, .pc = 0x80002004, .kind = TRACE_DIGEST,
+      .digest_harts = 0x1122334455667788ULL, .digest_memory = 0x99aabbccddeeff00ULL,
+      .digest_pages = 3 },
+    { .icount = 1000, .hart = 0, .pc = 0x80002004, .kind = TRACE_NET_RX, .source = 0,
+      .payload = fixture_v3_reply, .len = sizeof(fixture_v3_reply) },
+    { .icount = 1000, .hart = 0, .pc = 0x80002004, .kind = TRACE_NET_RX, .source = 0,
+      .payload = fixture_v3_arp, .len = 14 },
+    { .icount = 2500, .hart = 1, .pc = 0x80003000, .kind = TRACE_NET_TX, .source = 1,
+      .payload = fixture_v3_reply, .len = sizeof(fixture_v3_reply) },
+    { .icount = 3000, .hart = 1, .pc = 0x80003008, .kind = TRACE_EXIT, .exit_code = 0 },
+    { .icount = 3000, .kind = TRACE_END },
+};
+
+static void fixture_v3_write(const char *path)
+{
+    char err[512];
+    TraceHeader h = test_header();
+    TraceWriter *w = trace_writer_open(path, &h, err, sizeof(err));
+    ck_assert_msg(w != NULL, "%s", err);
+    for (size_t i = 0; i < sizeof(fixture_v3_events) / sizeof(fixture_v3_events[0]); i++)
+        ck_assert(trace_writer_append(w, &fixture_v3_events[i]));
+    ck_assert_msg(trace_writer_close(w, err, sizeof(err)), "%s", err);
+}
+
+START_TEST(test_fixture_v3_reads)
+{
+    const char *out = getenv("REWIND_TRACE_FIXTURE_V3_OUT");
+    if (out && *out)
+        fixture_v3_write(out);
+    char err[512];
+    TraceReader *r = trace_reader_open(REWIND_SRCDIR "/tests/replay/fixtures/v3.rwd", err,
+                                       sizeof(err));
+    ck_assert_msg(r != NULL, "%s", err);
+    const TraceHeader *h = trace_reader_header(r);
+    ck_assert_uint_eq(h->schema_version, 3);
+    check_header(h);
+    TraceEvent e;
+    for (size_t i = 0; i < sizeof(fixture_v3_events) / sizeof(fixture_v3_events[0]); i++) {
+        const TraceEvent *w = &fixture_v3_events[i];
+        ck_assert_int_eq(trace_reader_next(r, &e), 1);
+        ck_assert_uint_eq(e.icount, w->icount);
+        ck_assert_uint_eq(e.hart, w->hart);
+        ck_assert_uint_eq(e.pc, w->pc);
+        ck_assert_uint_eq(e.kind, w->kind);
+        ck_assert_uint_eq(e.source, w->source);
+        ck_assert_uint_eq(e.digest_harts, w->digest_harts);
+        ck_assert_uint_eq(e.len, w->len);
+        if (w->len)
+            ck_assert(memcmp(e.payload, w->payload, w->len) == 0);
+    }
+    ck_assert_int_eq(trace_reader_next(r, &e), 0);
+    trace_reader_close(r);
+    ck_assert_str_eq(trace_kind_name(4), "net-rx");
+    ck_assert_str_eq(trace_kind_name(69), "net-tx");
+}
+END_TEST
+
 /* ------------------------------------------------------------ rewind dump */
 
 /* Run cmd_dump with stdout and stderr going to a file; returns the exit
@@ -1223,6 +1296,7 @@ Suite *suite_trace(void)
     tcase_add_test(tc, test_live_trace_names_its_recorder);
     tcase_add_test(tc, test_fixture_v1_reads);
     tcase_add_test(tc, test_fixture_v2_reads);
+    tcase_add_test(tc, test_fixture_v3_reads);
     tcase_add_test(tc, test_dump_command);
     tcase_add_test(tc, test_write_speed);
     suite_add_tcase(s, tc);
