@@ -220,6 +220,7 @@ int cmd_record(int argc, char **argv)
     }
     /* The recording is the deterministic engine's, whatever ran before. */
     o.multi_thread = cfg.multi_thread = false;
+    options_apply_chaos(&o, &cfg, "record");
     if (!cfg.digest_every)
         cfg.digest_every = REPLAY_DEFAULT_DIGEST_EVERY;
 

@@ -145,6 +145,8 @@ bool run_checkpoint_options(RunCheckpoint *rc, RunOptions *o, MachineConfig *cfg
     uint64_t digest_every = o->digest_every;
     unsigned log_mask = o->log_mask;
     const char *log_file = o->log_file;
+    bool chaos = o->chaos, chaos_seed_given = o->chaos_seed_given;
+    uint64_t chaos_seed = o->chaos_seed;
     if (!trace_config_to_options(&rc->from_tc, h, NULL, 0, o, cfg, err, errlen) ||
         !trace_config_check_images(h, NULL, 0, err, errlen))
         return false;
@@ -153,6 +155,10 @@ bool run_checkpoint_options(RunCheckpoint *rc, RunOptions *o, MachineConfig *cfg
     o->log_mask = log_mask;
     o->log_file = log_file;
     o->digest_every = cfg->digest_every = digest_every;
+    /* --chaos here replaces the checkpoint's schedule (if it had one). */
+    o->chaos = chaos;
+    o->chaos_seed_given = chaos_seed_given;
+    o->chaos_seed = chaos_seed;
     return true;
 }
 
