@@ -28,6 +28,9 @@ static void usage(FILE *out)
         "             (reverse-stepi, reverse-continue, seek, when)\n"
         "  diff       compare two traces: the exact instruction where they part,\n"
         "             or (other images) console and milestones side by side\n"
+        "  hunt       record again and again with chaos scheduling until a run\n"
+        "             fails; keep the failing recording\n"
+
         "\n"
         "  rewind --help       this text\n"
         "  rewind --version    the version, execution backend and trace formats\n"
@@ -84,6 +87,9 @@ int main(int argc, char **argv)
         return cmd_debug(argc - 2, argv + 2);
     if (strcmp(cmd, "diff") == 0)
         return cmd_diff(argc - 2, argv + 2);
+    if (strcmp(cmd, "hunt") == 0)
+        return cmd_hunt(argc - 2, argv + 2);
+
     fprintf(stderr, "rewind: unknown command '%s' (try rewind --help)\n", cmd);
     return EXIT_REWIND_ERROR;
 }
