@@ -14,6 +14,7 @@
 #include "replay/session.h"
 #include "tools/commands.h"
 #include "tools/diff_print.h"
+#include "tools/packed.h"
 #include "tools/run_checkpoint.h"
 #include "tools/trace_config.h"
 
@@ -43,6 +44,7 @@ static void diff_usage(FILE *out)
         "  --summary       the summary comparison even if they do not\n"
         "  --json          the result as one JSON document on stdout (docs/diff.md)\n"
         "  --image OLD=NEW an image of either trace moved (as rewind replay)\n"
+        "Either trace may be a packed file (rewind pack): its images come from it.\n"
         "\n"
         "Exit code: 0 the recordings are identical, 1 they differ, 125 bad input\n"
         "(a file that is not a trace, cut short or damaged, an image that changed,\n"
@@ -53,6 +55,8 @@ static void diff_usage(FILE *out)
 
 typedef struct DiffSide {
     const char *path;
+    PackedOpen pk;     /* path is a packed file: its trace and images */
+    const char *trace; /* the trace to read: path, or the unpacked one */
     TraceReader *scan; /* for the passes over the file */
     const TraceHeader *h;
     TraceConfig tc, located;
@@ -65,7 +69,10 @@ typedef struct DiffSide {
 static bool side_open(DiffSide *s, const char *path, char *err, size_t errlen)
 {
     s->path = path;
-    s->scan = trace_reader_open(path, err, errlen);
+    if (!packed_open(path, &s->pk, err, errlen))
+        return false;
+    s->trace = packed_trace_path(&s->pk, path);
+    s->scan = trace_reader_open(s->trace, err, errlen);
     if (!s->scan)
         return false;
     s->h = trace_reader_header(s->scan);
@@ -88,13 +95,14 @@ static bool side_build(DiffSide *s, const TraceImageMap *maps, unsigned nmaps, c
                        size_t errlen)
 {
     char e[900];
-    TraceReader *r = trace_reader_open(s->path, e, sizeof(e));
+    TraceReader *r = trace_reader_open(s->trace, e, sizeof(e));
     if (!r) {
         snprintf(err, errlen, "%s", e);
         return false;
     }
-    TraceImageMap all[32];
-    unsigned nall = trace_config_locate(&s->located, s->h, maps, nmaps, all, 32);
+    TraceImageMap with_pack[32], all[32];
+    unsigned nwith = packed_add_maps(&s->pk, maps, nmaps, with_pack, 32);
+    unsigned nall = trace_config_locate(&s->located, s->h, with_pack, nwith, all, 32);
     RunOptions o;
     MachineConfig cfg;
     s->have_tc = true;
@@ -142,6 +150,7 @@ static void side_close(DiffSide *s)
     }
     if (s->scan)
         trace_reader_close(s->scan);
+    packed_close(&s->pk);
     memset(s, 0, sizeof(*s));
 }
 
