@@ -43,7 +43,8 @@ static void hunt_usage(FILE *out)
         "replays with the same failure (rewind replay), and rewind record\n"
         "--chaos=SEED with the same options and input records the same run.\n"
         "\n"
-        "  -o, --output DIR    where failing recordings are kept (made if missing)\n"
+        "  -o, --output DIR    where failing recordings are kept (made, with its\n"
+        "                      parents, if missing)\n"
         "  --tries N           at most N runs (default 100)\n"
         "  --jobs J            J recorders at once (default 1, at most %d)\n"
         "  --seed-start S      the first seed (default 1); tries use S, S+1, ...\n"
@@ -348,6 +349,22 @@ static const char *hunt_judge(const Hunt *h, const Try *t, int status, char *why
     return NULL;
 }
 
+/* mkdir -p: DIR and its missing parents. */
+static bool make_dirs(const char *dir)
+{
+    char p[1024];
+    if (snprintf(p, sizeof(p), "%s", dir) >= (int)sizeof(p))
+        return false;
+    for (char *c = p + 1; *c; c++)
+        if (*c == '/') {
+            *c = 0;
+            if (mkdir(p, 0777) != 0 && errno != EEXIST)
+                return false;
+            *c = '/';
+        }
+    return mkdir(p, 0777) == 0 || errno == EEXIST;
+}
+
 static double now_s(void)
 {
     struct timespec ts;
@@ -408,7 +425,7 @@ int cmd_hunt(int argc, char **argv)
         return HUNT_EXIT_USAGE;
     }
     h.self[sl] = 0;
-    if (mkdir(h.dir, 0777) != 0 && errno != EEXIST) {
+    if (!make_dirs(h.dir)) {
         fprintf(stderr, "rewind hunt: -o %s: %s\n", h.dir, strerror(errno));
         return HUNT_EXIT_USAGE;
     }

@@ -57,7 +57,9 @@ START_TEST(test_config_string_both_ways)
     ck_assert_str_eq(s, "seed=987654321,quantum=1..100000,starve=10..1000000000,"
                         "starve-every=16");
     ck_assert_msg(chaos_config_parse(s, &back, err, sizeof(err)), "%s", err);
-    ck_assert(memcmp(&c, &back, sizeof(c)) == 0);
+    ck_assert(back.on && back.seed == c.seed && back.quantum_min == c.quantum_min &&
+              back.quantum_max == c.quantum_max && back.starve_min == c.starve_min &&
+              back.starve_max == c.starve_max && back.starve_every == c.starve_every);
     static const char *const bad[] = {
         "", "seed=1", "seed=x,quantum=1..2,starve=1..2,starve-every=1",
         "seed=1,quantum=3..2,starve=1..2,starve-every=1",
@@ -79,7 +81,8 @@ START_TEST(test_state_bytes_both_ways)
     uint8_t b[CHAOS_STATE_BYTES];
     chaos_state_pack(&s, b);
     ck_assert(chaos_state_unpack(&r, b, sizeof(b)));
-    ck_assert(memcmp(&s, &r, offsetof(ChaosState, drawn) + 1) == 0);
+    ck_assert(r.rng == 1 && r.quantum == 2 && r.starve_end == 3 && r.calm_end == 4 &&
+              memcmp(r.order, s.order, sizeof(s.order)) == 0 && r.starved == 1 && r.drawn);
     ck_assert(!chaos_state_unpack(&r, b, sizeof(b) - 1));
     b[32] = 9; /* a hart that cannot be */
     ck_assert(!chaos_state_unpack(&r, b, sizeof(b)));
