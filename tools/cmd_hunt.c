@@ -21,6 +21,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "replay/session.h"
 #include "replay/trace.h"
 #include "tools/commands.h"
 #include "tools/options.h"
@@ -53,6 +54,9 @@ static void hunt_usage(FILE *out)
         "                                      or 125 when the emulator failed\n"
         "                                      (the default)\n"
         "                        console:TEXT  the console printed TEXT\n"
+        "                        icount:N      still running after N instructions\n"
+        "                                      (a hang: the recording stops there,\n"
+        "                                      record --stop-after-insns N)\n"
         "  --keep-going        do not stop at the first failure: run all N tries\n"
         "                      and keep every failing recording\n"
         "\n"
@@ -69,11 +73,12 @@ static void hunt_usage(FILE *out)
         HUNT_MAX_JOBS);
 }
 
-typedef enum { FAIL_EXIT, FAIL_CONSOLE } FailKind;
+typedef enum { FAIL_EXIT, FAIL_CONSOLE, FAIL_ICOUNT } FailKind;
 
 typedef struct FailOn {
     FailKind kind;
     const char *text; /* console: */
+    uint64_t insns;   /* icount: */
 } FailOn;
 
 typedef struct Hunt {
@@ -108,9 +113,16 @@ static bool parse_fail_on(Hunt *h, const char *v, char *err, size_t errlen)
     } else if (!strncmp(v, "console:", 8) && v[8]) {
         f->kind = FAIL_CONSOLE;
         f->text = v + 8;
+    } else if (!strncmp(v, "icount:", 7) && options_parse_count(v + 7, &f->insns)) {
+        f->kind = FAIL_ICOUNT;
+        for (unsigned i = 0; i < h->nfail_on; i++)
+            if (h->fail_on[i].kind == FAIL_ICOUNT) {
+                snprintf(err, errlen, "--fail-on '%s': one icount:N only", v);
+                return false;
+            }
     } else {
-        snprintf(err, errlen, "--fail-on '%s': expected exit or console:TEXT (TEXT not "
-                 "empty)", v);
+        snprintf(err, errlen, "--fail-on '%s': expected exit, console:TEXT (TEXT not "
+                 "empty) or icount:N (N > 0)", v);
         return false;
     }
     h->nfail_on++;
@@ -213,7 +225,7 @@ static bool hunt_parse(Hunt *h, int argc, char **argv, bool *help, char *err, si
         return false;
     }
     if (!h->nfail_on)
-        h->fail_on[h->nfail_on++] = (FailOn){ FAIL_EXIT, NULL };
+        h->fail_on[h->nfail_on++] = (FailOn){ .kind = FAIL_EXIT };
     if (h->seed_start > UINT64_MAX - h->tries) {
         snprintf(err, errlen, "--seed-start %" PRIu64 " with --tries %" PRIu64
                  ": the seeds would wrap around", h->seed_start, h->tries);
@@ -271,9 +283,12 @@ static bool hunt_start(Hunt *h, Try *t, uint64_t seed, uint64_t number, char *er
      * so that a try that writes nothing is seen as such. */
     if (trace_file_is_trace(t->trace))
         unlink(t->trace);
-    char chaos[64];
+    char chaos[64], stop[32] = "";
     snprintf(chaos, sizeof(chaos), "--chaos=%" PRIu64, seed);
-    char **args = calloc((size_t)h->nmachine + 8, sizeof(char *));
+    for (unsigned i = 0; i < h->nfail_on; i++)
+        if (h->fail_on[i].kind == FAIL_ICOUNT)
+            snprintf(stop, sizeof(stop), "%" PRIu64, h->fail_on[i].insns);
+    char **args = calloc((size_t)h->nmachine + 10, sizeof(char *));
     if (!args) {
         snprintf(err, errlen, "out of memory");
         return false;
@@ -284,6 +299,10 @@ static bool hunt_start(Hunt *h, Try *t, uint64_t seed, uint64_t number, char *er
     args[n++] = "-o";
     args[n++] = t->trace;
     args[n++] = chaos;
+    if (stop[0]) { /* icount:N: a run still going after N is a hang */
+        args[n++] = "--stop-after-insns";
+        args[n++] = stop;
+    }
     for (int i = 0; i < h->nmachine; i++)
         args[n++] = h->machine[i];
     args[n] = NULL;
@@ -334,6 +353,14 @@ static bool file_contains(const char *path, const char *text)
 static const char *hunt_judge(const Hunt *h, const Try *t, int status, char *why, size_t len)
 {
     int code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    /* A hang first: its exit code (124) is the recorder's, not the guest's. */
+    for (unsigned i = 0; i < h->nfail_on; i++)
+        if (h->fail_on[i].kind == FAIL_ICOUNT && code == REPLAY_EXIT_STOPPED &&
+            file_contains(t->log, "(--stop-after-insns)")) {
+            snprintf(why, len, "still running after %" PRIu64 " instructions (a hang)",
+                     h->fail_on[i].insns);
+            return why;
+        }
     for (unsigned i = 0; i < h->nfail_on; i++) {
         const FailOn *f = &h->fail_on[i];
         if (f->kind == FAIL_EXIT && code != 0) {
@@ -388,6 +415,9 @@ static void print_command(FILE *out, const Hunt *h, const char *first, uint64_t 
                           const char *trace)
 {
     fprintf(out, "%s --chaos=%" PRIu64 " -o %s", first, seed, trace);
+    for (unsigned i = 0; i < h->nfail_on; i++)
+        if (h->fail_on[i].kind == FAIL_ICOUNT)
+            fprintf(out, " --stop-after-insns %" PRIu64, h->fail_on[i].insns);
     for (int i = 0; i < h->nmachine; i++) {
         const char *a = h->machine[i];
         bool plain = *a != 0;
