@@ -108,11 +108,14 @@ static int unpack_entry(int fd, const char *path, const PackEntry *e, const char
 {
     char name[1000];
     entry_name(e, recorded, name, sizeof(name));
-    uint8_t *cbuf = malloc(e->stored ? e->stored : 1);
-    uint8_t *raw = malloc(e->size ? e->size : 1);
+    /* The compressed bytes lie inside the file (read_table checked), so
+     * this allocation is bounded by its size; the raw size is believed
+     * only once the frame confirms it. */
+    uint8_t *cbuf = malloc(e->stored ? e->stored : 1), *raw = NULL;
     int mfd = -1;
-    if (!cbuf || !raw) {
-        snprintf(err, errlen, "%s: %s: out of memory (%" PRIu64 " bytes)", path, name, e->size);
+    if (!cbuf) {
+        snprintf(err, errlen, "%s: %s: out of memory (%" PRIu64 " bytes)", path, name,
+                 e->stored);
         goto out;
     }
     if (!read_at(fd, cbuf, e->stored, e->offset)) {
@@ -124,6 +127,10 @@ static int unpack_entry(int fd, const char *path, const PackEntry *e, const char
     if (content != e->size) {
         snprintf(err, errlen, "%s: %s is damaged: its compressed data does not hold the "
                  "%" PRIu64 " bytes the table says", path, name, e->size);
+        goto out;
+    }
+    if (!(raw = malloc(e->size ? e->size : 1))) {
+        snprintf(err, errlen, "%s: %s: out of memory (%" PRIu64 " bytes)", path, name, e->size);
         goto out;
     }
     size_t got = ZSTD_decompress(raw, e->size, cbuf, e->stored);
