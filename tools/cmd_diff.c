@@ -182,7 +182,7 @@ static bool symbols_load(DiffSymbols *sy, const char *path, char *err, size_t er
 }
 
 /* The recorded kernel or firmware, when it is an ELF file. */
-static void symbols_default(DiffSymbols *sy, const TraceHeader *h)
+static void symbols_default(DiffSymbols *sy, const TraceHeader *h, const PackedOpen *pk)
 {
     static const char *const roles[] = { "kernel", "bios" };
     for (int k = 0; k < 2 && !sy->loaded; k++)
@@ -190,14 +190,18 @@ static void symbols_default(DiffSymbols *sy, const TraceHeader *h)
             const TraceImage *im = &h->images[i];
             if (!im->role || strcmp(im->role, roles[k]) || !im->path)
                 continue;
-            FILE *f = fopen(im->path, "rb");
+            const char *path = im->path; /* a packed file's copy, if packed */
+            for (unsigned m = 0; m < pk->nmaps; m++)
+                if (!strcmp(pk->maps[m].from, im->path))
+                    path = pk->maps[m].to;
+            FILE *f = fopen(path, "rb");
             unsigned char magic[4];
             bool elf = f && fread(magic, 1, 4, f) == 4 && !memcmp(magic, "\177ELF", 4);
             if (f)
                 fclose(f);
             char e[300];
             if (elf)
-                symbols_load(sy, im->path, e, sizeof(e));
+                symbols_load(sy, path, e, sizeof(e));
         }
 }
 
@@ -423,7 +427,7 @@ int cmd_diff(int argc, char **argv)
         if (sp && !symbols_load(&res->sym[i], sp, err, sizeof(err)))
             goto fail;
         if (!sp)
-            symbols_default(&res->sym[i], s[i].h);
+            symbols_default(&res->sym[i], s[i].h, &s[i].pk);
     }
     /* Read both traces through first, in either comparison: a damaged
      * frame is bad input (125), found before any replay. */
