@@ -66,6 +66,7 @@ Machine *machine_new(const MachineConfig *cfg, char *err, size_t errlen)
         m->cfg.quantum = 10000;
     if (!m->cfg.icount.ns_per_insn)
         m->cfg.icount.ns_per_insn = 10; /* a nominal 100 MIPS */
+    chaos_state_init(&m->sched.chaos, &m->cfg.chaos);
     m->next_digest = m->cfg.digest_every ? m->cfg.digest_every : UINT64_MAX;
     m->digest_print = m->cfg.digest_every != 0;
     m->digest_out = stdout;

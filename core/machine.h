@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "core/chaos.h"
 #include "core/hart.h"
 #include "core/log.h"
 #include "core/memory.h"
@@ -55,6 +56,8 @@ typedef struct MachineConfig {
     /* -accel tcg,thread=multi: the fast mode (core/mt_run.h), one host
      * thread per hart, time from the host clock; not deterministic. */
     bool multi_thread;
+    /* --chaos: the schedule varies with a seed (core/chaos.h). */
+    ChaosConfig chaos;
 } MachineConfig;
 
 typedef struct MachineStats {
@@ -170,6 +173,7 @@ typedef struct Machine {
         unsigned hart;
         uint64_t done;
         bool progress;
+        ChaosState chaos; /* --chaos only */
     } sched;
     /* Host time at the start of the run, for shift=auto pacing. */
     uint64_t host_start_ns;

@@ -1,4 +1,5 @@
-/* The run loop: harts take turns (round robin, fixed quantum) on one host
+/* The run loop: harts take turns (round robin, fixed quantum, or the
+ * chaos schedule of core/chaos.h) on one host
  * thread. A turn is cut into slices: each slice's budget is the smallest of
  * what is left of the quantum, the instructions until the next device
  * deadline, and those until the next state digest, so that every event
@@ -273,7 +274,7 @@ static void machine_run_rounds(Machine *m)
         /* The round goes on from the schedule's position: hart 0 but after
          * a restored snapshot, which may resume in the middle of a turn. */
         while (m->sched.hart < m->nharts && m->stop == STOP_NONE) {
-            Hart *h = &m->harts[m->sched.hart];
+            Hart *h = turn_hart(m);
             uint64_t done = hart_turn(m, h);
             if (m->rewound) {
                 m->rewound = false;
@@ -294,7 +295,7 @@ static void machine_run_rounds(Machine *m)
         if (m->cfg.icount.pace)
             pace(m, machine_clock_ns(m)); /* ahead of the host: wait */
         if (!progress && m->stop == STOP_NONE && !m->reset_requested &&
-            !m->debug_pending) {
+            !m->debug_pending && !(m->cfg.chaos.on && chaos_unstarve(m))) {
             if (!idle(m))
                 machine_fail(m, "all harts are waiting for an interrupt that "
                                 "nothing can raise (icount %" PRIu64 ")",

@@ -33,6 +33,7 @@ struct Snapshot {
     unsigned sched_hart;
     uint64_t sched_done;
     bool sched_progress, reset_requested;
+    ChaosState sched_chaos;
     StopReason stop;
     int exit_code;
     uint8_t *dirty_bitmap;
@@ -286,6 +287,7 @@ Snapshot *snapshot_take(Machine *m)
     s->sched_hart = m->sched.hart;
     s->sched_done = m->sched.done;
     s->sched_progress = m->sched.progress;
+    s->sched_chaos = m->sched.chaos;
     s->reset_requested = m->reset_requested;
     s->stop = m->stop;
     s->exit_code = m->exit_code;
@@ -356,6 +358,7 @@ bool snapshot_restore(Machine *m, const Snapshot *s, char *err, size_t errlen)
     m->sched.hart = s->sched_hart;
     m->sched.done = s->sched_done;
     m->sched.progress = s->sched_progress;
+    m->sched.chaos = s->sched_chaos;
     m->reset_requested = s->reset_requested;
     m->stop = s->stop;
     m->exit_code = s->exit_code;

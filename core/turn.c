@@ -5,7 +5,8 @@
 
 uint64_t turn_insns_left(const Machine *m, const Hart *h, uint64_t done)
 {
-    uint64_t quantum = m->cfg.quantum;
+    /* Chaos draws each turn's quantum (core/chaos.h). */
+    uint64_t quantum = m->cfg.chaos.on ? m->sched.chaos.quantum : m->cfg.quantum;
     if (done < quantum)
         return quantum - done;
     /* One at a time, so that the turn ends on the first instruction
@@ -24,4 +25,11 @@ void turn_end(Machine *m, Hart *h)
      * boundary would differ from QEMU). */
     if (m->nharts > 1)
         h->lr_valid = false;
+    if (m->cfg.chaos.on)
+        chaos_turn_end(m);
+}
+
+Hart *turn_hart(Machine *m)
+{
+    return m->cfg.chaos.on ? chaos_turn_hart(m) : &m->harts[m->sched.hart];
 }

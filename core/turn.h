@@ -1,6 +1,7 @@
 /* Where a hart's turn ends.
  *
- * A turn is a quantum of instructions, drawn out while the hart holds an
+ * A turn is a quantum of instructions (with --chaos, one drawn for the
+ * turn: core/chaos.h), drawn out while the hart holds an
  * LR reservation: with more than one hart, a reservation ends with its
  * hart's turn (nothing else tracks other harts' plain stores, so this is
  * what keeps an SC from missing one), and a quantum shorter than the
@@ -36,6 +37,10 @@ enum { TURN_LR_GRACE = 64 };
  * what is left of the quantum; past it 1 while the reservation is held
  * and the grace is not used up; 0 when the turn is over. */
 uint64_t turn_insns_left(const struct Machine *m, const Hart *h, uint64_t done);
+
+/* The hart whose turn it is at the round's position m->sched.hart: that
+ * hart in the round robin, the drawn one with --chaos (core/chaos.h). */
+Hart *turn_hart(struct Machine *m);
 
 /* Hart h's turn is over: with other harts to run, its reservation ends. */
 void turn_end(struct Machine *m, Hart *h);

@@ -174,6 +174,7 @@ typedef struct StateParts {
     char csr_names[NCSRS][32];
     Rewind__Checkpoint__DeviceState devs[MACHINE_MAX_DEVICES], *pdevs[MACHINE_MAX_DEVICES];
     uint8_t *dev_bytes[MACHINE_MAX_DEVICES];
+    uint8_t chaos[CHAOS_STATE_BYTES];
 } StateParts;
 
 static void state_parts_free(StateParts *sp)
@@ -256,6 +257,12 @@ static StateParts *state_build(Machine *m, const TraceHeader *machine, uint64_t 
     st->sched_hart = m->sched.hart;
     st->sched_done = m->sched.done;
     st->sched_progress = m->sched.progress;
+    if (m->cfg.chaos.on) { /* only then is there a chaos state to keep */
+        chaos_state_pack(&m->sched.chaos, sp->chaos);
+        st->has_sched_chaos = true;
+        st->sched_chaos.data = sp->chaos;
+        st->sched_chaos.len = sizeof(sp->chaos);
+    }
     st->reset_requested = m->reset_requested;
     unsigned nd = 0;
     for (unsigned i = 0; i < m->ndevices; i++) {
@@ -594,6 +601,12 @@ static bool state_check(const Rewind__Checkpoint__State *st, char *err, size_t e
                 return false;
             }
     }
+    ChaosState chaos;
+    if (st->has_sched_chaos &&
+        !chaos_state_unpack(&chaos, st->sched_chaos.data, st->sched_chaos.len)) {
+        snprintf(err, errlen, "damaged: the chaos scheduler's state");
+        return false;
+    }
     if (st->digest_written.len != (st->ram_size / CKPT_PAGE + 7) / 8 ||
         st->pages > st->ram_size / CKPT_PAGE || st->n_devices > MACHINE_MAX_DEVICES ||
         st->sched_hart > st->n_harts) {
@@ -800,6 +813,10 @@ bool checkpoint_load(const Checkpoint *c, Machine *m, char *err, size_t errlen)
     m->sched.hart = st->sched_hart;
     m->sched.done = st->sched_done;
     m->sched.progress = st->sched_progress;
+    /* Without one (a checkpoint of a run without chaos), a chaos run goes
+     * on from its seed's initial state. */
+    if (st->has_sched_chaos)
+        chaos_state_unpack(&m->sched.chaos, st->sched_chaos.data, st->sched_chaos.len);
     m->reset_requested = st->reset_requested;
     size_t k = 0;
     for (unsigned i = 0; i < m->ndevices; i++) {

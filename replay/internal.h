@@ -87,6 +87,8 @@ struct Replay {
     bool have_pending;
     volatile sig_atomic_t *stop_signal;
     int interrupted; /* the signal that ended the recording, 0 if none */
+    uint64_t stop_icount; /* replay_record_stop_after (0: none) */
+    bool stopped;         /* ... and the recording ended there */
     uv_idle_t wake;  /* active while bytes wait: the idle step must not block */
     bool wake_open, wake_active;
     bool closed;     /* END written, writer closed */

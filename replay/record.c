@@ -125,10 +125,22 @@ void record_on_digest(Machine *m, const Digest *d)
  * stop too (any point of the run at this icount is as good). */
 static void record_check_signal(struct Replay *r)
 {
+    if (r->stop_icount && !r->stopped && !r->interrupted &&
+        machine_icount(r->m) >= r->stop_icount && r->m->stop == STOP_NONE) {
+        r->stopped = true; /* --stop-after-insns: the run is still going */
+        machine_request_exit(r->m, REPLAY_EXIT_STOPPED);
+        return;
+    }
     if (!r->stop_signal || !*r->stop_signal || r->interrupted)
         return;
     r->interrupted = (int)*r->stop_signal;
     machine_request_exit(r->m, 128 + r->interrupted);
+}
+
+void replay_record_stop_after(Machine *m, uint64_t insns)
+{
+    if (m->replay && m->replay->mode == REPLAY_RECORD)
+        m->replay->stop_icount = insns;
 }
 
 uint64_t record_next_icount(Machine *m, uint64_t total, bool first)
@@ -139,6 +151,9 @@ uint64_t record_next_icount(Machine *m, uint64_t total, bool first)
         r->armed = true; /* point A: deliver before the next instruction */
         return total;
     }
+    /* The slice ends on the stop's exact instruction. */
+    if (r->stop_icount && !r->stopped && total < r->stop_icount)
+        return r->stop_icount;
     return UINT64_MAX;
 }
 
@@ -246,6 +261,9 @@ void record_on_stop(Machine *m)
         code = m->exit_code;
         if (r->interrupted)
             snprintf(why, sizeof(why), "interrupted by signal %d", r->interrupted);
+        else if (r->stopped)
+            snprintf(why, sizeof(why), "stopped after %" PRIu64 " instructions",
+                     r->stop_icount);
         else
             snprintf(why, sizeof(why), "exit %d", m->exit_code);
     }
@@ -326,6 +344,7 @@ bool replay_record_finish(Machine *m, ReplayRecordStats *st, char *err, size_t e
     st->bytes_written = r->wstats.bytes_written;
     st->bytes_uncompressed = r->wstats.bytes_uncompressed;
     st->interrupted = r->interrupted;
+    st->stopped = r->stopped;
     if (r->werr[0]) {
         snprintf(err, errlen, "%s", r->werr);
         return false;

@@ -35,12 +35,20 @@ enum {
 bool replay_record_attach(struct Machine *m, const char *path, const TraceHeader *hdr,
                           volatile sig_atomic_t *stop_signal, char *err, size_t errlen);
 
+/* End the recording once the machine has retired `insns` instructions in
+ * all (exactly there), with exit code REPLAY_EXIT_STOPPED: `rewind record
+ * --stop-after-insns N`, what `rewind hunt --fail-on icount:N` calls a
+ * hang. The replay ends at the same instruction with the same code. */
+enum { REPLAY_EXIT_STOPPED = 124 };
+void replay_record_stop_after(struct Machine *m, uint64_t insns);
+
 typedef struct ReplayRecordStats {
     uint64_t events;
     uint64_t frames;
     uint64_t bytes_written;
     uint64_t bytes_uncompressed;
     int interrupted; /* the signal that ended the recording, or 0 */
+    bool stopped;    /* ended by replay_record_stop_after */
 } ReplayRecordStats;
 
 /* After machine_run (which closed the trace through replay_on_stop, or

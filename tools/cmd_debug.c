@@ -22,12 +22,13 @@
 #include "tools/commands.h"
 #include "tools/output_file.h"
 #include "tools/options.h"
+#include "tools/packed.h"
 
 static void debug_usage(FILE *out)
 {
     fprintf(out,
         "usage: rewind debug TRACE [--gdb PROGRAM] [--symbols FILE]\n"
-        "                    [--checkpoint-mem SIZE] [--console FILE]\n"
+        "                    [--checkpoint-mem SIZE] [--console FILE] [--image-dir DIR]\n"
         "                    [--backend native|portable] [--code-buffer SIZE] [-- GDB-ARGS...]\n"
         "\n"
         "Replay TRACE under GDB: the replay starts stopped before its first\n"
@@ -44,7 +45,9 @@ static void debug_usage(FILE *out)
         "there instead of GDB's terminal (never the trace, the symbols or a\n"
         "recorded image). A --symbols FILE that cannot be read is an error.\n"
         "--backend and --code-buffer are passed to the replay (see rewind\n"
-        "replay --help).\n");
+        "replay --help). TRACE may be a packed file (rewind pack): the replay and\n"
+        "the symbols come from it. --image-dir DIR: images whose recorded path\n"
+        "is gone are found in DIR by size and hash (as replay).\n");
 }
 
 /* A free TCP port on the loopback interface (0 on failure). */
@@ -83,14 +86,21 @@ static bool port_listening(unsigned port)
     return found;
 }
 
-/* The recorded kernel (or firmware) if it is an ELF file: its symbols. */
-static bool recorded_elf(const char *trace, char *out, size_t outlen)
+/* The recorded kernel (or firmware) if it is an ELF file: its symbols.
+ * The images may come from a packed file (pk) or --image-dir. */
+static bool recorded_elf(const char *trace, const PackedOpen *pk, const char *image_dir,
+                         char *out, size_t outlen)
 {
     char err[512];
     TraceReader *r = trace_reader_open(trace, err, sizeof(err));
     if (!r)
         return false;
     const TraceHeader *h = trace_reader_header(r);
+    TraceImageMap maps[32];
+    unsigned nmaps = packed_add_maps(pk, NULL, 0, maps, 32);
+    static ImageDirFound in_dir; /* static: large */
+    if (image_dir)
+        nmaps = image_dir_maps(&in_dir, h, image_dir, maps, nmaps, 32);
     bool found = false;
     static const char *const roles[] = { "kernel", "bios" };
     for (int k = 0; k < 2 && !found; k++)
@@ -98,10 +108,14 @@ static bool recorded_elf(const char *trace, char *out, size_t outlen)
             const TraceImage *im = &h->images[i];
             if (!im->role || strcmp(im->role, roles[k]) != 0 || !im->path)
                 continue;
-            FILE *f = fopen(im->path, "rb");
+            const char *path = im->path;
+            for (unsigned m = 0; m < nmaps; m++)
+                if (!strcmp(maps[m].from, im->path))
+                    path = maps[m].to;
+            FILE *f = fopen(path, "rb");
             unsigned char magic[4];
             if (f && fread(magic, 1, 4, f) == 4 && memcmp(magic, "\177ELF", 4) == 0) {
-                snprintf(out, outlen, "%s", im->path);
+                snprintf(out, outlen, "%s", path);
                 found = true;
             }
             if (f)
@@ -176,7 +190,7 @@ static bool write_gdb_commands(char *path, size_t len)
 int cmd_debug(int argc, char **argv)
 {
     const char *trace = NULL, *gdb = "gdb-multiarch", *symbols = NULL;
-    const char *checkpoint_mem = NULL, *console = NULL;
+    const char *checkpoint_mem = NULL, *console = NULL, *image_dir = NULL;
     const char *engine_args[4] = { NULL, NULL, NULL, NULL }; /* --backend, --code-buffer */
     RunOptions engine = { 0 };
     char engine_err[256];
@@ -215,6 +229,8 @@ int cmd_debug(int argc, char **argv)
             i += k - 1;
         } else if (!strcmp(a, "--console") && i + 1 < argc) {
             console = argv[++i];
+        } else if (!strcmp(a, "--image-dir") && i + 1 < argc) {
+            image_dir = argv[++i];
         } else if (!strcmp(a, "--checkpoint-mem") && i + 1 < argc) {
             uint64_t bytes;
             checkpoint_mem = argv[++i];
@@ -247,12 +263,20 @@ int cmd_debug(int argc, char **argv)
         return EXIT_REWIND_ERROR;
     }
     char gerr[1200];
+    /* A packed file: unpacked here for the symbols (GDB, started below,
+     * inherits the memory files); the replay unpacks it again. */
+    PackedOpen pk;
+    if (!packed_open(trace, &pk, gerr, sizeof(gerr))) {
+        fprintf(stderr, "rewind debug: %s\n", gerr);
+        return EXIT_REWIND_ERROR;
+    }
     if (console && !console_file_allowed(trace, symbols, console, gerr, sizeof(gerr))) {
         fprintf(stderr, "rewind debug: %s\n", gerr);
         return EXIT_REWIND_ERROR;
     }
     char elf[4096];
-    if (!symbols && recorded_elf(trace, elf, sizeof(elf)))
+    if (!symbols && recorded_elf(packed_trace_path(&pk, trace), &pk, image_dir, elf,
+                                 sizeof(elf)))
         symbols = elf;
     unsigned port = free_port();
     if (!port) {
@@ -289,6 +313,10 @@ int cmd_debug(int argc, char **argv)
         for (int k = 0; k < 4; k++)
             if (engine_args[k])
                 args[na++] = (char *)engine_args[k];
+        if (image_dir) {
+            args[na++] = "--image-dir";
+            args[na++] = (char *)image_dir;
+        }
         args[na] = NULL;
         execv("/proc/self/exe", args);
         fprintf(stderr, "rewind debug: cannot start the replay: %s\n", strerror(errno));

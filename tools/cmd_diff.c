@@ -14,6 +14,7 @@
 #include "replay/session.h"
 #include "tools/commands.h"
 #include "tools/diff_print.h"
+#include "tools/packed.h"
 #include "tools/run_checkpoint.h"
 #include "tools/trace_config.h"
 
@@ -43,6 +44,7 @@ static void diff_usage(FILE *out)
         "  --summary       the summary comparison even if they do not\n"
         "  --json          the result as one JSON document on stdout (docs/diff.md)\n"
         "  --image OLD=NEW an image of either trace moved (as rewind replay)\n"
+        "Either trace may be a packed file (rewind pack): its images come from it.\n"
         "\n"
         "Exit code: 0 the recordings are identical, 1 they differ, 125 bad input\n"
         "(a file that is not a trace, cut short or damaged, an image that changed,\n"
@@ -53,6 +55,8 @@ static void diff_usage(FILE *out)
 
 typedef struct DiffSide {
     const char *path;
+    PackedOpen pk;     /* path is a packed file: its trace and images */
+    const char *trace; /* the trace to read: path, or the unpacked one */
     TraceReader *scan; /* for the passes over the file */
     const TraceHeader *h;
     TraceConfig tc, located;
@@ -65,7 +69,10 @@ typedef struct DiffSide {
 static bool side_open(DiffSide *s, const char *path, char *err, size_t errlen)
 {
     s->path = path;
-    s->scan = trace_reader_open(path, err, errlen);
+    if (!packed_open(path, &s->pk, err, errlen))
+        return false;
+    s->trace = packed_trace_path(&s->pk, path);
+    s->scan = trace_reader_open(s->trace, err, errlen);
     if (!s->scan)
         return false;
     s->h = trace_reader_header(s->scan);
@@ -88,13 +95,14 @@ static bool side_build(DiffSide *s, const TraceImageMap *maps, unsigned nmaps, c
                        size_t errlen)
 {
     char e[900];
-    TraceReader *r = trace_reader_open(s->path, e, sizeof(e));
+    TraceReader *r = trace_reader_open(s->trace, e, sizeof(e));
     if (!r) {
         snprintf(err, errlen, "%s", e);
         return false;
     }
-    TraceImageMap all[32];
-    unsigned nall = trace_config_locate(&s->located, s->h, maps, nmaps, all, 32);
+    TraceImageMap with_pack[32], all[32];
+    unsigned nwith = packed_add_maps(&s->pk, maps, nmaps, with_pack, 32);
+    unsigned nall = trace_config_locate(&s->located, s->h, with_pack, nwith, all, 32);
     RunOptions o;
     MachineConfig cfg;
     s->have_tc = true;
@@ -143,6 +151,7 @@ static void side_close(DiffSide *s)
     }
     if (s->scan)
         trace_reader_close(s->scan);
+    packed_close(&s->pk);
     memset(s, 0, sizeof(*s));
 }
 
@@ -174,7 +183,7 @@ static bool symbols_load(DiffSymbols *sy, const char *path, char *err, size_t er
 }
 
 /* The recorded kernel or firmware, when it is an ELF file. */
-static void symbols_default(DiffSymbols *sy, const TraceHeader *h)
+static void symbols_default(DiffSymbols *sy, const TraceHeader *h, const PackedOpen *pk)
 {
     static const char *const roles[] = { "kernel", "bios" };
     for (int k = 0; k < 2 && !sy->loaded; k++)
@@ -182,14 +191,18 @@ static void symbols_default(DiffSymbols *sy, const TraceHeader *h)
             const TraceImage *im = &h->images[i];
             if (!im->role || strcmp(im->role, roles[k]) || !im->path)
                 continue;
-            FILE *f = fopen(im->path, "rb");
+            const char *path = im->path; /* a packed file's copy, if packed */
+            for (unsigned m = 0; m < pk->nmaps; m++)
+                if (!strcmp(pk->maps[m].from, im->path))
+                    path = pk->maps[m].to;
+            FILE *f = fopen(path, "rb");
             unsigned char magic[4];
             bool elf = f && fread(magic, 1, 4, f) == 4 && !memcmp(magic, "\177ELF", 4);
             if (f)
                 fclose(f);
             char e[300];
             if (elf)
-                symbols_load(sy, im->path, e, sizeof(e));
+                symbols_load(sy, path, e, sizeof(e));
         }
 }
 
@@ -415,7 +428,7 @@ int cmd_diff(int argc, char **argv)
         if (sp && !symbols_load(&res->sym[i], sp, err, sizeof(err)))
             goto fail;
         if (!sp)
-            symbols_default(&res->sym[i], s[i].h);
+            symbols_default(&res->sym[i], s[i].h, &s[i].pk);
     }
     /* Read both traces through first, in either comparison: a damaged
      * frame is bad input (125), found before any replay. */

@@ -18,6 +18,7 @@
 #include "tools/commands.h"
 #include "tools/output_file.h"
 #include "devices/pcap_write.h"
+#include "tools/packed.h"
 
 enum { DUMP_CUT_SHORT = 3, DUMP_DAMAGED = 4 };
 
@@ -33,6 +34,8 @@ static void dump_usage(FILE *out)
         "\n"
         "Print a trace: its header (configuration, command line, images), then one\n"
         "line per event: icount, hart, pc, kind and a summary of the payload.\n"
+        "TRACE may be a packed file (rewind pack): its trace is shown (and its\n"
+        "images checked against their hashes).\n"
         "A checkpoint file is checked whole and described: its machine, the\n"
         "instruction count, each hart, the devices' states, the RAM it holds.\n"
         "\n"
@@ -102,10 +105,11 @@ static uint64_t le64(const uint8_t *p)
 
 /* ------------------------------------------------------------ header */
 
-static void print_header_text(const TraceReader *r)
+/* shown: the path the user gave (a packed file's, not its unpacked trace's). */
+static void print_header_text(const TraceReader *r, const char *shown, bool packed)
 {
     const TraceHeader *h = trace_reader_header(r);
-    printf("trace: %s\n", trace_reader_path(r));
+    printf("trace: %s%s\n", shown, packed ? " (packed: the trace and its images)" : "");
     printf("schema %" PRIu32 ", written by rewind %s\n", h->schema_version,
            h->rewind_version ? h->rewind_version : "?");
     printf("machine: %" PRIu64 " MiB RAM, %" PRIu32 " hart%s, %" PRIu64
@@ -135,11 +139,12 @@ static void print_header_text(const TraceReader *r)
                h->options[i].value ? h->options[i].value : "");
 }
 
-static void print_header_json(const TraceReader *r)
+static void print_header_json(const TraceReader *r, const char *shown, bool packed)
 {
     const TraceHeader *h = trace_reader_header(r);
     printf("{\"type\":\"header\",\"path\":");
-    put_json_string(stdout, trace_reader_path(r));
+    put_json_string(stdout, shown);
+    printf(",\"packed\":%s", packed ? "true" : "false");
     printf(",\"schema_version\":%" PRIu32 ",\"rewind_version\":", h->schema_version);
     put_json_string(stdout, h->rewind_version);
     printf(",\"ram_size\":%" PRIu64 ",\"harts\":%" PRIu32 ",\"ns_per_insn\":%" PRIu64
@@ -508,15 +513,21 @@ int cmd_dump(int argc, char **argv)
         checkpoint_close(c);
         return 0;
     }
-    TraceReader *r = trace_reader_open(path, err, sizeof(err));
-    if (!r) {
+    PackedOpen pk; /* a packed file: its trace (the images are checked too) */
+    if (!packed_open(path, &pk, err, sizeof(err))) {
         fprintf(stderr, "rewind dump: %s\n", err);
         return EXIT_REWIND_ERROR;
     }
+    TraceReader *r = trace_reader_open(packed_trace_path(&pk, path), err, sizeof(err));
+    if (!r) {
+        fprintf(stderr, "rewind dump: %s\n", err);
+        packed_close(&pk);
+        return EXIT_REWIND_ERROR;
+    }
     if (json)
-        print_header_json(r);
+        print_header_json(r, path, pk.packed);
     else
-        print_header_text(r);
+        print_header_text(r, path, pk.packed);
     if (!json && !stats)
         printf("%12s  %-5s%-18s  %-8s payload\n", "icount", "hart", "pc", "kind");
 
@@ -560,5 +571,6 @@ int cmd_dump(int argc, char **argv)
         code = DUMP_CUT_SHORT;
     }
     trace_reader_close(r);
+    packed_close(&pk);
     return code;
 }

@@ -64,6 +64,11 @@ static void record_usage(FILE *out)
         "                      start from a checkpoint (rewind run --save-checkpoint):\n"
         "                      the machine comes from FILE, and the trace embeds it,\n"
         "                      so it replays (and debugs back to that point) alone\n"
+        "  --stop-after-insns N\n"
+        "                      end the recording after N instructions in all, if\n"
+        "                      the run has not ended by then (exit code %d; the\n"
+        "                      replay ends there too): what rewind hunt\n"
+        "                      --fail-on icount:N calls a hang\n"
         "  --fast-forward-until COND\n"
         "                      run the machine unrecorded until COND holds (insns:N,\n"
         "                      pc:ADDR or console:TEXT, as rewind run --until), then\n"
@@ -81,7 +86,7 @@ static void record_usage(FILE *out)
         "most that much. A console that can no longer be written (a closed pipe,\n"
         "a full disk) is reported once and then discarded: the recording goes on.\n"
         "\n",
-        (unsigned long long)REPLAY_DEFAULT_DIGEST_EVERY);
+        (unsigned long long)REPLAY_DEFAULT_DIGEST_EVERY, REPLAY_EXIT_STOPPED);
     options_print_run_help(out);
 }
 
@@ -126,6 +131,7 @@ int cmd_record(int argc, char **argv)
     int nrest = 0;
     bool help = false, force = false;
     const char *ff_until = NULL; /* --fast-forward-until COND */
+    uint64_t stop_after = 0;     /* --stop-after-insns N */
     for (int i = 0; i < argc; i++) {
         if (!strcmp(argv[i], "-o") || !strcmp(argv[i], "--output") ||
             !strcmp(argv[i], "-output")) {
@@ -140,6 +146,14 @@ int cmd_record(int argc, char **argv)
             help = true;
         } else if (!strcmp(argv[i], "--force") || !strcmp(argv[i], "-force")) {
             force = true;
+        } else if (!strcmp(argv[i], "--stop-after-insns")) {
+            if (i + 1 >= argc || !options_parse_count(argv[i + 1], &stop_after)) {
+                fprintf(stderr, "rewind record: %s needs a number of instructions (at least "
+                        "1)\n", argv[i]);
+                free(rest);
+                return EXIT_REWIND_ERROR;
+            }
+            i++;
         } else if (!strcmp(argv[i], "--fast-forward-until")) {
             if (i + 1 >= argc || !argv[i + 1][0]) {
                 fprintf(stderr, "rewind record: %s needs a condition\n", argv[i]);
@@ -220,6 +234,7 @@ int cmd_record(int argc, char **argv)
     }
     /* The recording is the deterministic engine's, whatever ran before. */
     o.multi_thread = cfg.multi_thread = false;
+    options_apply_chaos(&o, &cfg, "record");
     if (!cfg.digest_every)
         cfg.digest_every = REPLAY_DEFAULT_DIGEST_EVERY;
 
@@ -272,6 +287,8 @@ int cmd_record(int argc, char **argv)
         rc = EXIT_REWIND_ERROR;
     } else {
         s.m->digest_print = o.digest_every != 0; /* as rewind run --digest-every */
+        if (stop_after)
+            replay_record_stop_after(s.m, stop_after);
         rc = run_session_run(&s, "record", o.stats);
     }
     if (s.m && s.m->replay) {
@@ -280,6 +297,10 @@ int cmd_record(int argc, char **argv)
             fprintf(stderr, "rewind record: %s: %s\n", path, err);
             rc = EXIT_REWIND_ERROR;
         } else if (ok) {
+            if (st.stopped)
+                fprintf(stderr, "rewind record: stopped after %" PRIu64 " instructions "
+                        "(--stop-after-insns): the run was still going (exit code %d)\n",
+                        stop_after, REPLAY_EXIT_STOPPED);
             if (st.interrupted) {
                 fprintf(stderr, "rewind record: interrupted by signal %d: the trace ends "
                         "here\n", st.interrupted);

@@ -10,6 +10,7 @@
 #include "replay/session.h"
 #include "tools/commands.h"
 #include "tools/output_file.h"
+#include "tools/packed.h"
 #include "tools/run_checkpoint.h"
 #include "tools/trace_config.h"
 
@@ -17,6 +18,8 @@ static void replay_usage(FILE *out)
 {
     fprintf(out,
         "usage: rewind replay TRACE [options]\n"
+        "\n"
+        "TRACE may be a packed file (rewind pack): its images come from it.\n"
         "\n"
         "Re-run a recording exactly: the machine comes from the trace's header,\n"
         "every input from the trace (the host's terminal, clock and entropy are\n"
@@ -32,6 +35,8 @@ static void replay_usage(FILE *out)
         "                    one is relative to the recording's directory); an\n"
         "                    OLD the trace does not have is an error listing its\n"
         "                    images. Size and xxh128 hash must still match\n"
+        "  --image-dir DIR   an image whose recorded path is gone is looked for in\n"
+        "                    DIR by size and xxh128 hash (any file name)\n"
         "  --print-digests   print each periodic digest (as rewind run --digest-every)\n"
         "  --progress, --no-progress\n"
         "                    progress bar on stderr (default: when it is a terminal)\n"
@@ -147,7 +152,7 @@ int cmd_replay(int argc, char **argv)
     bool quiet = false, stats = false;
     int progress = -1;
     ReplayPlayOptions popt = { 0 };
-    const char *log_cats = NULL, *log_file = NULL;
+    const char *log_cats = NULL, *log_file = NULL, *image_dir = NULL;
     RunOptions gdb_opts = { 0 }; /* -s, -S, -gdb; --backend, --code-buffer */
     uint64_t checkpoint_mem = REVERSE_DEFAULT_CHECKPOINT_MEM;
     char gdb_err[256];
@@ -196,6 +201,13 @@ int cmd_replay(int argc, char **argv)
             maps[nmaps].from = val;
             maps[nmaps++].to = eq + 1;
             i++;
+        } else if (!strcmp(a, "--image-dir")) {
+            if (!val) {
+                fprintf(stderr, "rewind replay: --image-dir needs a directory\n");
+                return EXIT_REWIND_ERROR;
+            }
+            image_dir = val;
+            i++;
         } else if (!strcmp(a, "--checkpoint-mem") || !strncmp(a, "--checkpoint-mem=", 17)) {
             const char *v = a[16] == '=' ? a + 17 : val;
             if (!v || !reverse_parse_size(v, &checkpoint_mem)) {
@@ -238,7 +250,13 @@ int cmd_replay(int argc, char **argv)
                                  : progress;
 
     char err[1024];
-    TraceReader *reader = trace_reader_open(path, err, sizeof(err));
+    /* A packed file: its trace and images, unpacked in memory. */
+    PackedOpen pk;
+    if (!packed_open(path, &pk, err, sizeof(err))) {
+        fprintf(stderr, "rewind replay: %s\n", err);
+        return EXIT_REWIND_ERROR;
+    }
+    TraceReader *reader = trace_reader_open(packed_trace_path(&pk, path), err, sizeof(err));
     if (!reader) {
         fprintf(stderr, "rewind replay: %s\n", err);
         return EXIT_REWIND_ERROR;
@@ -252,9 +270,14 @@ int cmd_replay(int argc, char **argv)
         trace_reader_close(reader);
         return EXIT_REWIND_ERROR;
     }
+    TraceImageMap with_pack[32];
+    unsigned nwith = packed_add_maps(&pk, maps, nmaps, with_pack, 32);
     TraceConfig located = { 0 };
     TraceImageMap all[32];
-    unsigned nall = trace_config_locate(&located, h, maps, nmaps, all, 32);
+    unsigned nall = trace_config_locate(&located, h, with_pack, nwith, all, 32);
+    static ImageDirFound found; /* static: large, and lives as long as the run */
+    if (image_dir)
+        nall = image_dir_maps(&found, h, image_dir, all, nall, 32);
     TraceConfig tc;
     RunOptions o;
     MachineConfig cfg;
@@ -358,5 +381,6 @@ int cmd_replay(int argc, char **argv)
     run_session_close(&s);
     trace_config_free(&tc);
     trace_config_free(&located);
+    packed_close(&pk);
     return rc;
 }

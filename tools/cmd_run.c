@@ -142,6 +142,7 @@ static bool run_check_fast_mode(const RunOptions *o, const RunCheckpoint *ck, ch
         return true;
     const char *what = o->icount.ns_per_insn || o->icount.pace ? "-icount (its time is the host's)"
                        : o->quantum ? "--quantum (every hart runs all the time)"
+                       : o->chaos ? "--chaos (the host schedules the threads)"
                        : o->digest_every ? "--digest-every (runs differ: nothing to compare)"
                        : o->gdb || o->gdb_wait ? "-s/-gdb/-S (not yet)"
                        : NULL;
@@ -187,6 +188,7 @@ int cmd_run(int argc, char **argv)
     int rc;
     if (!run_check_fast_mode(&o, &ck, err, sizeof(err)) ||
         !run_checkpoint_options(&ck, &o, &cfg, err, sizeof(err)) ||
+        (options_apply_chaos(&o, &cfg, "run"), false) ||
         !run_check_outputs(&o, &ck, err, sizeof(err)) ||
         !run_session_open(&s, &o, &cfg, NULL, NULL, err, sizeof(err)) ||
         (ck.from_path && !run_checkpoint_load(&ck, s.m, err, sizeof(err))) ||

@@ -16,6 +16,8 @@ int cmd_dump(int argc, char **argv);
 int cmd_debug(int argc, char **argv);
 int cmd_diff(int argc, char **argv);
 int cmd_timeline(int argc, char **argv);
+int cmd_hunt(int argc, char **argv);
+int cmd_pack(int argc, char **argv);
 
 /* Exit code for errors of rewind itself (bad options, bad images, an
  * emulation failure), kept apart from small guest exit codes. */

@@ -3,6 +3,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <inttypes.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -578,6 +579,16 @@ void options_print_run_help(FILE *out)
         "                      holding an LR reservation goes on to its SC, at\n"
         "                      most 64 instructions more)\n"
         "  --digest-every N    print a state digest every N instructions\n"
+        "  --chaos[=SEED]      chaos scheduling: with several harts, each round\n"
+        "                      runs them in a random order, each turn gets a\n"
+        "                      quantum log-uniform in 1..100000, and 1 turn in 16\n"
+        "                      (at most half of the run) starts an episode where\n"
+        "                      a random hart is not run for 10..10^9 instructions\n"
+        "                      (log-uniform); with one hart, the clock rate is\n"
+        "                      drawn (1/4 to 4 times -icount's). Deterministic\n"
+        "                      given SEED (without one, a seed is drawn and\n"
+        "                      printed); record keeps it in the trace, so the\n"
+        "                      replay has the same schedule (docs/chaos.md)\n"
         "  -accel tcg[,thread=single|multi]  thread=single (default): the\n"
         "                      deterministic engine, harts take turns on one thread.\n"
         "                      thread=multi: the fast mode, one host thread per hart\n"
@@ -876,6 +887,21 @@ bool options_parse_run(RunOptions *o, int argc, char **argv, char *err, size_t e
             /* accepted: the console is on stdio already */
         } else if (strcmp(a, "-stats") == 0) {
             o->stats = true;
+        } else if (strcmp(a, "-chaos") == 0 || strncmp(a, "-chaos=", 7) == 0) {
+            o->chaos = true;
+            if (a[6] == '=') {
+                uint64_t seed = 0;
+                const char *p = a + 7;
+                bool digits = *p != 0;
+                for (const char *q = p; *q; q++)
+                    digits = digits && *q >= '0' && *q <= '9';
+                if (!digits || (strcmp(p, "0") != 0 && !options_parse_count(p, &seed))) {
+                    snprintf(err, errlen, "%s: the seed must be a decimal number", argv[i]);
+                    return false;
+                }
+                o->chaos_seed = seed;
+                o->chaos_seed_given = true;
+            }
         } else if (strcmp(a, "-h") == 0 || strcmp(a, "-help") == 0) {
             o->help = true;
             return true;
@@ -921,4 +947,24 @@ int options_parse_gdb(RunOptions *o, int argc, char **argv, int i, char *err, si
     }
     o->gdb = argv[i + 1];
     return 2;
+}
+
+void options_apply_chaos(RunOptions *o, MachineConfig *cfg, const char *who)
+{
+    if (!o->chaos)
+        return;
+    if (!o->chaos_seed_given) {
+        o->chaos_seed = chaos_random_seed(); /* the only host entropy: printed */
+        o->chaos_seed_given = true;
+    }
+    chaos_config_default(&cfg->chaos, o->chaos_seed);
+    if (cfg->nharts == 1) {
+        cfg->icount.ns_per_insn = chaos_clock_ns_per_insn(&cfg->chaos, cfg->icount.ns_per_insn);
+        fprintf(stderr, "rewind %s: chaos seed %" PRIu64 " (one hart: the clock runs at %"
+                PRIu64 " ns per instruction; --chaos=%" PRIu64 " repeats this run)\n", who,
+                o->chaos_seed, cfg->icount.ns_per_insn, o->chaos_seed);
+    } else {
+        fprintf(stderr, "rewind %s: chaos seed %" PRIu64 " (--chaos=%" PRIu64
+                " repeats this schedule)\n", who, o->chaos_seed, o->chaos_seed);
+    }
 }

@@ -48,6 +48,9 @@ typedef struct RunOptions {
     IcountConfig icount;   /* -icount shift=N|auto (zeroed: the default clock) */
     uint64_t quantum;      /* --quantum N (0: the default) */
     uint64_t digest_every; /* --digest-every N (0: none) */
+    bool chaos;            /* --chaos[=SEED] (core/chaos.h) */
+    bool chaos_seed_given; /* --chaos=SEED, else a random seed is drawn */
+    uint64_t chaos_seed;
     int backend;           /* --backend: a MachineBackend (0: the default) */
     bool multi_thread;     /* -accel tcg,thread=multi: the fast mode */
     uint64_t code_buffer_size; /* --code-buffer SIZE (0: the default) */
@@ -121,6 +124,12 @@ bool options_parse_uint(const char *s, unsigned min, unsigned max, unsigned *out
 
 /* Print o's notes on out, one line each, after prefix. */
 void options_print_notes(const RunOptions *o, const char *prefix, FILE *out);
+
+/* --chaos in o as a machine's chaos configuration (cfg->chaos), with
+ * the clock rate drawn when there is one hart; a seed is drawn when none
+ * was given (and kept in o). Prints the seed on stderr after `who`. */
+struct MachineConfig;
+void options_apply_chaos(RunOptions *o, struct MachineConfig *cfg, const char *who);
 
 /* The help text for `rewind run`. */
 void options_print_run_help(FILE *out);

@@ -30,6 +30,11 @@ static void usage(FILE *out)
         "             or (other images) console and milestones side by side\n"
         "  timeline   the milestones of a boot from a recording: each hart's modes,\n"
         "             firmware, kernel entry, paging, SBI calls, devices, console\n"
+        "  hunt       record again and again with chaos scheduling until a run\n"
+        "             fails; keep the failing recording\n"
+        "  pack       one file with a trace and every image it needs, to replay\n"
+        "             anywhere\n"
+
         "\n"
         "  rewind --help       this text\n"
         "  rewind --version    the version, execution backend and trace formats\n"
@@ -88,6 +93,11 @@ int main(int argc, char **argv)
         return cmd_diff(argc - 2, argv + 2);
     if (strcmp(cmd, "timeline") == 0)
         return cmd_timeline(argc - 2, argv + 2);
+    if (strcmp(cmd, "hunt") == 0)
+        return cmd_hunt(argc - 2, argv + 2);
+    if (strcmp(cmd, "pack") == 0)
+        return cmd_pack(argc - 2, argv + 2);
+
     fprintf(stderr, "rewind: unknown command '%s' (try rewind --help)\n", cmd);
     return EXIT_REWIND_ERROR;
 }

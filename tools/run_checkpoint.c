@@ -148,6 +148,8 @@ bool run_checkpoint_options(RunCheckpoint *rc, RunOptions *o, MachineConfig *cfg
     int backend = o->backend;
     uint64_t code_buffer_size = o->code_buffer_size;
     bool multi_thread = o->multi_thread;
+    bool chaos = o->chaos, chaos_seed_given = o->chaos_seed_given;
+    uint64_t chaos_seed = o->chaos_seed;
     if (!trace_config_to_options(&rc->from_tc, h, NULL, 0, o, cfg, err, errlen) ||
         !trace_config_check_images(h, NULL, 0, err, errlen))
         return false;
@@ -169,6 +171,10 @@ bool run_checkpoint_options(RunCheckpoint *rc, RunOptions *o, MachineConfig *cfg
                 "networking starts afresh; forwarded ports listen again)\n",
                 rc->from_path == rc->ff_name ? "" : "--from-checkpoint ", rc->from_path,
                 rc->from_path == rc->ff_name ? "the hand-off" : "the checkpoint");
+    /* --chaos here replaces the checkpoint's schedule (if it had one). */
+    o->chaos = chaos;
+    o->chaos_seed_given = chaos_seed_given;
+    o->chaos_seed = chaos_seed;
     return true;
 }
 

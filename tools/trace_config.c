@@ -141,6 +141,11 @@ bool trace_config_from_options(TraceConfig *tc, const RunOptions *o, const Machi
                                                 STATESUM_VERSION == 1 ? "1" : "?" };
     tc->options[h->noptions++] = (TraceOption){
         "engine", tc_printf(tc, "%d", MACHINE_ENGINE_REVISION) };
+    if (cfg->chaos.on) { /* the schedule's seed and parameters: all a replay needs */
+        char chaos[256];
+        chaos_config_format(&cfg->chaos, chaos, sizeof(chaos));
+        tc->options[h->noptions++] = (TraceOption){ "chaos", tc_printf(tc, "%s", chaos) };
+    }
     /* Relative image paths are relative to this: a replay elsewhere finds
      * them through it. */
     char cwd[4096];
@@ -295,6 +300,16 @@ bool trace_config_to_options(TraceConfig *tc, const TraceHeader *h, const TraceI
     *cfg = (MachineConfig){ .ram_size = o->ram_size, .nharts = o->smp,
                             .icount = o->icount, .quantum = o->quantum,
                             .digest_every = o->digest_every, .no_reboot = o->no_reboot };
+    const char *chaos = trace_header_option(h, "chaos");
+    if (chaos) {
+        char why[300];
+        if (!chaos_config_parse(chaos, &cfg->chaos, why, sizeof(why))) {
+            snprintf(err, errlen, "the trace's header: %s", why);
+            return false;
+        }
+        /* The recorded clock rate (one hart) is in the header already:
+         * nothing is drawn again. */
+    }
     return true;
 }
 

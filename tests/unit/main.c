@@ -21,6 +21,7 @@ static const struct {
     { "trace", suite_trace },   { "replay", suite_replay },
     { "gdb", suite_gdb },       { "snapshot", suite_snapshot },
     { "lrsc", suite_lrsc },     { "native", suite_native },
+    { "chaos", suite_chaos },
 };
 
 int main(int argc, char **argv)

@@ -21,6 +21,7 @@ Suite *suite_replay(void);
 Suite *suite_gdb(void);
 Suite *suite_snapshot(void);
 Suite *suite_lrsc(void);
+Suite *suite_chaos(void);
 Suite *suite_native(void);
 
 #endif

@@ -336,6 +336,39 @@ START_TEST(test_one_hart_keeps_its_reservation)
 }
 END_TEST
 
+START_TEST(test_chaos_keeps_lrsc_progressing_and_follows_its_seed)
+{
+    /* --chaos draws a quantum per turn, 1 instruction and up: with quanta
+     * of 1 to 3 every LR/SC sequence meets a turn's end, and still
+     * succeeds (the extension of core/turn.h). The schedule is the
+     * seed's: the same seed, the same run to the instruction; another
+     * seed, another interleaving. */
+    uint64_t icount1[3];
+    const uint64_t seeds[3] = { 5, 5, 6 };
+    for (int k = 0; k < 3; k++) {
+        Machine *m = lrsc_machine(4, 0);
+        chaos_config_default(&m->cfg.chaos, seeds[k]);
+        m->cfg.chaos.quantum_min = 1;
+        m->cfg.chaos.quantum_max = 3;
+        m->cfg.chaos.starve_min = 1;
+        m->cfg.chaos.starve_max = 50;
+        chaos_state_init(&m->sched.chaos, &m->cfg.chaos);
+        uint32_t code[64];
+        put_code(m, CODE0, code, increment_code(code, 9));
+        spin_others(m);
+        machine_run(m);
+        ck_assert_int_eq(m->stop, STOP_EXIT);
+        ck_assert_msg(data(m, 0) == 1 && data(m, 1) == 99, "seed %lu: value %lu, tries "
+                      "left %ld", (unsigned long)seeds[k], (unsigned long)data(m, 0),
+                      (long)data(m, 1));
+        icount1[k] = m->harts[1].icount; /* what the spinning hart got */
+        machine_free(m);
+    }
+    ck_assert_uint_eq(icount1[0], icount1[1]);
+    ck_assert_uint_ne(icount1[0], icount1[2]);
+}
+END_TEST
+
 Suite *suite_lrsc(void)
 {
     Suite *s = suite_create("lrsc");
@@ -345,6 +378,7 @@ Suite *suite_lrsc(void)
     tcase_add_test(tc, test_store_by_another_hart_fails_sc);
     tcase_add_test(tc, test_debugger_inside_the_extension);
     tcase_add_test(tc, test_one_hart_keeps_its_reservation);
+    tcase_add_test(tc, test_chaos_keeps_lrsc_progressing_and_follows_its_seed);
     suite_add_tcase(s, tc);
     return s;
 }
