@@ -1,5 +1,5 @@
 /* Control and status registers (privileged spec v1.12, RV64, M+S+U, no
- * hypervisor, no debug triggers).
+ * hypervisor, no debug triggers; stimecmp with Sstc, core/sstc.h).
  *
  * Every CSR the hart implements is handled by the two switches in
  * csr_value() and csr_store(); anything else is absent: it raises an
@@ -14,9 +14,11 @@
 #include <stddef.h>
 
 #include "core/csr.h"
+#include "core/isa.h"
 #include "core/log.h"
 #include "core/machine.h"
 #include "core/mmu.h"
+#include "core/sstc.h"
 #include "translator/op.h"
 
 /* Interrupt bits of mip/mie/mideleg. */
@@ -47,7 +49,18 @@
  * causes 10 and 14. */
 #define MEDELEG_WRITABLE 0xb3ffULL
 
-#define ENVCFG_FIOM 1ULL
+/* The machine's -cpu extensions (none for a hart without a machine, as
+ * in some unit tests). */
+static bool has_ext(const Hart *h, IsaExt e)
+{
+    return h->m && (h->m->cfg.isa_ext & ISA_BIT(e));
+}
+
+/* The menvcfg bits that exist on this hart's machine. */
+static uint64_t menvcfg_writable(const Hart *h)
+{
+    return MENVCFG_FIOM | (has_ext(h, ISA_SSTC) ? MENVCFG_STCE : 0);
+}
 
 /* mcountinhibit / mcounteren bits */
 #define COUNTER_CY 0
@@ -196,6 +209,10 @@ static bool csr_allowed(const Hart *h, unsigned num, bool write)
     if (num >= CSR_CYCLE && num <= CSR_HPMCOUNTER31 &&
         !counter_accessible(h, num))
         return false;
+    /* Sstc: below M, stimecmp needs mcounteren.TM and menvcfg.STCE. */
+    if (num == CSR_STIMECMP && h->priv < PRV_M &&
+        (!((h->csr.mcounteren >> COUNTER_TM) & 1) || !(h->csr.menvcfg & MENVCFG_STCE)))
+        return false;
     return true;
 }
 
@@ -240,6 +257,9 @@ static bool csr_value(const Hart *h, unsigned num, uint64_t now,
     case CSR_SCAUSE: *val = c->scause; return true;
     case CSR_STVAL: *val = c->stval; return true;
     case CSR_SATP: *val = c->satp; return true;
+    case CSR_STIMECMP:
+        *val = c->stimecmp;
+        return has_ext(h, ISA_SSTC);
 
     case CSR_MSTATUS: *val = mstatus_value(h); return true;
     case CSR_MISA: *val = c->misa ? c->misa : csr_misa_default(); return true;
@@ -343,11 +363,17 @@ static bool csr_store(Hart *h, unsigned num, uint64_t now, uint64_t val)
     }
     case CSR_STVEC: c->stvec = tvec_value(c->stvec, val); return true;
     case CSR_SCOUNTEREN: c->scounteren = val & 0xffffffffULL; return true;
-    case CSR_SENVCFG: c->senvcfg = val & ENVCFG_FIOM; return true;
+    case CSR_SENVCFG: c->senvcfg = val & MENVCFG_FIOM; return true;
     case CSR_SSCRATCH: c->sscratch = val; return true;
     case CSR_SEPC: c->sepc = val & ~1ULL; return true;
     case CSR_SCAUSE: c->scause = val; return true;
     case CSR_STVAL: c->stval = val; return true;
+    case CSR_STIMECMP:
+        if (!has_ext(h, ISA_SSTC))
+            return false;
+        c->stimecmp = val;
+        sstc_update(h);
+        return true;
     case CSR_SATP:
         /* An unsupported MODE makes the whole write have no effect. */
         if (satp_mode_supported(val)) {
@@ -364,12 +390,16 @@ static bool csr_store(Hart *h, unsigned num, uint64_t now, uint64_t val)
     case CSR_MIDELEG: c->mideleg = val & MIP_S_BITS; return true;
     case CSR_MIE: c->mie = val & MIP_ALL; return true;
     case CSR_MIP:
-        /* MSIP, MTIP and MEIP are wires from the CLINT and the PLIC. */
-        hart_mip_write(h, MIP_S_BITS, val);
+        /* MSIP, MTIP and MEIP are wires from the CLINT and the PLIC; so
+         * is STIP from stimecmp while menvcfg.STCE is set (Sstc). */
+        hart_mip_write(h, MIP_S_BITS & ~((c->menvcfg & MENVCFG_STCE) ? MIP_STIP : 0), val);
         return true;
     case CSR_MTVEC: c->mtvec = tvec_value(c->mtvec, val); return true;
     case CSR_MCOUNTEREN: c->mcounteren = val & 0xffffffffULL; return true;
-    case CSR_MENVCFG: c->menvcfg = val & ENVCFG_FIOM; return true;
+    case CSR_MENVCFG:
+        c->menvcfg = val & menvcfg_writable(h);
+        sstc_update(h);
+        return true;
     case CSR_MCOUNTINHIBIT: mcountinhibit_store(h, val, now); return true;
     case CSR_MSCRATCH: c->mscratch = val; return true;
     case CSR_MEPC: c->mepc = val & ~1ULL; return true;

@@ -20,6 +20,10 @@ static void hash_hart(XXH3_state_t *st, const Hart *h)
         c->frm, h->lr_valid ? h->lr_addr : UINT64_MAX,
     };
     XXH3_64bits_update(st, v, sizeof(v));
+    /* Only where the CSR exists: the digests of a machine without Sstc
+     * (every trace made before -cpu) stay what they were. */
+    if (h->m && h->m->sstc)
+        XXH3_64bits_update(st, &c->stimecmp, sizeof(c->stimecmp));
     XXH3_64bits_update(st, &h->x[1], 31 * sizeof(uint64_t));
     XXH3_64bits_update(st, h->f, sizeof(h->f));
 }

@@ -44,6 +44,7 @@ typedef struct Csrs {
     uint64_t satp;
     uint64_t mcounteren, scounteren, mcountinhibit;
     uint64_t menvcfg, senvcfg;
+    uint64_t stimecmp; /* Sstc (core/sstc.h) */
     uint64_t mhartid;
     uint32_t fflags, frm;
     /* Offsets so that mcycle/minstret writes take effect relative to the
@@ -88,6 +89,10 @@ typedef struct Hart {
 
     /* Set by wfi: the hart sleeps until an interrupt is pending. */
     bool wfi;
+    /* An instruction changed a device deadline from inside a slice (a
+     * stimecmp write, core/sstc.h): the run loop ends the slice after it
+     * and computes the next budget with the new deadline. */
+    bool slice_end;
 
     /* Current MMU index for data and fetch accesses (derived from priv,
      * mstatus.MPRV/MPP and satp; recomputed by hart_update_mmu_idx). */

@@ -54,7 +54,7 @@ static const struct {
     CSR_FIELD(satp), CSR_FIELD(mcounteren), CSR_FIELD(scounteren),
     CSR_FIELD(mcountinhibit), CSR_FIELD(menvcfg), CSR_FIELD(senvcfg),
     CSR_FIELD(mhartid), CSR_FIELD(fflags), CSR_FIELD(frm),
-    CSR_FIELD(mcycle_offset), CSR_FIELD(minstret_offset),
+    CSR_FIELD(mcycle_offset), CSR_FIELD(minstret_offset), CSR_FIELD(stimecmp),
 };
 enum { NCSR_FIELDS = sizeof(csr_fields) / sizeof(csr_fields[0]),
        NCSRS = NCSR_FIELDS + 2 * PMP_COUNT };

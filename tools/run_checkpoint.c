@@ -145,7 +145,10 @@ bool run_checkpoint_options(RunCheckpoint *rc, RunOptions *o, MachineConfig *cfg
     uint64_t digest_every = o->digest_every;
     unsigned log_mask = o->log_mask;
     const char *log_file = o->log_file;
-    if (!trace_config_to_options(&rc->from_tc, h, NULL, 0, o, cfg, err, errlen) ||
+    const char *cpu = o->cpu;
+    uint64_t isa_ext = o->isa_ext;
+    if (!trace_config_cpu_agrees(h, cpu, isa_ext, err, errlen) ||
+        !trace_config_to_options(&rc->from_tc, h, NULL, 0, o, cfg, err, errlen) ||
         !trace_config_check_images(h, NULL, 0, err, errlen))
         return false;
     /* What only concerns this run, not the machine, comes from here. */

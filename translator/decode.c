@@ -22,12 +22,15 @@ static int64_t imm_of(uint32_t w, InsnFormat fmt)
     }
 }
 
-const InsnDesc *decode_lookup(uint32_t w)
+const InsnDesc *decode_lookup(uint32_t w, uint64_t isa_ext)
 {
     /* A linear scan: decoding happens once per translated instruction,
-     * which is rare next to execution. */
+     * which is rare next to execution. Rows of extensions that are off
+     * are skipped, so their encodings are illegal (or, for a hint such
+     * as pause, the base instruction they are an encoding of). */
     for (unsigned i = 0; i < insn_table_len; i++)
-        if ((w & insn_table[i].mask) == insn_table[i].match)
+        if ((w & insn_table[i].mask) == insn_table[i].match &&
+            insn_enabled(&insn_table[i], isa_ext))
             return &insn_table[i];
     return NULL;
 }
@@ -37,10 +40,10 @@ int op_illegal_insn(Hart *h, const Op *op)
     return op_illegal(h, op);
 }
 
-const InsnDesc *decode_op(Op *op, uint32_t raw, unsigned len, uint64_t pc)
+const InsnDesc *decode_op(Op *op, uint32_t raw, unsigned len, uint64_t pc, uint64_t isa_ext)
 {
     uint32_t w = len == 2 ? rvc_expand((uint16_t)raw) : raw;
-    const InsnDesc *d = (w && (len == 2 || (w & 3) == 3)) ? decode_lookup(w) : NULL;
+    const InsnDesc *d = (w && (len == 2 || (w & 3) == 3)) ? decode_lookup(w, isa_ext) : NULL;
     memset(op, 0, sizeof(*op));
     op->pc = pc;
     op->raw = raw;

@@ -119,7 +119,7 @@ static TB *translate(Hart *h, uint64_t vpc, uint64_t ppage, const uint8_t *host,
             }
         }
         Op *op = &tb->ops[n + nd];
-        const InsnDesc *d = decode_op(op, raw, len, pc);
+        const InsnDesc *d = decode_op(op, raw, len, pc, m->cfg.isa_ext);
         op->idx = (uint16_t)n;
         if (d && (d->flags & IF_FP) && (flags & TBF_FS_OFF))
             op->fn = op_illegal_insn;
