@@ -130,6 +130,11 @@ static void node_cpus(Builder *b, const FdtConfig *c)
         prop_str(b, "compatible", "riscv");
         prop_str(b, "riscv,isa", isa);
         prop_str(b, "mmu-type", BOOTFDT_MMU_TYPE);
+        /* The block size of cbo.* (as QEMU names it, later versions). */
+        if (c->isa_ext & ISA_BIT(ISA_ZICBOM))
+            prop_u32(b, "riscv,cbom-block-size", ISA_CBO_BLOCK_SIZE);
+        if (c->isa_ext & ISA_BIT(ISA_ZICBOZ))
+            prop_u32(b, "riscv,cboz-block-size", ISA_CBO_BLOCK_SIZE);
         begin(b, "interrupt-controller");
         prop_u32(b, "#interrupt-cells", 1);
         prop_empty(b, "interrupt-controller");

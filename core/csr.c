@@ -56,10 +56,29 @@ static bool has_ext(const Hart *h, IsaExt e)
     return h->m && (h->m->cfg.isa_ext & ISA_BIT(e));
 }
 
-/* The menvcfg bits that exist on this hart's machine. */
+/* The senvcfg bits that exist on this hart's machine (menvcfg has the
+ * same at the same places, and more). */
+static uint64_t senvcfg_writable(const Hart *h)
+{
+    return MENVCFG_FIOM |
+           (has_ext(h, ISA_ZICBOM) ? MENVCFG_CBIE | MENVCFG_CBCFE : 0) |
+           (has_ext(h, ISA_ZICBOZ) ? MENVCFG_CBZE : 0);
+}
+
 static uint64_t menvcfg_writable(const Hart *h)
 {
-    return MENVCFG_FIOM | (has_ext(h, ISA_SSTC) ? MENVCFG_STCE : 0);
+    return senvcfg_writable(h) | (has_ext(h, ISA_SSTC) ? MENVCFG_STCE : 0) |
+           (has_ext(h, ISA_SVPBMT) ? MENVCFG_PBMTE : 0);
+}
+
+/* An envcfg write: CBIE = 10 is reserved (WARL: the field keeps its
+ * value). */
+static uint64_t envcfg_value(uint64_t old, uint64_t val, uint64_t writable)
+{
+    uint64_t v = val & writable;
+    if ((v & MENVCFG_CBIE) == (2ULL << 4))
+        v = (v & ~MENVCFG_CBIE) | (old & MENVCFG_CBIE);
+    return v;
 }
 
 /* mcountinhibit / mcounteren bits */
@@ -363,7 +382,9 @@ static bool csr_store(Hart *h, unsigned num, uint64_t now, uint64_t val)
     }
     case CSR_STVEC: c->stvec = tvec_value(c->stvec, val); return true;
     case CSR_SCOUNTEREN: c->scounteren = val & 0xffffffffULL; return true;
-    case CSR_SENVCFG: c->senvcfg = val & MENVCFG_FIOM; return true;
+    case CSR_SENVCFG:
+        c->senvcfg = envcfg_value(c->senvcfg, val, senvcfg_writable(h));
+        return true;
     case CSR_SSCRATCH: c->sscratch = val; return true;
     case CSR_SEPC: c->sepc = val & ~1ULL; return true;
     case CSR_SCAUSE: c->scause = val; return true;
@@ -396,10 +417,15 @@ static bool csr_store(Hart *h, unsigned num, uint64_t now, uint64_t val)
         return true;
     case CSR_MTVEC: c->mtvec = tvec_value(c->mtvec, val); return true;
     case CSR_MCOUNTEREN: c->mcounteren = val & 0xffffffffULL; return true;
-    case CSR_MENVCFG:
-        c->menvcfg = val & menvcfg_writable(h);
+    case CSR_MENVCFG: {
+        uint64_t old = c->menvcfg;
+        c->menvcfg = envcfg_value(old, val, menvcfg_writable(h));
+        /* PBMTE changes which PTEs are valid: cached translations go. */
+        if ((old ^ c->menvcfg) & MENVCFG_PBMTE)
+            translation_changed(h);
         sstc_update(h);
         return true;
+    }
     case CSR_MCOUNTINHIBIT: mcountinhibit_store(h, val, now); return true;
     case CSR_MSCRATCH: c->mscratch = val; return true;
     case CSR_MEPC: c->mepc = val & ~1ULL; return true;

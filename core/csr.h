@@ -40,6 +40,10 @@
 
 /* menvcfg / senvcfg */
 #define MENVCFG_FIOM (1ULL << 0)
+#define MENVCFG_CBIE (3ULL << 4)  /* Zicbom: cbo.inval allowed below M (01 flush, 11 inval) */
+#define MENVCFG_CBCFE (1ULL << 6) /* Zicbom: cbo.clean/flush allowed below M */
+#define MENVCFG_CBZE (1ULL << 7)  /* Zicboz: cbo.zero allowed below M */
+#define MENVCFG_PBMTE (1ULL << 62) /* Svpbmt: PBMT in S/U translations */
 #define MENVCFG_STCE (1ULL << 63)
 
 /* satp */

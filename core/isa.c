@@ -13,6 +13,9 @@ typedef struct IsaExtInfo {
 } IsaExtInfo;
 
 static const IsaExtInfo isa_info[ISA_COUNT] = {
+    [ISA_ZICBOM] = { "zicbom", false, false, "cache-block management (cbo.clean/flush/inval)" },
+    [ISA_ZICBOP] = { "zicbop", false, false, "cache-block prefetch hints (prefetch.i/r/w)" },
+    [ISA_ZICBOZ] = { "zicboz", false, false, "cache-block zero (cbo.zero)" },
     [ISA_ZICOND] = { "zicond", false, false, "integer conditional operations (czero.eqz/nez)" },
     [ISA_ZIHINTPAUSE] = { "zihintpause", true, true, "the pause hint" },
     [ISA_ZBA] = { "zba", true, true, "address generation (sh1add, add.uw, ...)" },
@@ -20,6 +23,9 @@ static const IsaExtInfo isa_info[ISA_COUNT] = {
     [ISA_ZBC] = { "zbc", true, true, "carry-less multiplication (clmul, clmulh, clmulr)" },
     [ISA_ZBS] = { "zbs", true, true, "single-bit instructions (bset, bext, ...)" },
     [ISA_SSTC] = { "sstc", true, true, "the stimecmp timer for S-mode (menvcfg.STCE)" },
+    [ISA_SVINVAL] = { "svinval", false, true, "fine-grained TLB invalidation (sinval.vma)" },
+    [ISA_SVNAPOT] = { "svnapot", false, true, "64 KiB NAPOT pages (PTE bit N)" },
+    [ISA_SVPBMT] = { "svpbmt", false, true, "page-based memory types (PTE PBMT, menvcfg.PBMTE)" },
 };
 
 uint64_t isa_ext_default(void)

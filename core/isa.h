@@ -24,6 +24,9 @@
  * tree's riscv,isa): Z extensions by their category letter (i, then b),
  * then the S extensions. */
 typedef enum {
+    ISA_ZICBOM,
+    ISA_ZICBOP,
+    ISA_ZICBOZ,
     ISA_ZICOND,
     ISA_ZIHINTPAUSE,
     ISA_ZBA,
@@ -31,8 +34,15 @@ typedef enum {
     ISA_ZBC,
     ISA_ZBS,
     ISA_SSTC,
+    ISA_SVINVAL,
+    ISA_SVNAPOT,
+    ISA_SVPBMT,
     ISA_COUNT
 } IsaExt;
+
+/* The cache-block size of Zicbom and Zicboz (device tree:
+ * riscv,cbom-block-size, riscv,cboz-block-size), as QEMU's. */
+enum { ISA_CBO_BLOCK_SIZE = 64 };
 
 #define ISA_BIT(e) (1ULL << (e))
 

@@ -2,8 +2,8 @@
  * (mtval = the encoding), pause is the fence it encodes, and stimecmp
  * does not exist.
  *
- * run-isa rewind: -cpu rv64,zba=off,zbb=off,zbc=off,zbs=off,zicond=off,zihintpause=off,sstc=off
- * run-isa qemu: -cpu rv64,zba=off,zbb=off,zbc=off,zbs=off,Zihintpause=off,sstc=off
+ * run-isa rewind: -cpu rv64,zba=off,zbb=off,zbc=off,zbs=off,zicond=off,zihintpause=off,sstc=off,zicbom=off,zicboz=off,svinval=off
+ * run-isa qemu: -cpu rv64,zba=off,zbb=off,zbc=off,zbs=off,Zihintpause=off,sstc=off,svinval=off
  */
 #include "test.h"
 
@@ -27,6 +27,11 @@ TEST_BEGIN
     ILLEGAL(12, 0x4a85d513) /* bexti a0,a1,40 (Zbs) */
     ILLEGAL(13, 0x0ec5d533) /* czero.eqz a0,a1,a2 (Zicond) */
     ILLEGAL(14, 0x14d02573) /* csrr a0, stimecmp (Sstc) */
+    ILLEGAL(16, 0x0005a00f) /* cbo.inval (a1) (Zicbom) */
+    ILLEGAL(17, 0x0025a00f) /* cbo.flush (a1) (Zicbom) */
+    ILLEGAL(18, 0x0045a00f) /* cbo.zero (a1) (Zicboz) */
+    ILLEGAL(19, 0x16058073) /* sinval.vma a1, zero (Svinval) */
+    ILLEGAL(20, 0x18000073) /* sfence.w.inval (Svinval) */
     /* pause without Zihintpause: a fence, no trap */
     TEST_NO_TRAP(15, .word 0x0100000f)
 TEST_END
