@@ -19,6 +19,7 @@
 #include "core/machine.h"
 #include "core/mmu.h"
 #include "core/sstc.h"
+#include "core/trigger.h"
 #include "translator/op.h"
 
 /* Interrupt bits of mip/mie/mideleg. */
@@ -304,6 +305,8 @@ static bool csr_value(const Hart *h, unsigned num, uint64_t now,
     case CSR_MHARTID: *val = c->mhartid; return true;
     default: break;
     }
+    if (num >= CSR_TSELECT && num <= CSR_TCONTROL)
+        return has_ext(h, ISA_SDTRIG) && trigger_csr_read(h, num, val);
 
     if (num >= CSR_PMPCFG0 && num <= CSR_PMPCFG15) {
         /* RV64: only the even pmpcfg registers exist. */
@@ -440,6 +443,8 @@ static bool csr_store(Hart *h, unsigned num, uint64_t now, uint64_t val)
         return true;
     default: break;
     }
+    if (num >= CSR_TSELECT && num <= CSR_TCONTROL)
+        return has_ext(h, ISA_SDTRIG) && trigger_csr_write(h, num, val);
 
     if (num >= CSR_PMPCFG0 && num <= CSR_PMPCFG15) {
         if (num & 1)

@@ -7,25 +7,29 @@
 
 typedef struct IsaExtInfo {
     const char *name;
+    const char *alias;  /* QEMU 7.2's property name when it differs */
+    bool in_dt;         /* named in riscv,isa (QEMU 7.2 leaves Sdtrig out) */
     bool on_by_default; /* as QEMU 7.2's -M virt */
     bool in_qemu72;     /* QEMU 7.2 has a -cpu property for it */
     const char *what;
 } IsaExtInfo;
 
 static const IsaExtInfo isa_info[ISA_COUNT] = {
-    [ISA_ZICBOM] = { "zicbom", false, false, "cache-block management (cbo.clean/flush/inval)" },
-    [ISA_ZICBOP] = { "zicbop", false, false, "cache-block prefetch hints (prefetch.i/r/w)" },
-    [ISA_ZICBOZ] = { "zicboz", false, false, "cache-block zero (cbo.zero)" },
-    [ISA_ZICOND] = { "zicond", false, false, "integer conditional operations (czero.eqz/nez)" },
-    [ISA_ZIHINTPAUSE] = { "zihintpause", true, true, "the pause hint" },
-    [ISA_ZBA] = { "zba", true, true, "address generation (sh1add, add.uw, ...)" },
-    [ISA_ZBB] = { "zbb", true, true, "basic bit manipulation (clz, rev8, min, ...)" },
-    [ISA_ZBC] = { "zbc", true, true, "carry-less multiplication (clmul, clmulh, clmulr)" },
-    [ISA_ZBS] = { "zbs", true, true, "single-bit instructions (bset, bext, ...)" },
-    [ISA_SSTC] = { "sstc", true, true, "the stimecmp timer for S-mode (menvcfg.STCE)" },
-    [ISA_SVINVAL] = { "svinval", false, true, "fine-grained TLB invalidation (sinval.vma)" },
-    [ISA_SVNAPOT] = { "svnapot", false, true, "64 KiB NAPOT pages (PTE bit N)" },
-    [ISA_SVPBMT] = { "svpbmt", false, true, "page-based memory types (PTE PBMT, menvcfg.PBMTE)" },
+    [ISA_ZICBOM] = { "zicbom", NULL, true, false, false, "cache-block management (cbo.clean/flush/inval)" },
+    [ISA_ZICBOP] = { "zicbop", NULL, true, false, false, "cache-block prefetch hints (prefetch.i/r/w)" },
+    [ISA_ZICBOZ] = { "zicboz", NULL, true, false, false, "cache-block zero (cbo.zero)" },
+    [ISA_ZICOND] = { "zicond", NULL, true, false, false, "integer conditional operations (czero.eqz/nez)" },
+    [ISA_ZIHINTPAUSE] = { "zihintpause", NULL, true, true, true, "the pause hint" },
+    [ISA_ZBA] = { "zba", NULL, true, true, true, "address generation (sh1add, add.uw, ...)" },
+    [ISA_ZBB] = { "zbb", NULL, true, true, true, "basic bit manipulation (clz, rev8, min, ...)" },
+    [ISA_ZBC] = { "zbc", NULL, true, true, true, "carry-less multiplication (clmul, clmulh, clmulr)" },
+    [ISA_ZBS] = { "zbs", NULL, true, true, true, "single-bit instructions (bset, bext, ...)" },
+    [ISA_SSTC] = { "sstc", NULL, true, true, true, "the stimecmp timer for S-mode (menvcfg.STCE)" },
+    [ISA_SVINVAL] = { "svinval", NULL, true, false, true, "fine-grained TLB invalidation (sinval.vma)" },
+    [ISA_SVNAPOT] = { "svnapot", NULL, true, false, true, "64 KiB NAPOT pages (PTE bit N)" },
+    [ISA_SDTRIG] = { "sdtrig", "debug", false, true, true,
+                     "debug triggers (tselect, tdata1-3, tinfo, tcontrol; 2 triggers)" },
+    [ISA_SVPBMT] = { "svpbmt", NULL, true, false, true, "page-based memory types (PTE PBMT, menvcfg.PBMTE)" },
 };
 
 uint64_t isa_ext_default(void)
@@ -80,7 +84,10 @@ bool isa_parse_cpu(const char *spec, uint64_t *ext, char *err, size_t errlen)
         size_t nlen = (size_t)(eq - p);
         int found = -1;
         for (unsigned i = 0; i < ISA_COUNT; i++)
-            if (strlen(isa_info[i].name) == nlen && strncasecmp(p, isa_info[i].name, nlen) == 0)
+            if ((strlen(isa_info[i].name) == nlen &&
+                 strncasecmp(p, isa_info[i].name, nlen) == 0) ||
+                (isa_info[i].alias && strlen(isa_info[i].alias) == nlen &&
+                 strncasecmp(p, isa_info[i].alias, nlen) == 0))
                 found = (int)i;
         if (found < 0) {
             snprintf(err, errlen, "unknown extension '%.*s' (-cpu help lists them)",
@@ -125,7 +132,8 @@ void isa_dt_string(uint64_t ext, char *buf, size_t len)
         if (pass == 1 && n < len)
             n += (size_t)snprintf(buf + n, len - n, "_zicsr_zifencei");
         for (unsigned i = 0; i < ISA_COUNT && n < len; i++)
-            if ((ext & ISA_BIT(i)) && sorts_before_zicsr(isa_info[i].name) == (pass == 0))
+            if ((ext & ISA_BIT(i)) && isa_info[i].in_dt &&
+                sorts_before_zicsr(isa_info[i].name) == (pass == 0))
                 n += (size_t)snprintf(buf + n, len - n, "_%s", isa_info[i].name);
     }
 }
@@ -133,10 +141,14 @@ void isa_dt_string(uint64_t ext, char *buf, size_t len)
 void isa_print_help(FILE *out)
 {
     fprintf(out, "CPU model: rv64 (RV64IMAFDC, Zicsr, Zifencei, Sv39/Sv48) with:\n");
-    for (unsigned i = 0; i < ISA_COUNT; i++)
-        fprintf(out, "  %-12s %-4s %s%s\n", isa_info[i].name,
-                isa_info[i].on_by_default ? "on" : "off", isa_info[i].what,
-                isa_info[i].in_qemu72 ? "" : " [not in QEMU 7.2]");
+    for (unsigned i = 0; i < ISA_COUNT; i++) {
+        const IsaExtInfo *e = &isa_info[i];
+        fprintf(out, "  %-12s %-4s %s%s", e->name, e->on_by_default ? "on" : "off", e->what,
+                e->in_qemu72 ? "" : " [not in QEMU 7.2]");
+        if (e->alias)
+            fprintf(out, " [QEMU 7.2: %s]", e->alias);
+        fprintf(out, "\n");
+    }
     fprintf(out, "Syntax: -cpu rv64[,EXT=on|off|true|false...]; the default is QEMU 7.2's "
             "-M virt set\n");
 }

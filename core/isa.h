@@ -37,6 +37,7 @@ typedef enum {
     ISA_SVINVAL,
     ISA_SVNAPOT,
     ISA_SVPBMT,
+    ISA_SDTRIG,
     ISA_COUNT
 } IsaExt;
 

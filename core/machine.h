@@ -129,7 +129,7 @@ enum { MACHINE_MAX_DEVICES = 32 };
  *      (core/turn.h; before: it ended, and at a quantum shorter than an
  *      LR/SC sequence no SC could ever succeed).
  *   4: -cpu (core/isa.h): the default machine has more extensions (Zba,
- *      Zbb, Zbc, Zbs, Zihintpause, Sstc). A trace without the "cpu"
+ *      Zbb, Zbc, Zbs, Zihintpause, Sstc, Sdtrig). A trace without the "cpu"
  *      option replays with none of them, exactly as revision 3 ran it
  *      (tools/trace_config.c), so revision 3 traces still replay. */
 #define MACHINE_ENGINE_REVISION 4

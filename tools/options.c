@@ -553,7 +553,7 @@ void options_print_run_help(FILE *out)
         "  --dumpdtb FILE      write the generated device tree and exit\n"
         "  -cpu rv64[,EXT=on|off...]  the ISA extensions beyond RV64GC (zba, zbb,\n"
         "                      zbc, zbs, zicond, zihintpause, sstc, zicbom, zicboz,\n"
-        "                      zicbop, svinval, svnapot, svpbmt; on/off or\n"
+        "                      zicbop, svinval, svnapot, svpbmt, sdtrig; on/off or\n"
         "                      true/false); default: QEMU 7.2's -M virt set.\n"
         "                      -cpu help lists them. Recorded in a trace.\n"
         "  -m SIZE             RAM: 256M, 1.5G, 2G, or MiB (default 128M; rounded up\n"

@@ -2,8 +2,8 @@
  * (mtval = the encoding), pause is the fence it encodes, and stimecmp
  * does not exist.
  *
- * run-isa rewind: -cpu rv64,zba=off,zbb=off,zbc=off,zbs=off,zicond=off,zihintpause=off,sstc=off,zicbom=off,zicboz=off,svinval=off
- * run-isa qemu: -cpu rv64,zba=off,zbb=off,zbc=off,zbs=off,Zihintpause=off,sstc=off,svinval=off
+ * run-isa rewind: -cpu rv64,zba=off,zbb=off,zbc=off,zbs=off,zicond=off,zihintpause=off,sstc=off,zicbom=off,zicboz=off,svinval=off,sdtrig=off
+ * run-isa qemu: -cpu rv64,zba=off,zbb=off,zbc=off,zbs=off,Zihintpause=off,sstc=off,svinval=off,debug=off
  */
 #include "test.h"
 
@@ -32,6 +32,8 @@ TEST_BEGIN
     ILLEGAL(18, 0x0045a00f) /* cbo.zero (a1) (Zicboz) */
     ILLEGAL(19, 0x16058073) /* sinval.vma a1, zero (Svinval) */
     ILLEGAL(20, 0x18000073) /* sfence.w.inval (Svinval) */
+    ILLEGAL(21, 0x7a002573) /* csrr a0, tselect (Sdtrig) */
+    ILLEGAL(22, 0x7a159073) /* csrw tdata1, a1 (Sdtrig) */
     /* pause without Zihintpause: a fence, no trap */
     TEST_NO_TRAP(15, .word 0x0100000f)
 TEST_END
