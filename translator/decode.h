@@ -23,6 +23,10 @@ uint32_t rvc_expand(uint16_t c);
 /* The table row for a 32-bit instruction word on a machine with the
  * extension set isa_ext (core/isa.h), or NULL if illegal there. */
 const InsnDesc *decode_lookup(uint32_t w, uint64_t isa_ext);
+/* The same answer by a scan of the whole table (the reference the direct
+ * lookup is tested against), and whether the direct lookup is in use. */
+const InsnDesc *decode_lookup_linear(uint32_t w, uint64_t isa_ext);
+bool decode_index_in_use(void);
 
 /* Fill op from an instruction: `raw` is the encoding as fetched (16 or 32
  * bits), len its length, isa_ext the machine's extensions. Illegal

@@ -178,6 +178,31 @@ START_TEST(test_table_rows_are_consistent)
 }
 END_TEST
 
+/* The direct lookup gives the linear scan's answer: for every row's
+ * match and for a million pseudo-random words, with every extension on
+ * and with none. */
+START_TEST(test_direct_lookup_is_the_scan)
+{
+    ck_assert(decode_index_in_use());
+    for (unsigned i = 0; i < insn_table_len; i++)
+        ck_assert_ptr_eq(decode_lookup(insn_table[i].match, UINT64_MAX),
+                         decode_lookup_linear(insn_table[i].match, UINT64_MAX));
+    uint64_t x = 0x9e3779b97f4a7c15ULL;
+    for (unsigned i = 0; i < 1000000; i++) {
+        x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+        uint32_t w = (uint32_t)x | 3;
+        for (int e = 0; e < 2; e++) {
+            uint64_t ext = e ? UINT64_MAX : 0;
+            ck_assert_msg(decode_lookup(w, ext) == decode_lookup_linear(w, ext),
+                          "0x%08x: %s, the scan says %s", w,
+                          decode_lookup(w, ext) ? decode_lookup(w, ext)->name : "illegal",
+                          decode_lookup_linear(w, ext) ? decode_lookup_linear(w, ext)->name
+                                                       : "illegal");
+        }
+    }
+}
+END_TEST
+
 /* An extension's rows exist only when it is on: off, its encodings are
  * illegal (or the base instruction they are a hint of). */
 START_TEST(test_disabled_extension_is_illegal)
@@ -220,6 +245,7 @@ Suite *suite_decode(void)
     tcase_add_test(tc, test_disasm);
     tcase_add_test(tc, test_table_rows_are_consistent);
     tcase_add_test(tc, test_disabled_extension_is_illegal);
+    tcase_add_test(tc, test_direct_lookup_is_the_scan);
     suite_add_tcase(s, tc);
     return s;
 }
