@@ -20,6 +20,9 @@ static const IsaExtInfo isa_info[ISA_COUNT] = {
     [ISA_ZICBOZ] = { "zicboz", NULL, true, false, false, "cache-block zero (cbo.zero)" },
     [ISA_ZICOND] = { "zicond", NULL, true, false, false, "integer conditional operations (czero.eqz/nez)" },
     [ISA_ZIHINTPAUSE] = { "zihintpause", NULL, true, true, true, "the pause hint" },
+    [ISA_ZFH] = { "zfh", "Zfh", true, false, true, "half precision (implies zfhmin)" },
+    [ISA_ZFHMIN] = { "zfhmin", "Zfhmin", true, false, true,
+                     "half-precision loads, stores, moves, conversions" },
     [ISA_ZBA] = { "zba", NULL, true, true, true, "address generation (sh1add, add.uw, ...)" },
     [ISA_ZBB] = { "zbb", NULL, true, true, true, "basic bit manipulation (clz, rev8, min, ...)" },
     [ISA_ZBC] = { "zbc", NULL, true, true, true, "carry-less multiplication (clmul, clmulh, clmulr)" },
@@ -106,6 +109,9 @@ bool isa_parse_cpu(const char *spec, uint64_t *ext, char *err, size_t errlen)
             e &= ~ISA_BIT(found);
         p = end;
     }
+    /* Zfh includes Zfhmin (as QEMU: zfh=on turns zfhmin on). */
+    if (e & ISA_BIT(ISA_ZFH))
+        e |= ISA_BIT(ISA_ZFHMIN);
     *ext = e;
     return true;
 }

@@ -29,6 +29,8 @@ typedef enum {
     ISA_ZICBOZ,
     ISA_ZICOND,
     ISA_ZIHINTPAUSE,
+    ISA_ZFH,
+    ISA_ZFHMIN,
     ISA_ZBA,
     ISA_ZBB,
     ISA_ZBC,

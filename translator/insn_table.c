@@ -12,6 +12,7 @@ const InsnDesc insn_table[] = {
 #include "translator/insns_fp.def"
 #include "translator/insns_sys.def"
 #include "translator/insns_bitmanip.def"
+#include "translator/insns_zfh.def"
 #undef INSN
 #undef INSN_X
 };

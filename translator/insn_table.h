@@ -72,6 +72,7 @@ extern const unsigned insn_table_len;
 #include "translator/insns_fp.def"
 #include "translator/insns_sys.def"
 #include "translator/insns_bitmanip.def"
+#include "translator/insns_zfh.def"
 #undef INSN
 #undef INSN_X
 

@@ -370,6 +370,74 @@ class CaseGen:
             op, bits = r.choice(BITMANIP_SHIFT)
             self.emit(f"{op} x{rd}, x{a}, {self.shamt(bits)}")
 
+    # Zfh (off on both emulators by default: then every one of these is an
+    # illegal instruction on both; run --zfh-elfs / --cpu rv64,Zfh=on for
+    # the arithmetic itself).
+    HALF_EDGES = [0x0000, 0x8000, 0x7c00, 0xfc00, 0x7e00, 0x7e01, 0x7c01,
+                  0x7d00, 0x0001, 0x8001, 0x03ff, 0x0400, 0x7bff, 0xfbff,
+                  0x3c00, 0xbc00, 0x3800, 0x3555, 0x4000, 0x4200, 0x5640,
+                  0x57ff, 0x7800, 0x0200]
+
+    def half(self, reg):
+        """Load a half into f<reg>: mostly NaN-boxed, sometimes not."""
+        r = self.r
+        v = r.choice(self.HALF_EDGES) if r.random() < 0.6 else r.getrandbits(16)
+        box = 0xffffffffffff0000 if r.random() < 0.9 else \
+            r.choice([0, 0xfffffffeffff0000, 0xffffffff00000000])
+        v = box | v
+        if v >> 63:
+            v -= 1 << 64
+        t = self.xt()
+        self.emit(f"li x{t}, {v}")
+        self.emit(f"fmv.d.x f{reg}, x{t}")
+
+    def g_fp_half(self):
+        r = self.r
+        k = r.randrange(7)
+        a, b, c = self.fr(), self.fr(), self.fr()
+        for x in (a, b, c):
+            if r.random() < 0.7:
+                self.half(x)
+        d = self.fr()
+        if k == 0:
+            op = r.choice(["fadd", "fsub", "fmul", "fdiv"])
+            self.emit(f"{op}.h f{d}, f{a}, f{b}, {self.rm()}")
+        elif k == 1:
+            op = r.choice(["fmadd", "fmsub", "fnmsub", "fnmadd"])
+            self.emit(f"{op}.h f{d}, f{a}, f{b}, f{c}, {self.rm()}")
+        elif k == 2:
+            op = r.choice(["fmin", "fmax", "fsgnj", "fsgnjn", "fsgnjx"])
+            self.emit(f"{op}.h f{d}, f{a}, f{b}")
+        elif k == 3:
+            op = r.choice(["feq", "flt", "fle"])
+            self.emit(f"{op}.h x{self.xd()}, f{a}, f{b}")
+        elif k == 4:
+            it = r.choice(["w", "wu", "l", "lu"])
+            if r.random() < 0.5:
+                self.emit(f"fcvt.{it}.h x{self.xd()}, f{a}, {self.rm()}")
+            else:
+                s = self.xs()
+                self.inject_x(s, 0.5)
+                self.emit(f"fcvt.h.{it} f{d}, x{s}, {self.rm()}")
+        elif k == 5:
+            op = r.choice(["fcvt.s.h", "fcvt.d.h", "fcvt.h.s", "fcvt.h.d",
+                           "fsqrt.h"])
+            if op in ("fcvt.h.s", "fcvt.h.d"):
+                self.inject_f(a, op[-1], 0.6)
+            # widening is exact: the assembler takes no rounding mode
+            rm = "" if op in ("fcvt.s.h", "fcvt.d.h") else f", {self.rm()}"
+            self.emit(f"{op} f{d}, f{a}{rm}")
+        else:
+            op = r.choice(["fclass.h", "fmv.x.h", "fmv.h.x", "flh", "fsh"])
+            if op == "fmv.h.x":
+                self.emit(f"fmv.h.x f{d}, x{self.xs()}")
+            elif op == "flh":
+                self.emit(f"flh f{d}, {self.mem_addr(2)}")
+            elif op == "fsh":
+                self.emit(f"fsh f{a}, {self.mem_addr(2)}")
+            else:
+                self.emit(f"{op} x{self.xd()}, f{a}")
+
     def g_upper(self):
         r = self.r
         imm = r.choice([0, 1, 0x80000, 0x7ffff, 0xfffff, r.getrandbits(20)])
@@ -890,7 +958,7 @@ class CaseGen:
         ("g_amo", 4), ("g_lrsc", 2), ("g_fp_arith", 8), ("g_fp_sqrt", 3),
         ("g_fp_fma", 6), ("g_fp_sgnj", 6), ("g_fp_cmp", 5), ("g_fp_cvt", 10),
         ("g_fp_mv", 4), ("g_fp_mem", 4), ("g_fcsr", 4), ("g_fence", 1),
-        ("g_trap", 1), ("g_smc", 1), ("g_bitmanip", 6),
+        ("g_trap", 1), ("g_smc", 1), ("g_bitmanip", 6), ("g_fp_half", 4),
     ]
     CONTROL = [("g_branch", 5), ("g_jal", 1), ("g_jalr", 1), ("g_cjump", 2)]
 
@@ -981,7 +1049,7 @@ def batch_asm(first_seed, ncases, units=DEFAULT_UNITS, verbose=False,
            f"# first seed {first_seed}, {ncases} cases, {units} units each",
            "    .option norvc",
            "    .option norelax",
-           "    .option arch, +zba, +zbb, +zbc, +zbs"]
+           "    .option arch, +zba, +zbb, +zbc, +zbs, +zfh"]
     data = []
     for i in range(ncases):
         code, tbl = case_asm(first_seed + i, i, units, groups)

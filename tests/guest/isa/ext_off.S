@@ -2,8 +2,8 @@
  * (mtval = the encoding), pause is the fence it encodes, and stimecmp
  * does not exist.
  *
- * run-isa rewind: -cpu rv64,zba=off,zbb=off,zbc=off,zbs=off,zicond=off,zihintpause=off,sstc=off,zicbom=off,zicboz=off,svinval=off,sdtrig=off
- * run-isa qemu: -cpu rv64,zba=off,zbb=off,zbc=off,zbs=off,Zihintpause=off,sstc=off,svinval=off,debug=off
+ * run-isa rewind: -cpu rv64,zba=off,zbb=off,zbc=off,zbs=off,zicond=off,zihintpause=off,sstc=off,zicbom=off,zicboz=off,svinval=off,sdtrig=off,zfh=off,zfhmin=off
+ * run-isa qemu: -cpu rv64,zba=off,zbb=off,zbc=off,zbs=off,Zihintpause=off,sstc=off,svinval=off,debug=off,Zfh=off,Zfhmin=off
  */
 #include "test.h"
 
@@ -34,6 +34,8 @@ TEST_BEGIN
     ILLEGAL(20, 0x18000073) /* sfence.w.inval (Svinval) */
     ILLEGAL(21, 0x7a002573) /* csrr a0, tselect (Sdtrig) */
     ILLEGAL(22, 0x7a159073) /* csrw tdata1, a1 (Sdtrig) */
+    ILLEGAL(23, 0x00059507) /* flh fa0, 0(a1) (Zfhmin) */
+    ILLEGAL(24, 0x04c5f553) /* fadd.h fa0, fa1, fa2 (Zfh) */
     /* pause without Zihintpause: a fence, no trap */
     TEST_NO_TRAP(15, .word 0x0100000f)
 TEST_END
