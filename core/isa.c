@@ -19,7 +19,7 @@ static const IsaExtInfo isa_info[ISA_COUNT] = {
     [ISA_ZICBOP] = { "zicbop", NULL, true, false, false, "cache-block prefetch hints (prefetch.i/r/w)" },
     [ISA_ZICBOZ] = { "zicboz", NULL, true, false, false, "cache-block zero (cbo.zero)" },
     [ISA_ZICOND] = { "zicond", NULL, true, false, false, "integer conditional operations (czero.eqz/nez)" },
-    [ISA_ZIHINTPAUSE] = { "zihintpause", NULL, true, true, true, "the pause hint" },
+    [ISA_ZIHINTPAUSE] = { "zihintpause", "Zihintpause", true, true, true, "the pause hint" },
     [ISA_ZFH] = { "zfh", "Zfh", true, false, true, "half precision (implies zfhmin)" },
     [ISA_ZFHMIN] = { "zfhmin", "Zfhmin", true, false, true,
                      "half-precision loads, stores, moves, conversions" },
