@@ -438,6 +438,21 @@ class CaseGen:
             else:
                 self.emit(f"{op} x{self.xd()}, f{a}")
 
+    def g_hint(self):
+        """pause (Zihintpause, on by default), the Svinval instructions
+        (off by default: illegal on both; on in the --zfh-elfs ELFs), and
+        the Zicbop prefetch hints (ori x0: never trap)."""
+        r = self.r
+        k = r.randrange(4)
+        if k == 0:
+            self.emit("pause")
+        elif k == 1:
+            self.emit(f"sinval.vma x{self.xs()}, x{self.xs()}")
+        elif k == 2:
+            self.emit(r.choice(["sfence.w.inval", "sfence.inval.ir"]))
+        else:
+            self.emit(f"ori x0, x{self.xs()}, {r.choice([0, 1, 3]) + 32 * r.randrange(-64, 64)}")
+
     def g_upper(self):
         r = self.r
         imm = r.choice([0, 1, 0x80000, 0x7ffff, 0xfffff, r.getrandbits(20)])
@@ -959,6 +974,7 @@ class CaseGen:
         ("g_fp_fma", 6), ("g_fp_sgnj", 6), ("g_fp_cmp", 5), ("g_fp_cvt", 10),
         ("g_fp_mv", 4), ("g_fp_mem", 4), ("g_fcsr", 4), ("g_fence", 1),
         ("g_trap", 1), ("g_smc", 1), ("g_bitmanip", 6), ("g_fp_half", 4),
+        ("g_hint", 1),
     ]
     CONTROL = [("g_branch", 5), ("g_jal", 1), ("g_jalr", 1), ("g_cjump", 2)]
 
@@ -1049,7 +1065,7 @@ def batch_asm(first_seed, ncases, units=DEFAULT_UNITS, verbose=False,
            f"# first seed {first_seed}, {ncases} cases, {units} units each",
            "    .option norvc",
            "    .option norelax",
-           "    .option arch, +zba, +zbb, +zbc, +zbs, +zfh"]
+           "    .option arch, +zba, +zbb, +zbc, +zbs, +zfh, +zihintpause, +svinval"]
     data = []
     for i in range(ncases):
         code, tbl = case_asm(first_seed + i, i, units, groups)
