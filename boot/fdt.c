@@ -8,6 +8,7 @@
 
 #include <libfdt.h>
 
+#include "core/isa.h"
 #include "core/machine.h"
 #include "devices/clint.h"
 #include "devices/goldfish_rtc.h"
@@ -113,7 +114,8 @@ static void prop_reg(Builder *b, uint64_t base, uint64_t size)
 
 static void node_cpus(Builder *b, const FdtConfig *c)
 {
-    char name[32];
+    char name[32], isa[256];
+    isa_dt_string(c->isa_ext, isa, sizeof(isa));
     begin(b, "cpus");
     prop_u32(b, "#address-cells", 1);
     prop_u32(b, "#size-cells", 0);
@@ -126,8 +128,13 @@ static void node_cpus(Builder *b, const FdtConfig *c)
         prop_u32(b, "reg", i);
         prop_str(b, "status", "okay");
         prop_str(b, "compatible", "riscv");
-        prop_str(b, "riscv,isa", BOOTFDT_ISA);
+        prop_str(b, "riscv,isa", isa);
         prop_str(b, "mmu-type", BOOTFDT_MMU_TYPE);
+        /* The block size of cbo.* (as QEMU names it, later versions). */
+        if (c->isa_ext & ISA_BIT(ISA_ZICBOM))
+            prop_u32(b, "riscv,cbom-block-size", ISA_CBO_BLOCK_SIZE);
+        if (c->isa_ext & ISA_BIT(ISA_ZICBOZ))
+            prop_u32(b, "riscv,cboz-block-size", ISA_CBO_BLOCK_SIZE);
         begin(b, "interrupt-controller");
         prop_u32(b, "#interrupt-cells", 1);
         prop_empty(b, "interrupt-controller");

@@ -12,8 +12,6 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* The ISA string of every hart (what the translator implements). */
-#define BOOTFDT_ISA "rv64imafdc_zicsr_zifencei"
 #define BOOTFDT_MMU_TYPE "riscv,sv48"
 #define BOOTFDT_TIMEBASE_HZ 10000000u
 #define BOOTFDT_MODEL "riscv-virtio,rewind"
@@ -25,6 +23,7 @@ typedef struct FdtConfig {
     uint64_t ram_base, ram_size;
     const char *bootargs;             /* NULL: no bootargs property */
     uint64_t initrd_start, initrd_end; /* both 0: no initrd */
+    uint64_t isa_ext;                  /* -cpu: riscv,isa (core/isa.h) */
 } FdtConfig;
 
 /* Build the blob. Returns malloc'd memory holding a valid, packed tree of

@@ -158,7 +158,7 @@ static bool build_fdt(VirtBoot *vb, Machine *m, const VirtConfig *cfg, char *err
     FdtConfig fc = { .nharts = m->nharts, .ram_base = m->mem.ram_base,
                      .ram_size = m->mem.ram_size, .bootargs = cfg->append,
                      .initrd_start = vb->layout.initrd_start,
-                     .initrd_end = vb->layout.initrd_end };
+                     .initrd_end = vb->layout.initrd_end, .isa_ext = m->cfg.isa_ext };
     size_t size;
     void *blob = bootfdt_build(&fc, &size, err, errlen);
     if (!blob)

@@ -1,5 +1,5 @@
 /* Control and status registers (privileged spec v1.12, RV64, M+S+U, no
- * hypervisor, no debug triggers).
+ * hypervisor, no debug triggers; stimecmp with Sstc, core/sstc.h).
  *
  * Every CSR the hart implements is handled by the two switches in
  * csr_value() and csr_store(); anything else is absent: it raises an
@@ -14,9 +14,12 @@
 #include <stddef.h>
 
 #include "core/csr.h"
+#include "core/isa.h"
 #include "core/log.h"
 #include "core/machine.h"
 #include "core/mmu.h"
+#include "core/sstc.h"
+#include "core/trigger.h"
 #include "translator/op.h"
 
 /* Interrupt bits of mip/mie/mideleg. */
@@ -47,7 +50,37 @@
  * causes 10 and 14. */
 #define MEDELEG_WRITABLE 0xb3ffULL
 
-#define ENVCFG_FIOM 1ULL
+/* The machine's -cpu extensions (none for a hart without a machine, as
+ * in some unit tests). */
+static bool has_ext(const Hart *h, IsaExt e)
+{
+    return h->m && (h->m->cfg.isa_ext & ISA_BIT(e));
+}
+
+/* The senvcfg bits that exist on this hart's machine (menvcfg has the
+ * same at the same places, and more). */
+static uint64_t senvcfg_writable(const Hart *h)
+{
+    return MENVCFG_FIOM |
+           (has_ext(h, ISA_ZICBOM) ? MENVCFG_CBIE | MENVCFG_CBCFE : 0) |
+           (has_ext(h, ISA_ZICBOZ) ? MENVCFG_CBZE : 0);
+}
+
+static uint64_t menvcfg_writable(const Hart *h)
+{
+    return senvcfg_writable(h) | (has_ext(h, ISA_SSTC) ? MENVCFG_STCE : 0) |
+           (has_ext(h, ISA_SVPBMT) ? MENVCFG_PBMTE : 0);
+}
+
+/* An envcfg write: CBIE = 10 is reserved (WARL: the field keeps its
+ * value). */
+static uint64_t envcfg_value(uint64_t old, uint64_t val, uint64_t writable)
+{
+    uint64_t v = val & writable;
+    if ((v & MENVCFG_CBIE) == (2ULL << 4))
+        v = (v & ~MENVCFG_CBIE) | (old & MENVCFG_CBIE);
+    return v;
+}
 
 /* mcountinhibit / mcounteren bits */
 #define COUNTER_CY 0
@@ -196,6 +229,10 @@ static bool csr_allowed(const Hart *h, unsigned num, bool write)
     if (num >= CSR_CYCLE && num <= CSR_HPMCOUNTER31 &&
         !counter_accessible(h, num))
         return false;
+    /* Sstc: below M, stimecmp needs mcounteren.TM and menvcfg.STCE. */
+    if (num == CSR_STIMECMP && h->priv < PRV_M &&
+        (!((h->csr.mcounteren >> COUNTER_TM) & 1) || !(h->csr.menvcfg & MENVCFG_STCE)))
+        return false;
     return true;
 }
 
@@ -240,6 +277,9 @@ static bool csr_value(const Hart *h, unsigned num, uint64_t now,
     case CSR_SCAUSE: *val = c->scause; return true;
     case CSR_STVAL: *val = c->stval; return true;
     case CSR_SATP: *val = c->satp; return true;
+    case CSR_STIMECMP:
+        *val = c->stimecmp;
+        return has_ext(h, ISA_SSTC);
 
     case CSR_MSTATUS: *val = mstatus_value(h); return true;
     case CSR_MISA: *val = c->misa ? c->misa : csr_misa_default(); return true;
@@ -265,6 +305,8 @@ static bool csr_value(const Hart *h, unsigned num, uint64_t now,
     case CSR_MHARTID: *val = c->mhartid; return true;
     default: break;
     }
+    if (num >= CSR_TSELECT && num <= CSR_TCONTROL)
+        return has_ext(h, ISA_SDTRIG) && trigger_csr_read(h, num, val);
 
     if (num >= CSR_PMPCFG0 && num <= CSR_PMPCFG15) {
         /* RV64: only the even pmpcfg registers exist. */
@@ -343,11 +385,19 @@ static bool csr_store(Hart *h, unsigned num, uint64_t now, uint64_t val)
     }
     case CSR_STVEC: c->stvec = tvec_value(c->stvec, val); return true;
     case CSR_SCOUNTEREN: c->scounteren = val & 0xffffffffULL; return true;
-    case CSR_SENVCFG: c->senvcfg = val & ENVCFG_FIOM; return true;
+    case CSR_SENVCFG:
+        c->senvcfg = envcfg_value(c->senvcfg, val, senvcfg_writable(h));
+        return true;
     case CSR_SSCRATCH: c->sscratch = val; return true;
     case CSR_SEPC: c->sepc = val & ~1ULL; return true;
     case CSR_SCAUSE: c->scause = val; return true;
     case CSR_STVAL: c->stval = val; return true;
+    case CSR_STIMECMP:
+        if (!has_ext(h, ISA_SSTC))
+            return false;
+        c->stimecmp = val;
+        sstc_update(h);
+        return true;
     case CSR_SATP:
         /* An unsupported MODE makes the whole write have no effect. */
         if (satp_mode_supported(val)) {
@@ -364,12 +414,21 @@ static bool csr_store(Hart *h, unsigned num, uint64_t now, uint64_t val)
     case CSR_MIDELEG: c->mideleg = val & MIP_S_BITS; return true;
     case CSR_MIE: c->mie = val & MIP_ALL; return true;
     case CSR_MIP:
-        /* MSIP, MTIP and MEIP are wires from the CLINT and the PLIC. */
-        hart_mip_write(h, MIP_S_BITS, val);
+        /* MSIP, MTIP and MEIP are wires from the CLINT and the PLIC; so
+         * is STIP from stimecmp while menvcfg.STCE is set (Sstc). */
+        hart_mip_write(h, MIP_S_BITS & ~((c->menvcfg & MENVCFG_STCE) ? MIP_STIP : 0), val);
         return true;
     case CSR_MTVEC: c->mtvec = tvec_value(c->mtvec, val); return true;
     case CSR_MCOUNTEREN: c->mcounteren = val & 0xffffffffULL; return true;
-    case CSR_MENVCFG: c->menvcfg = val & ENVCFG_FIOM; return true;
+    case CSR_MENVCFG: {
+        uint64_t old = c->menvcfg;
+        c->menvcfg = envcfg_value(old, val, menvcfg_writable(h));
+        /* PBMTE changes which PTEs are valid: cached translations go. */
+        if ((old ^ c->menvcfg) & MENVCFG_PBMTE)
+            translation_changed(h);
+        sstc_update(h);
+        return true;
+    }
     case CSR_MCOUNTINHIBIT: mcountinhibit_store(h, val, now); return true;
     case CSR_MSCRATCH: c->mscratch = val; return true;
     case CSR_MEPC: c->mepc = val & ~1ULL; return true;
@@ -384,6 +443,8 @@ static bool csr_store(Hart *h, unsigned num, uint64_t now, uint64_t val)
         return true;
     default: break;
     }
+    if (num >= CSR_TSELECT && num <= CSR_TCONTROL)
+        return has_ext(h, ISA_SDTRIG) && trigger_csr_write(h, num, val);
 
     if (num >= CSR_PMPCFG0 && num <= CSR_PMPCFG15) {
         if (num & 1)

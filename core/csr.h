@@ -38,6 +38,14 @@
 #define FS_CLEAN 2
 #define FS_DIRTY 3
 
+/* menvcfg / senvcfg */
+#define MENVCFG_FIOM (1ULL << 0)
+#define MENVCFG_CBIE (3ULL << 4)  /* Zicbom: cbo.inval allowed below M (01 flush, 11 inval) */
+#define MENVCFG_CBCFE (1ULL << 6) /* Zicbom: cbo.clean/flush allowed below M */
+#define MENVCFG_CBZE (1ULL << 7)  /* Zicboz: cbo.zero allowed below M */
+#define MENVCFG_PBMTE (1ULL << 62) /* Svpbmt: PBMT in S/U translations */
+#define MENVCFG_STCE (1ULL << 63)
+
 /* satp */
 #define SATP_MODE_SHIFT 60
 #define SATP_MODE_BARE 0
@@ -52,7 +60,7 @@ enum {
     CSR_SSTATUS = 0x100, CSR_SIE = 0x104, CSR_STVEC = 0x105,
     CSR_SCOUNTEREN = 0x106, CSR_SENVCFG = 0x10a,
     CSR_SSCRATCH = 0x140, CSR_SEPC = 0x141, CSR_SCAUSE = 0x142,
-    CSR_STVAL = 0x143, CSR_SIP = 0x144, CSR_SATP = 0x180,
+    CSR_STVAL = 0x143, CSR_SIP = 0x144, CSR_STIMECMP = 0x14d, CSR_SATP = 0x180,
     CSR_MSTATUS = 0x300, CSR_MISA = 0x301, CSR_MEDELEG = 0x302,
     CSR_MIDELEG = 0x303, CSR_MIE = 0x304, CSR_MTVEC = 0x305,
     CSR_MCOUNTEREN = 0x306, CSR_MENVCFG = 0x30a, CSR_MCOUNTINHIBIT = 0x320,

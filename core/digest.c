@@ -4,6 +4,7 @@
 #include <inttypes.h>
 #include <xxhash.h>
 
+#include "core/isa.h"
 #include "core/machine.h"
 
 /* The state of one hart that a correct replay must reproduce. Host
@@ -20,6 +21,15 @@ static void hash_hart(XXH3_state_t *st, const Hart *h)
         c->frm, h->lr_valid ? h->lr_addr : UINT64_MAX,
     };
     XXH3_64bits_update(st, v, sizeof(v));
+    /* Only where the CSR exists: the digests of a machine without Sstc
+     * (every trace made before -cpu) stay what they were. */
+    if (h->m && h->m->sstc)
+        XXH3_64bits_update(st, &c->stimecmp, sizeof(c->stimecmp));
+    if (h->m && (h->m->cfg.isa_ext & ISA_BIT(ISA_SDTRIG))) {
+        uint64_t t[] = { c->tselect, c->tcontrol, c->tdata1[0], c->tdata1[1],
+                         c->tdata2[0], c->tdata2[1] };
+        XXH3_64bits_update(st, t, sizeof(t));
+    }
     XXH3_64bits_update(st, &h->x[1], 31 * sizeof(uint64_t));
     XXH3_64bits_update(st, h->f, sizeof(h->f));
 }

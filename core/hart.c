@@ -3,6 +3,7 @@
 
 #include "core/machine.h"
 #include "core/mt_run.h"
+#include "core/trigger.h"
 
 #include <string.h>
 
@@ -54,6 +55,7 @@ void hart_arch_set(Hart *h, const HartArch *a)
     hart_tlb_flush(h);
     hart_jmp_cache_flush(h);
     hart_update_mmu_idx(h);
+    trigger_update(h);
 }
 
 static int mmu_idx_for(const Hart *h, unsigned priv)

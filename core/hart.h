@@ -44,6 +44,10 @@ typedef struct Csrs {
     uint64_t satp;
     uint64_t mcounteren, scounteren, mcountinhibit;
     uint64_t menvcfg, senvcfg;
+    uint64_t stimecmp; /* Sstc (core/sstc.h) */
+    /* Sdtrig (core/trigger.h): TRIGGER_COUNT triggers */
+    uint64_t tselect, tcontrol;
+    uint64_t tdata1[2], tdata2[2];
     uint64_t mhartid;
     uint32_t fflags, frm;
     /* Offsets so that mcycle/minstret writes take effect relative to the
@@ -93,6 +97,12 @@ typedef struct Hart {
 
     /* Set by wfi: the hart sleeps until an interrupt is pending. */
     bool wfi;
+    /* An instruction changed a device deadline from inside a slice (a
+     * stimecmp write, core/sstc.h): the run loop ends the slice after it
+     * and computes the next budget with the new deadline. */
+    bool slice_end;
+    /* A debug trigger is armed (core/trigger.h): TBs get TBF_TRIG. */
+    bool trig_armed;
 
     /* Current MMU index for data and fetch accesses (derived from priv,
      * mstatus.MPRV/MPP and satp; recomputed by hart_update_mmu_idx). */

@@ -8,6 +8,8 @@
 #include <uv.h>
 
 #include "core/debug.h"
+#include "core/isa.h"
+#include "core/sstc.h"
 #include "core/mt_run.h"
 #include "translator/native.h"
 #include "translator/tb_cache.h"
@@ -117,6 +119,10 @@ Machine *machine_new(const MachineConfig *cfg, char *err, size_t errlen)
             machine_free(m);
             return NULL;
         }
+    }
+    if ((cfg->isa_ext & ISA_BIT(ISA_SSTC)) && !sstc_attach(m, err, errlen)) {
+        machine_free(m);
+        return NULL;
     }
     return m;
 }

@@ -19,6 +19,7 @@ struct Htif;
 struct Replay;
 struct Debug;
 struct MtState;
+struct Sstc;
 
 enum { MACHINE_MAX_HARTS = 8 };
 
@@ -58,6 +59,10 @@ typedef struct MachineConfig {
     bool multi_thread;
     /* --chaos: the schedule varies with a seed (core/chaos.h). */
     ChaosConfig chaos;
+    /* The ISA extensions on (core/isa.h, -cpu): a bit per IsaExt. 0 is
+     * RV64GC alone (what an engine without -cpu implemented); the tools
+     * start from isa_ext_default(). Fixed for the machine's life. */
+    uint64_t isa_ext;
 } MachineConfig;
 
 typedef struct MachineStats {
@@ -125,8 +130,12 @@ enum { MACHINE_MAX_DEVICES = 32 };
  *   3: a turn that reaches its quantum with an LR reservation held goes on
  *      until the reservation is gone, up to TURN_LR_GRACE instructions
  *      (core/turn.h; before: it ended, and at a quantum shorter than an
- *      LR/SC sequence no SC could ever succeed). */
-#define MACHINE_ENGINE_REVISION 3
+ *      LR/SC sequence no SC could ever succeed).
+ *   4: -cpu (core/isa.h): the default machine has more extensions (Zba,
+ *      Zbb, Zbc, Zbs, Zihintpause, Sstc, Sdtrig). A trace without the "cpu"
+ *      option replays with none of them, exactly as revision 3 ran it
+ *      (tools/trace_config.c), so revision 3 traces still replay. */
+#define MACHINE_ENGINE_REVISION 4
 
 /* Watches architectural milestones for `rewind diff`'s summary and
  * `rewind timeline` (a tool, not the guest, is told): a hart changed
@@ -158,6 +167,7 @@ typedef struct Machine {
     unsigned nharts;
     struct TbCache *tbc;
     struct Htif *htif;
+    struct Sstc *sstc; /* the stimecmp timers (core/sstc.h); NULL without Sstc */
     MachineDevice devices[MACHINE_MAX_DEVICES];
     unsigned ndevices;
     /* Host event loop (console input, sockets): polled between slices,

@@ -12,6 +12,7 @@
 
 #include "core/csr.h"
 #include "core/debug.h"
+#include "core/isa.h"
 #include "core/machine.h"
 #include "core/memory.h"
 #include "core/mt_run.h"
@@ -27,8 +28,10 @@
 #define PTE_D (1ULL << 7)
 #define PTE_PPN_SHIFT 10
 #define PTE_PPN_MASK ((1ULL << 44) - 1)
-/* Bits 63:54: N, PBMT and reserved. Without Svnapot/Svpbmt all must be 0. */
+/* Bits 63:54: N (Svnapot), PBMT (Svpbmt, 62:61) and reserved (60:54). */
 #define PTE_HI_RESERVED (0x3ffULL << 54)
+#define PTE_N (1ULL << 63)
+#define PTE_PBMT (3ULL << 61)
 
 enum { PAGE_SHIFT = 12, PAGE_SIZE = 1 << PAGE_SHIFT };
 #define PAGE_MASK (~(uint64_t)(PAGE_SIZE - 1))
@@ -108,6 +111,14 @@ static XlateResult mmu_walk(Hart *h, uint64_t va, int acc, int mmu_idx,
         return XLATE_PAGE_FAULT;
     }
 
+    /* The high PTE bits that must be zero here: N without Svnapot, PBMT
+     * without Svpbmt or with menvcfg.PBMTE clear. */
+    uint64_t isa = h->m->cfg.isa_ext, hi_reserved = PTE_HI_RESERVED;
+    if (isa & ISA_BIT(ISA_SVNAPOT))
+        hi_reserved &= ~PTE_N;
+    if ((isa & ISA_BIT(ISA_SVPBMT)) && (h->csr.menvcfg & MENVCFG_PBMTE))
+        hi_reserved &= ~PTE_PBMT;
+
     uint64_t table = (satp & SATP_PPN_MASK) << PAGE_SHIFT;
     for (int level = levels - 1;; level--) {
         uint64_t vpn = (va >> (PAGE_SHIFT + 9 * level)) & 0x1ff;
@@ -129,16 +140,18 @@ static XlateResult mmu_walk(Hart *h, uint64_t va, int acc, int mmu_idx,
         w->pte = pte;
         w->level = level;
 
-        if (!(pte & PTE_V) || (pte & PTE_HI_RESERVED) ||
-            (pte & (PTE_R | PTE_W)) == PTE_W) {
+        if (!(pte & PTE_V) || (pte & hi_reserved) ||
+            (pte & (PTE_R | PTE_W)) == PTE_W ||
+            (pte & PTE_PBMT) == PTE_PBMT /* PBMT 3 is reserved */) {
             w->why = !(pte & PTE_V) ? "invalid PTE" : "reserved PTE encoding";
             return XLATE_PAGE_FAULT;
         }
         uint64_t ppn = (pte >> PTE_PPN_SHIFT) & PTE_PPN_MASK;
         if (!(pte & (PTE_R | PTE_X))) {
-            /* Pointer to the next level. D, A and U are reserved here. */
-            if (pte & (PTE_D | PTE_A | PTE_U)) {
-                w->why = "D/A/U set in a non-leaf PTE";
+            /* Pointer to the next level. D, A, U, N and PBMT are reserved
+             * here. */
+            if (pte & (PTE_D | PTE_A | PTE_U | PTE_N | PTE_PBMT)) {
+                w->why = "D/A/U/N/PBMT set in a non-leaf PTE";
                 return XLATE_PAGE_FAULT;
             }
             if (level == 0) {
@@ -154,6 +167,16 @@ static XlateResult mmu_walk(Hart *h, uint64_t va, int acc, int mmu_idx,
         if (ppn & low_mask) {
             w->why = "misaligned superpage";
             return XLATE_PAGE_FAULT;
+        }
+        /* Svnapot: N on a 4 KiB leaf whose ppn[3:0] is 1000 maps 64 KiB;
+         * the page is the one of va inside it. Other N encodings (and N
+         * on a superpage) are reserved. */
+        if (pte & PTE_N) {
+            if (level != 0 || (ppn & 0xf) != 0x8) {
+                w->why = "reserved NAPOT encoding";
+                return XLATE_PAGE_FAULT;
+            }
+            ppn = (ppn & ~0xfULL) | ((va >> PAGE_SHIFT) & 0xf);
         }
         if (!debug) {
             const char *deny = NULL;
@@ -460,6 +483,19 @@ bool mmu_read_slow(Hart *h, const Op *op, uint64_t va, unsigned size,
         return mmu_raise(h, op, EXC_LOAD_ACCESS, va);
     if (uniform)
         mmu_tlb_fill(h, h->mmu_idx_data, ACC_READ, va, pa);
+    return true;
+}
+
+bool mmu_cbo_check(Hart *h, const Op *op, uint64_t va, int acc)
+{
+    uint64_t pa;
+    bool uniform;
+    int idx = h->mmu_idx_data;
+    XlateResult r = mmu_translate(h, va, acc, idx, &pa, &uniform);
+    if (r == XLATE_OK && !pmp_check(h, pa, 1, acc, mmu_idx_priv(idx)))
+        r = XLATE_ACCESS_FAULT;
+    if (r != XLATE_OK)
+        return mmu_raise(h, op, mmu_fault_cause(r, ACC_WRITE), va);
     return true;
 }
 

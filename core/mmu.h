@@ -48,6 +48,12 @@ bool mmu_read_slow(Hart *h, const Op *op, uint64_t va, unsigned size,
 bool mmu_write_slow(Hart *h, const Op *op, uint64_t va, unsigned size,
                     uint64_t val);
 
+/* Zicbom's permission check of the cache block at va: a translation for
+ * acc (ACC_READ: clean and flush, which need read or write permission;
+ * ACC_WRITE: inval) and PMP, with no access made. A fault is raised as a
+ * store/AMO fault (the spec's rule for cache-block operations), tval va. */
+bool mmu_cbo_check(Hart *h, const Op *op, uint64_t va, int acc);
+
 /* Host pointer for an aligned atomic access of `size` bytes at va (needs
  * read and write permission; RAM only). On a fault it takes the trap and
  * returns NULL. `is_lr` selects load faults (LR) instead of store/AMO faults. */

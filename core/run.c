@@ -91,6 +91,12 @@ uint64_t machine_run_hart(Machine *m, Hart *h, uint64_t n)
                  * the run. */
                 if (r == OP_EXIT_WFI)
                     return h->icount - start;
+                if (unlikely(h->slice_end)) {
+                    /* A deadline moved (core/sstc.h): the caller
+                     * recomputes the budget. */
+                    h->slice_end = false;
+                    return h->icount - start;
+                }
                 break;
             }
             int slot = r - OP_EXIT_JUMP0;

@@ -3,9 +3,11 @@
 #include <inttypes.h>
 
 #include "core/csr.h"
+#include "core/isa.h"
 #include "core/log.h"
 #include "core/machine.h"
 #include "core/trap.h"
+#include "core/trigger.h"
 #include "translator/op.h"
 
 static const char *const trap_exc_names[16] = {
@@ -82,6 +84,8 @@ void trap_take(Hart *h, uint64_t cause, uint64_t tval, uint64_t epc)
         s |= (uint64_t)from << MSTATUS_MPP_SHIFT;
         c->mstatus = s;
         h->priv = PRV_M;
+        if (h->m && (h->m->cfg.isa_ext & ISA_BIT(ISA_SDTRIG)))
+            trigger_trap_to_m(h);
         h->pc = trap_target_pc(c->mtvec, irq, code);
     }
     h->wfi = false;
@@ -157,6 +161,8 @@ void trap_mret(Hart *h)
     if (prev != PRV_M)
         s &= ~MSTATUS_MPRV;
     c->mstatus = s;
+    if (h->m && (h->m->cfg.isa_ext & ISA_BIT(ISA_SDTRIG)))
+        trigger_mret(h);
     unsigned from = h->priv;
     h->priv = (uint8_t)prev;
     h->pc = c->mepc;

@@ -54,7 +54,9 @@ static const struct {
     CSR_FIELD(satp), CSR_FIELD(mcounteren), CSR_FIELD(scounteren),
     CSR_FIELD(mcountinhibit), CSR_FIELD(menvcfg), CSR_FIELD(senvcfg),
     CSR_FIELD(mhartid), CSR_FIELD(fflags), CSR_FIELD(frm),
-    CSR_FIELD(mcycle_offset), CSR_FIELD(minstret_offset),
+    CSR_FIELD(mcycle_offset), CSR_FIELD(minstret_offset), CSR_FIELD(stimecmp),
+    CSR_FIELD(tselect), CSR_FIELD(tcontrol), CSR_FIELD(tdata1[0]), CSR_FIELD(tdata1[1]),
+    CSR_FIELD(tdata2[0]), CSR_FIELD(tdata2[1]),
 };
 enum { NCSR_FIELDS = sizeof(csr_fields) / sizeof(csr_fields[0]),
        NCSRS = NCSR_FIELDS + 2 * PMP_COUNT };

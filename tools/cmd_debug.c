@@ -29,7 +29,8 @@ static void debug_usage(FILE *out)
     fprintf(out,
         "usage: rewind debug TRACE [--gdb PROGRAM] [--symbols FILE]\n"
         "                    [--checkpoint-mem SIZE] [--console FILE] [--image-dir DIR]\n"
-        "                    [--backend native|portable] [--code-buffer SIZE] [-- GDB-ARGS...]\n"
+        "                    [--backend native|portable] [--code-buffer SIZE] [-cpu SPEC]\n"
+        "                    [-- GDB-ARGS...]\n"
         "\n"
         "Replay TRACE under GDB: the replay starts stopped before its first\n"
         "instruction with the GDB stub on a free loopback port, and GDB (default\n"
@@ -44,10 +45,11 @@ static void debug_usage(FILE *out)
         "for going back (default 1G). --console FILE sends the guest's console\n"
         "there instead of GDB's terminal (never the trace, the symbols or a\n"
         "recorded image). A --symbols FILE that cannot be read is an error.\n"
-        "--backend and --code-buffer are passed to the replay (see rewind\n"
-        "replay --help). TRACE may be a packed file (rewind pack): the replay and\n"
-        "the symbols come from it. --image-dir DIR: images whose recorded path\n"
-        "is gone are found in DIR by size and hash (as replay).\n");
+        "--backend, --code-buffer and -cpu are passed to the replay (see rewind\n"
+        "replay --help: a -cpu other than the recorded one is refused). TRACE may\n"
+        "be a packed file (rewind pack): the replay and the symbols come from it.\n"
+        "--image-dir DIR: images whose recorded path is gone are found in DIR by\n"
+        "size and hash (as replay).\n");
 }
 
 /* A free TCP port on the loopback interface (0 on failure). */
@@ -191,7 +193,8 @@ int cmd_debug(int argc, char **argv)
 {
     const char *trace = NULL, *gdb = "gdb-multiarch", *symbols = NULL;
     const char *checkpoint_mem = NULL, *console = NULL, *image_dir = NULL;
-    const char *engine_args[4] = { NULL, NULL, NULL, NULL }; /* --backend, --code-buffer */
+    /* --backend, --code-buffer, -cpu: each option and its value */
+    const char *engine_args[6] = { NULL, NULL, NULL, NULL, NULL, NULL };
     RunOptions engine = { 0 };
     char engine_err[256];
     int gdb_args = argc; /* index of the first argument after "--" */
@@ -215,6 +218,17 @@ int cmd_debug(int argc, char **argv)
             engine_args[slot] = argv[i];
             engine_args[slot + 1] = argv[i + 1];
             i++;
+        } else if (!strcmp(a, "-cpu") || !strcmp(a, "--cpu")) {
+            RunOptions cpu = { 0 };
+            int k = options_parse_cpu(&cpu, argc, argv, i, engine_err, sizeof(engine_err));
+            if (k < 0) {
+                fprintf(stderr, "rewind debug: %s\n", engine_err);
+                return EXIT_REWIND_ERROR;
+            }
+            if (cpu.help)
+                return 0;
+            engine_args[4] = argv[i];
+            engine_args[5] = argv[++i];
         } else if (!strcmp(a, "-accel") || !strcmp(a, "--accel")) {
             /* Only the deterministic engine can run a trace. */
             RunOptions accel = { 0 };
@@ -310,7 +324,7 @@ int cmd_debug(int argc, char **argv)
             args[na++] = "--checkpoint-mem";
             args[na++] = (char *)checkpoint_mem;
         }
-        for (int k = 0; k < 4; k++)
+        for (int k = 0; k < 6; k++)
             if (engine_args[k])
                 args[na++] = (char *)engine_args[k];
         if (image_dir) {

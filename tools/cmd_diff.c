@@ -249,6 +249,8 @@ static bool config_compare(const TraceHeader *a, const TraceHeader *b, DiffResul
         config_str(res, "device", a->devices[i], b->devices[i]);
     config_str(res, "append", trace_header_option(a, "append"), trace_header_option(b, "append"));
     config_str(res, "engine", trace_header_option(a, "engine"), trace_header_option(b, "engine"));
+    /* The ISA extensions (-cpu; absent: a trace made before -cpu). */
+    config_str(res, "cpu", trace_header_option(a, "cpu"), trace_header_option(b, "cpu"));
     config_u64(res, "start_state_bytes", a->start_state_len, b->start_state_len);
     if (a->start_state_len == b->start_state_len && a->start_state_len &&
         memcmp(a->start_state, b->start_state, a->start_state_len))

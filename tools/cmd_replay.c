@@ -49,6 +49,9 @@ static void replay_usage(FILE *out)
         "                    memory for the checkpoints of reverse execution\n"
         "                    (default 1G; K, M, G suffixes)\n"
         "  -d CATEGORIES, -D FILE   logging, as rewind run\n"
+        "  -cpu SPEC         the CPU comes from the trace (a trace made before -cpu:\n"
+        "                    RV64GC alone); a -cpu that is not the recorded set is\n"
+        "                    refused, naming the recorded one\n"
         "%s"
         "\n"
         "Exit code: the recorded run's (the guest's exit code, 125 if the emulator\n"
@@ -173,6 +176,11 @@ int cmd_replay(int argc, char **argv)
         k = options_parse_engine(&gdb_opts, argc, argv, i, gdb_err, sizeof(gdb_err));
         if (k == 0)
             k = options_parse_accel(&gdb_opts, argc, argv, i, gdb_err, sizeof(gdb_err));
+        /* -cpu: only the recorded one is accepted (checked below). */
+        if (k == 0)
+            k = options_parse_cpu(&gdb_opts, argc, argv, i, gdb_err, sizeof(gdb_err));
+        if (k > 0 && gdb_opts.help)
+            return 0; /* -cpu help */
         if (k < 0 ||
             !options_refuse_multi_thread(&gdb_opts, "replay", gdb_err, sizeof(gdb_err))) {
             fprintf(stderr, "rewind replay: %s\n", gdb_err);
@@ -282,6 +290,7 @@ int cmd_replay(int argc, char **argv)
     RunOptions o;
     MachineConfig cfg;
     if (!trace_config_to_options(&tc, h, all, nall, &o, &cfg, err, sizeof(err)) ||
+        !trace_config_cpu_agrees(h, gdb_opts.cpu, gdb_opts.isa_ext, err, sizeof(err)) ||
         !trace_config_check_images(h, all, nall, err, sizeof(err))) {
         fprintf(stderr, "rewind replay: %s: %s\n", path, err);
         trace_config_free(&tc);

@@ -59,7 +59,8 @@ void run_machine_config(const RunOptions *o, MachineConfig *cfg)
                             .digest_every = o->digest_every, .no_reboot = o->no_reboot,
                             .backend = (MachineBackend)o->backend,
                             .multi_thread = o->multi_thread,
-                            .code_buffer_size = o->code_buffer_size };
+                            .code_buffer_size = o->code_buffer_size,
+                            .isa_ext = o->isa_ext };
 }
 
 bool run_session_open(RunSession *s, const RunOptions *o, const MachineConfig *cfg,

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "core/gdbstub.h"
+#include "core/isa.h"
 #include "core/log.h"
 #include "core/machine.h"
 
@@ -560,6 +561,12 @@ void options_print_run_help(FILE *out)
         "                      stamped with their icount (rewind dump --pcap does the\n"
         "                      same from a trace)\n"
         "  --dumpdtb FILE      write the generated device tree and exit\n"
+        "  -cpu rv64[,EXT=on|off...]  the ISA extensions beyond RV64GC (zba, zbb,\n"
+        "                      zbc, zbs, zicond, zihintpause, sstc, zicbom, zicboz,\n"
+        "                      zicbop, svinval, svnapot, svpbmt, sdtrig, zfh,\n"
+        "                      zfhmin; on/off or\n"
+        "                      true/false); default: QEMU 7.2's -M virt set.\n"
+        "                      -cpu help lists them. Recorded in a trace.\n"
         "  -m SIZE             RAM: 256M, 1.5G, 2G, or MiB (default 128M; rounded up\n"
         "                      to 8K as QEMU)\n"
         "  -smp [cpus=]N[,sockets=S][,cores=C][,threads=T][,maxcpus=N]\n"
@@ -630,6 +637,33 @@ const char options_engine_help[] =
     "                      (default elsewhere; $REWIND_BACKEND sets the default)\n"
     "  --code-buffer SIZE  translated code kept before a full flush (default\n"
     "                      64M, for the ops and for the host code each)\n";
+
+static const char *canonical(const char *arg);
+
+int options_parse_cpu(RunOptions *o, int argc, char **argv, int i, char *err, size_t errlen)
+{
+    if (strcmp(canonical(argv[i]), "-cpu") != 0)
+        return 0;
+    if (i + 1 >= argc) {
+        snprintf(err, errlen, "option %s needs a value (-cpu help lists the extensions)",
+                 argv[i]);
+        return -1;
+    }
+    const char *val = argv[i + 1];
+    if (strcmp(val, "help") == 0 || strcmp(val, "?") == 0) {
+        isa_print_help(stdout);
+        o->help = true;
+        o->printed_list = true;
+        return 2;
+    }
+    char why[200];
+    if (!isa_parse_cpu(val, &o->isa_ext, why, sizeof(why))) {
+        snprintf(err, errlen, "-cpu %s: %s", val, why);
+        return -1;
+    }
+    o->cpu = val;
+    return 2;
+}
 
 int options_parse_engine(RunOptions *o, int argc, char **argv, int i, char *err,
                          size_t errlen)
@@ -750,6 +784,7 @@ bool options_parse_run(RunOptions *o, int argc, char **argv, char *err, size_t e
     o->ram_size = 128ULL << 20;
     o->smp = 1;
     o->topology = (SmpTopology){ 1, 1, 1, 1, 1 };
+    o->isa_ext = isa_ext_default();
     const char *first_serial = NULL;
     for (int i = 0; i < argc; i++) {
         const char *a = canonical(argv[i]);
@@ -757,10 +792,12 @@ bool options_parse_run(RunOptions *o, int argc, char **argv, char *err, size_t e
         int k = options_parse_engine(o, argc, argv, i, err, errlen);
         if (k == 0)
             k = options_parse_accel(o, argc, argv, i, err, errlen);
+        if (k == 0)
+            k = options_parse_cpu(o, argc, argv, i, err, errlen);
         if (k < 0)
             return false;
         if (k > 0 && o->help)
-            return true; /* -accel help */
+            return true; /* -accel help, -cpu help */
         if (k > 0) {
             i += k - 1;
             continue;

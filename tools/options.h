@@ -54,6 +54,8 @@ typedef struct RunOptions {
     int backend;           /* --backend: a MachineBackend (0: the default) */
     bool multi_thread;     /* -accel tcg,thread=multi: the fast mode */
     uint64_t code_buffer_size; /* --code-buffer SIZE (0: the default) */
+    uint64_t isa_ext;      /* -cpu: the extensions on (core/isa.h) */
+    const char *cpu;       /* -cpu as given (NULL: none, the default set) */
     unsigned log_mask;
     const char *log_file;
     const char *gdb;      /* -gdb tcp:HOST:PORT, -s: the GDB stub (NULL: none) */
@@ -99,6 +101,12 @@ int options_parse_accel(RunOptions *o, int argc, char **argv, int i, char *err,
  * debug) refuses -accel tcg,thread=multi: false with the message. */
 bool options_refuse_multi_thread(const RunOptions *o, const char *command, char *err,
                                  size_t errlen);
+
+/* -cpu SPEC at argv[i] (QEMU's spelling: rv64[,EXT=on|off...]; -cpu help
+ * prints the extensions and sets o->help): returns how many arguments it
+ * took (0: not -cpu), or -1 with a message in err naming the part at
+ * fault. */
+int options_parse_cpu(RunOptions *o, int argc, char **argv, int i, char *err, size_t errlen);
 
 /* The help lines of --backend and --code-buffer. */
 extern const char options_engine_help[];

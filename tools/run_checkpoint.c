@@ -150,7 +150,10 @@ bool run_checkpoint_options(RunCheckpoint *rc, RunOptions *o, MachineConfig *cfg
     bool multi_thread = o->multi_thread;
     bool chaos = o->chaos, chaos_seed_given = o->chaos_seed_given;
     uint64_t chaos_seed = o->chaos_seed;
-    if (!trace_config_to_options(&rc->from_tc, h, NULL, 0, o, cfg, err, errlen) ||
+    const char *cpu = o->cpu;
+    uint64_t isa_ext = o->isa_ext;
+    if (!trace_config_cpu_agrees(h, cpu, isa_ext, err, errlen) ||
+        !trace_config_to_options(&rc->from_tc, h, NULL, 0, o, cfg, err, errlen) ||
         !trace_config_check_images(h, NULL, 0, err, errlen))
         return false;
     /* What only concerns this run, not the machine, comes from here. */

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "core/isa.h"
 #include "core/machine.h"
 #include "devices/virtio_blk.h"
 #include "devices/virtio_mmio.h"
@@ -146,6 +147,11 @@ bool trace_config_from_options(TraceConfig *tc, const RunOptions *o, const Machi
         chaos_config_format(&cfg->chaos, chaos, sizeof(chaos));
         tc->options[h->noptions++] = (TraceOption){ "chaos", tc_printf(tc, "%s", chaos) };
     }
+    /* The ISA extensions, every one with its state: the meaning stays if
+     * the defaults change. */
+    char cpu[512];
+    isa_format_cpu(cfg->isa_ext, cpu, sizeof(cpu));
+    tc->options[h->noptions++] = (TraceOption){ "cpu", tc_printf(tc, "%s", cpu) };
     /* Relative image paths are relative to this: a replay elsewhere finds
      * them through it. */
     char cwd[4096];
@@ -159,6 +165,10 @@ bool trace_config_engine_differs(const TraceHeader *h, char *note, size_t len)
     const char *e = trace_header_option(h, "engine");
     int rev = e ? atoi(e) : 1;
     if (rev == MACHINE_ENGINE_REVISION)
+        return false;
+    /* Revision 4 changed the default ISA only; a trace without "cpu"
+     * replays with the set revision 3 had (trace_config_cpu). */
+    if (rev == 3 && MACHINE_ENGINE_REVISION == 4 && !trace_header_option(h, "cpu"))
         return false;
     snprintf(note, len, "recorded by an engine of revision %d, this is revision %d: the "
              "execution semantics changed between them (core/machine.h), so the replay "
@@ -297,9 +307,12 @@ bool trace_config_to_options(TraceConfig *tc, const TraceHeader *h, const TraceI
             return false;
         }
     }
+    if (!trace_config_cpu(h, &o->isa_ext, err, errlen))
+        return false;
     *cfg = (MachineConfig){ .ram_size = o->ram_size, .nharts = o->smp,
                             .icount = o->icount, .quantum = o->quantum,
-                            .digest_every = o->digest_every, .no_reboot = o->no_reboot };
+                            .digest_every = o->digest_every, .no_reboot = o->no_reboot,
+                            .isa_ext = o->isa_ext };
     const char *chaos = trace_header_option(h, "chaos");
     if (chaos) {
         char why[300];
@@ -311,6 +324,38 @@ bool trace_config_to_options(TraceConfig *tc, const TraceHeader *h, const TraceI
          * nothing is drawn again. */
     }
     return true;
+}
+
+bool trace_config_cpu(const TraceHeader *h, uint64_t *isa_ext, char *err, size_t errlen)
+{
+    const char *cpu = trace_header_option(h, "cpu");
+    if (!cpu) {
+        *isa_ext = ISA_EXT_LEGACY; /* recorded before -cpu existed */
+        return true;
+    }
+    char why[256];
+    if (!isa_parse_cpu(cpu, isa_ext, why, sizeof(why))) {
+        snprintf(err, errlen, "the trace's CPU (-cpu %s) is not one this rewind has: %s", cpu,
+                 why);
+        return false;
+    }
+    return true;
+}
+
+bool trace_config_cpu_agrees(const TraceHeader *h, const char *given, uint64_t given_ext,
+                             char *err, size_t errlen)
+{
+    uint64_t rec;
+    if (!given || !trace_config_cpu(h, &rec, err, errlen))
+        return given == NULL;
+    if (rec == given_ext)
+        return true;
+    char want[512];
+    isa_format_cpu(rec, want, sizeof(want));
+    snprintf(err, errlen, "-cpu %s differs from the recorded CPU (-cpu %s%s): the machine "
+             "comes from the recording; drop -cpu, or give the recorded one", given, want,
+             trace_header_option(h, "cpu") ? "" : ", the set of a trace made before -cpu");
+    return false;
 }
 
 static void tc_hex128(char out[33], uint64_t hi, uint64_t lo)

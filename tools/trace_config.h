@@ -62,6 +62,17 @@ const char *trace_config_snapshot_drive(TraceConfig *tc, const char *spec);
  * Then note says so, for a warning. */
 bool trace_config_engine_differs(const TraceHeader *h, char *note, size_t len);
 
+/* The extension set a trace (or a checkpoint's machine) was recorded
+ * with: its "cpu" option, or ISA_EXT_LEGACY without one (made before
+ * -cpu). false with a message if this rewind cannot parse it. */
+bool trace_config_cpu(const TraceHeader *h, uint64_t *isa_ext, char *err, size_t errlen);
+
+/* A -cpu given to a command whose machine comes from a recording: true
+ * when none was given or it is the recorded set; else false with a
+ * message naming both (the recorded set is never overridden). */
+bool trace_config_cpu_agrees(const TraceHeader *h, const char *given, uint64_t given_ext,
+                             char *err, size_t errlen);
+
 void trace_config_free(TraceConfig *tc);
 
 #endif

@@ -18,7 +18,7 @@ static const char *const fname[32] = {
 void disasm(char *buf, size_t len, uint32_t raw, unsigned ilen, uint64_t pc)
 {
     Op op;
-    const InsnDesc *d = decode_op(&op, raw, ilen, pc);
+    const InsnDesc *d = decode_op(&op, raw, ilen, pc, UINT64_MAX);
     if (!d) {
         snprintf(buf, len, "illegal 0x%0*x", ilen * 2, raw);
         return;

@@ -1,7 +1,12 @@
 /* The instruction table: every instruction described once, as a row of a
- * .def file (insns_int.def, insns_atomic.def, insns_fp.def, insns_sys.def):
+ * .def file (insns_int.def, insns_atomic.def, insns_fp.def, insns_sys.def,
+ * insns_bitmanip.def):
  *
  *   INSN(id, "name", mask, match, format, flags)
+ *   INSN_X(id, "name", mask, match, format, flags, extension)
+ *
+ * An INSN_X row belongs to an optional extension (core/isa.h): on a
+ * machine without it, the decoder skips the row.
  *
  * An instruction word w is this instruction when (w & mask) == match. Its
  * semantics are the handler op_<id> (translator/ops_*.c). The table drives
@@ -14,6 +19,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "core/isa.h"
 #include "translator/op.h"
 
 /* How the immediate is laid out (register fields are positional in
@@ -44,19 +50,31 @@ typedef struct InsnDesc {
     uint32_t mask, match;
     uint8_t fmt;
     uint16_t flags;
+    /* 0: always there; else 1 + the IsaExt (core/isa.h) it belongs to. */
+    uint8_t ext;
     OpFn fn;
 } InsnDesc;
+
+/* Whether row d exists on a machine with the extension set isa_ext. */
+static inline bool insn_enabled(const InsnDesc *d, uint64_t isa_ext)
+{
+    return !d->ext || ((isa_ext >> (d->ext - 1)) & 1);
+}
 
 extern const InsnDesc insn_table[];
 extern const unsigned insn_table_len;
 
 /* Declarations of every handler, from the .def files. */
 #define INSN(id, name, mask, match, fmt, flags) int op_##id(Hart *h, const Op *op);
+#define INSN_X(id, name, mask, match, fmt, flags, ext) int op_##id(Hart *h, const Op *op);
 #include "translator/insns_int.def"
 #include "translator/insns_atomic.def"
 #include "translator/insns_fp.def"
 #include "translator/insns_sys.def"
+#include "translator/insns_bitmanip.def"
+#include "translator/insns_zfh.def"
 #undef INSN
+#undef INSN_X
 
 /* Whether op_fence does anything in the fast mode for this encoding (a
  * host barrier, or a yield for pause): a backend that emits fences inline

@@ -50,6 +50,7 @@ typedef struct FpFmt {
 
 static const FpFmt fp_single = { 23, 8 };
 static const FpFmt fp_double = { 52, 11 };
+static const FpFmt fp_half = { 10, 5 };
 
 static inline uint64_t fp_sign_bit(const FpFmt *f)
 {
@@ -76,9 +77,10 @@ static inline uint64_t fp_zero(const FpFmt *f, bool sign)
     return sign ? fp_sign_bit(f) : 0;
 }
 
+/* The canonical NaN: exponent all ones, only the quiet bit set. */
 static inline uint64_t fp_canon(const FpFmt *f)
 {
-    return f->frac_bits == 23 ? CANON_NAN_S : CANON_NAN_D;
+    return (fp_emask(f) << f->frac_bits) | 1ULL << (f->frac_bits - 1);
 }
 
 static inline uint64_t fp_abs(const FpFmt *f, uint64_t v)
@@ -1295,3 +1297,186 @@ int op_fclass_d(Hart *h, const Op *op)
     X(op->rd) = fp_classify(&fp_double, h->f[op->rs1]);
     return op_next(h, op);
 }
+
+/* ------------------------------------------------------------------------
+ * Zfhmin and Zfh: half precision, on the software engine (rows in
+ * insns_zfh.def). A half in an f register is NaN-boxed in 64 bits. */
+
+#define BOX_H 0xffffffffffff0000ULL
+#define CANON_NAN_H 0x7e00u
+
+static inline uint64_t fp_get_h(const Hart *h, unsigned r)
+{
+    uint64_t v = h->f[r];
+    return (v >> 16) == 0xffffffffffffULL ? (v & 0xffff) : CANON_NAN_H;
+}
+
+static inline void fp_set_h(Hart *h, unsigned r, uint64_t v)
+{
+    h->f[r] = BOX_H | (v & 0xffff);
+}
+
+int op_flh(Hart *h, const Op *op)
+{
+    uint64_t v;
+    if (!mmu_read(h, op, X(op->rs1) + (uint64_t)op->imm, 2, &v))
+        return OP_EXIT_EXC;
+    fp_set_h(h, op->rd, v);
+    csr_set_fs_dirty(h);
+    return op_next(h, op);
+}
+
+int op_fsh(Hart *h, const Op *op)
+{
+    if (!mmu_write(h, op, X(op->rs1) + (uint64_t)op->imm, 2, h->f[op->rs2] & 0xffff))
+        return OP_EXIT_EXC;
+    return op_next(h, op);
+}
+
+/* fmv.x.h moves raw bits, sign-extended from bit 15. */
+int op_fmv_x_h(Hart *h, const Op *op)
+{
+    X(op->rd) = (uint64_t)(int64_t)(int16_t)(uint16_t)h->f[op->rs1];
+    return op_next(h, op);
+}
+
+int op_fmv_h_x(Hart *h, const Op *op)
+{
+    fp_set_h(h, op->rd, X(op->rs1));
+    return fp_done(h, op, 0);
+}
+
+#define FP_CVT_H(name, to, from, get, set)                                  \
+    int op_##name(Hart *h, const Op *op)                                    \
+    {                                                                       \
+        FP_GET_RM(h, op);                                                   \
+        unsigned fl = 0;                                                    \
+        uint64_t r = fpsoft_convert(to, from, get, (unsigned)rm, &fl);      \
+        set;                                                                \
+        return fp_done(h, op, fl);                                          \
+    }
+
+FP_CVT_H(fcvt_s_h, &fp_single, &fp_half, fp_get_h(h, op->rs1), fp_set_s(h, op->rd, (uint32_t)r))
+FP_CVT_H(fcvt_h_s, &fp_half, &fp_single, fp_get_s(h, op->rs1), fp_set_h(h, op->rd, r))
+FP_CVT_H(fcvt_d_h, &fp_double, &fp_half, fp_get_h(h, op->rs1), h->f[op->rd] = r)
+FP_CVT_H(fcvt_h_d, &fp_half, &fp_double, h->f[op->rs1], fp_set_h(h, op->rd, r))
+
+static uint64_t fp_arith_h(int kind, uint64_t a, uint64_t b, unsigned rm, unsigned *fl)
+{
+    switch (kind) {
+    case FA_ADD: return fpsoft_add(&fp_half, a, b, false, rm, fl);
+    case FA_SUB: return fpsoft_add(&fp_half, a, b, true, rm, fl);
+    case FA_MUL: return fpsoft_mul(&fp_half, a, b, rm, fl);
+    case FA_DIV: return fpsoft_div(&fp_half, a, b, rm, fl);
+    default: return fpsoft_sqrt(&fp_half, a, rm, fl);
+    }
+}
+
+#define FP_ARITH_H(name, kind)                                              \
+    int op_##name##_h(Hart *h, const Op *op)                                \
+    {                                                                       \
+        FP_GET_RM(h, op);                                                   \
+        unsigned fl = 0;                                                    \
+        fp_set_h(h, op->rd, fp_arith_h(kind, fp_get_h(h, op->rs1),          \
+                                       fp_get_h(h, op->rs2), (unsigned)rm, &fl)); \
+        return fp_done(h, op, fl);                                          \
+    }
+
+FP_ARITH_H(fadd, FA_ADD)
+FP_ARITH_H(fsub, FA_SUB)
+FP_ARITH_H(fmul, FA_MUL)
+FP_ARITH_H(fdiv, FA_DIV)
+FP_ARITH_H(fsqrt, FA_SQRT)
+
+#define FP_FMA_H(name, neg_prod, neg_add)                                   \
+    int op_##name##_h(Hart *h, const Op *op)                                \
+    {                                                                       \
+        FP_GET_RM(h, op);                                                   \
+        unsigned fl = 0;                                                    \
+        uint64_t a = fp_get_h(h, op->rs1), c = fp_get_h(h, op->rs3);        \
+        a ^= (neg_prod) ? 0x8000u : 0;                                      \
+        c ^= (neg_add) ? 0x8000u : 0;                                       \
+        fp_set_h(h, op->rd, fpsoft_fma(&fp_half, a, fp_get_h(h, op->rs2), c, \
+                                       (unsigned)rm, &fl));                 \
+        return fp_done(h, op, fl);                                          \
+    }
+
+FP_FMA_H(fmadd, 0, 0)
+FP_FMA_H(fmsub, 0, 1)
+FP_FMA_H(fnmsub, 1, 0)
+FP_FMA_H(fnmadd, 1, 1)
+
+#define FP_SGNJ_H(name, expr)                                               \
+    int op_##name##_h(Hart *h, const Op *op)                                \
+    {                                                                       \
+        uint64_t a = fp_get_h(h, op->rs1), b = fp_get_h(h, op->rs2);        \
+        fp_set_h(h, op->rd, (a & 0x7fff) | ((expr) & 0x8000));              \
+        return fp_done(h, op, 0);                                           \
+    }
+
+FP_SGNJ_H(fsgnj, b)
+FP_SGNJ_H(fsgnjn, ~b)
+FP_SGNJ_H(fsgnjx, a ^ b)
+
+#define FP_MINMAX_H(name, is_max)                                           \
+    int op_##name##_h(Hart *h, const Op *op)                                \
+    {                                                                       \
+        unsigned fl = 0;                                                    \
+        fp_set_h(h, op->rd, fp_minmax(&fp_half, fp_get_h(h, op->rs1),       \
+                                      fp_get_h(h, op->rs2), is_max, &fl));  \
+        return fp_done(h, op, fl);                                          \
+    }
+
+FP_MINMAX_H(fmin, false)
+FP_MINMAX_H(fmax, true)
+
+#define FP_CMP_H(name, kind)                                                \
+    int op_##name##_h(Hart *h, const Op *op)                                \
+    {                                                                       \
+        unsigned fl = 0;                                                    \
+        X(op->rd) = fp_compare(&fp_half, fp_get_h(h, op->rs1),              \
+                               fp_get_h(h, op->rs2), kind, &fl);            \
+        fp_accrue(h, fl);                                                   \
+        return op_next(h, op);                                              \
+    }
+
+FP_CMP_H(feq, CMP_EQ)
+FP_CMP_H(flt, CMP_LT)
+FP_CMP_H(fle, CMP_LE)
+
+int op_fclass_h(Hart *h, const Op *op)
+{
+    X(op->rd) = fp_classify(&fp_half, fp_get_h(h, op->rs1));
+    return op_next(h, op);
+}
+
+#define FP_TO_INT_H(name, is_signed, width)                                 \
+    int op_fcvt_##name##_h(Hart *h, const Op *op)                           \
+    {                                                                       \
+        FP_GET_RM(h, op);                                                   \
+        unsigned fl = 0;                                                    \
+        X(op->rd) = fp_to_int(&fp_half, fp_get_h(h, op->rs1), is_signed,    \
+                              width, (unsigned)rm, &fl);                    \
+        fp_accrue(h, fl);                                                   \
+        return op_next(h, op);                                              \
+    }
+
+FP_TO_INT_H(w, true, 32)
+FP_TO_INT_H(wu, false, 32)
+FP_TO_INT_H(l, true, 64)
+FP_TO_INT_H(lu, false, 64)
+
+#define FP_FROM_INT_H(name, is_signed, ext)                                 \
+    int op_fcvt_h_##name(Hart *h, const Op *op)                             \
+    {                                                                       \
+        FP_GET_RM(h, op);                                                   \
+        unsigned fl = 0;                                                    \
+        uint64_t v = X(op->rs1);                                            \
+        fp_set_h(h, op->rd, fp_from_int(&fp_half, ext, is_signed, (unsigned)rm, &fl)); \
+        return fp_done(h, op, fl);                                          \
+    }
+
+FP_FROM_INT_H(w, true, (uint64_t)(int64_t)(int32_t)v)
+FP_FROM_INT_H(wu, false, (uint64_t)(uint32_t)v)
+FP_FROM_INT_H(l, true, v)
+FP_FROM_INT_H(lu, false, v)

@@ -177,6 +177,12 @@ int op_fence(Hart *h, const Op *op)
     return op_next(h, op);
 }
 
+/* The Zihintpause row: the same fence, named for what it is. */
+int op_pause(Hart *h, const Op *op)
+{
+    return op_fence(h, op);
+}
+
 int op_fence_i(Hart *h, const Op *op)
 {
     /* Stores to code pages already dropped the stale TBs; ending this TB

@@ -25,6 +25,7 @@ struct Machine;
 #define TBF_PRIV_MASK 0x3u       /* privilege mode the code runs in */
 #define TBF_FS_OFF (1u << 2)     /* mstatus.FS is Off: FP ops are illegal */
 #define TBF_LAST_IO (1u << 3)    /* CF_LAST_IO: I/O allowed as the last op only */
+#define TBF_TRIG (1u << 4)       /* a debug trigger is armed (core/trigger.h) */
 #define TBF_COUNT_SHIFT 16       /* instruction-count limit, 0 = no limit */
 #define TBF_COUNT_MASK (0xffffu << TBF_COUNT_SHIFT)
 

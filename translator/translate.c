@@ -9,6 +9,7 @@
 #include "core/machine.h"
 #include "core/mmu.h"
 #include "core/mt_run.h"
+#include "core/trigger.h"
 #include "core/trap.h"
 #include "translator/decode.h"
 #include "translator/native.h"
@@ -19,6 +20,9 @@ uint32_t tb_flags_for(const Hart *h)
     uint32_t f = h->priv & TBF_PRIV_MASK;
     if (csr_fs(h) == FS_OFF)
         f |= TBF_FS_OFF;
+    /* Armed triggers: one instruction per TB, behind its check. */
+    if (unlikely(h->trig_armed))
+        f |= TBF_TRIG | 1u << TBF_COUNT_SHIFT;
     return f;
 }
 
@@ -90,6 +94,12 @@ static TB *translate(Hart *h, uint64_t vpc, uint64_t ppage, const uint8_t *host,
         tb->ops[0].pc = vpc;
         nd = 1;
     }
+    if (flags & TBF_TRIG) {
+        memset(&tb->ops[nd], 0, sizeof(Op));
+        tb->ops[nd].fn = trigger_op_check;
+        tb->ops[nd].pc = vpc;
+        nd++;
+    }
     while (n < limit) {
         if (n > 0 && unlikely(m->debug) && debug_bp_at(m, pc))
             break;
@@ -119,10 +129,12 @@ static TB *translate(Hart *h, uint64_t vpc, uint64_t ppage, const uint8_t *host,
             }
         }
         Op *op = &tb->ops[n + nd];
-        const InsnDesc *d = decode_op(op, raw, len, pc);
+        const InsnDesc *d = decode_op(op, raw, len, pc, m->cfg.isa_ext);
         op->idx = (uint16_t)n;
         if (d && (d->flags & IF_FP) && (flags & TBF_FS_OFF))
             op->fn = op_illegal_insn;
+        if (flags & TBF_TRIG)
+            trigger_op_fill(&tb->ops[nd - 1], op);
         if (log_in_asm)
             tb_log_insn(m->log.out ? m->log.out : stderr, op);
         n++;

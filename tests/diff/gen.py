@@ -106,6 +106,17 @@ SINGLE_EDGES = [
 
 RR_OPS = ["add", "sub", "sll", "slt", "sltu", "xor", "srl", "sra", "or",
           "and", "addw", "subw", "sllw", "srlw", "sraw"]
+# Zba, Zbb, Zbc, Zbs (QEMU 7.2 has them, on by default, as rewind).
+BITMANIP_RR = ["add.uw", "sh1add", "sh2add", "sh3add", "sh1add.uw", "sh2add.uw",
+               "sh3add.uw", "andn", "orn", "xnor", "max", "maxu", "min", "minu",
+               "rol", "ror", "rolw", "rorw", "clmul", "clmulh", "clmulr", "bclr",
+               "bext", "binv", "bset"]
+BITMANIP_UNARY = ["clz", "ctz", "cpop", "clzw", "cpopw", "sext.b", "sext.h",
+                  "zext.h", "orc.b", "rev8"]
+# ctzw is left out: QEMU 7.2 counts into the upper word when the lower one
+# is zero (tests/guest/isa/bitmanip.S checks it against the spec instead).
+BITMANIP_SHIFT = [("slli.uw", 64), ("rori", 64), ("roriw", 32), ("bclri", 64),
+                  ("bexti", 64), ("binvi", 64), ("bseti", 64)]
 RI_OPS = ["addi", "slti", "sltiu", "xori", "ori", "andi", "addiw"]
 MD_OPS = ["mul", "mulh", "mulhsu", "mulhu", "div", "divu", "rem", "remu",
           "mulw", "divw", "divuw", "remw", "remuw"]
@@ -342,6 +353,105 @@ class CaseGen:
         else:
             op = r.choice(["slliw", "srliw", "sraiw"])
             self.emit(f"{op} x{rd}, x{a}, {self.shamt(32)}")
+
+    def g_bitmanip(self, avoid=()):
+        r = self.r
+        k = r.random()
+        a = self.xs()
+        self.inject_x(a, 0.4)
+        rd = self.xd(avoid)
+        if k < 0.5:
+            b = self.xs()
+            self.inject_x(b, 0.4)
+            self.emit(f"{r.choice(BITMANIP_RR)} x{rd}, x{a}, x{b}")
+        elif k < 0.75:
+            self.emit(f"{r.choice(BITMANIP_UNARY)} x{rd}, x{a}")
+        else:
+            op, bits = r.choice(BITMANIP_SHIFT)
+            self.emit(f"{op} x{rd}, x{a}, {self.shamt(bits)}")
+
+    # Zfh (off on both emulators by default: then every one of these is an
+    # illegal instruction on both; run --zfh-elfs / --cpu rv64,Zfh=on for
+    # the arithmetic itself).
+    HALF_EDGES = [0x0000, 0x8000, 0x7c00, 0xfc00, 0x7e00, 0x7e01, 0x7c01,
+                  0x7d00, 0x0001, 0x8001, 0x03ff, 0x0400, 0x7bff, 0xfbff,
+                  0x3c00, 0xbc00, 0x3800, 0x3555, 0x4000, 0x4200, 0x5640,
+                  0x57ff, 0x7800, 0x0200]
+
+    def half(self, reg):
+        """Load a half into f<reg>: mostly NaN-boxed, sometimes not."""
+        r = self.r
+        v = r.choice(self.HALF_EDGES) if r.random() < 0.6 else r.getrandbits(16)
+        box = 0xffffffffffff0000 if r.random() < 0.9 else \
+            r.choice([0, 0xfffffffeffff0000, 0xffffffff00000000])
+        v = box | v
+        if v >> 63:
+            v -= 1 << 64
+        t = self.xt()
+        self.emit(f"li x{t}, {v}")
+        self.emit(f"fmv.d.x f{reg}, x{t}")
+
+    def g_fp_half(self):
+        r = self.r
+        k = r.randrange(7)
+        a, b, c = self.fr(), self.fr(), self.fr()
+        for x in (a, b, c):
+            if r.random() < 0.7:
+                self.half(x)
+        d = self.fr()
+        if k == 0:
+            op = r.choice(["fadd", "fsub", "fmul", "fdiv"])
+            self.emit(f"{op}.h f{d}, f{a}, f{b}, {self.rm()}")
+        elif k == 1:
+            op = r.choice(["fmadd", "fmsub", "fnmsub", "fnmadd"])
+            self.emit(f"{op}.h f{d}, f{a}, f{b}, f{c}, {self.rm()}")
+        elif k == 2:
+            op = r.choice(["fmin", "fmax", "fsgnj", "fsgnjn", "fsgnjx"])
+            self.emit(f"{op}.h f{d}, f{a}, f{b}")
+        elif k == 3:
+            op = r.choice(["feq", "flt", "fle"])
+            self.emit(f"{op}.h x{self.xd()}, f{a}, f{b}")
+        elif k == 4:
+            it = r.choice(["w", "wu", "l", "lu"])
+            if r.random() < 0.5:
+                self.emit(f"fcvt.{it}.h x{self.xd()}, f{a}, {self.rm()}")
+            else:
+                s = self.xs()
+                self.inject_x(s, 0.5)
+                self.emit(f"fcvt.h.{it} f{d}, x{s}, {self.rm()}")
+        elif k == 5:
+            op = r.choice(["fcvt.s.h", "fcvt.d.h", "fcvt.h.s", "fcvt.h.d",
+                           "fsqrt.h"])
+            if op in ("fcvt.h.s", "fcvt.h.d"):
+                self.inject_f(a, op[-1], 0.6)
+            # widening is exact: the assembler takes no rounding mode
+            rm = "" if op in ("fcvt.s.h", "fcvt.d.h") else f", {self.rm()}"
+            self.emit(f"{op} f{d}, f{a}{rm}")
+        else:
+            op = r.choice(["fclass.h", "fmv.x.h", "fmv.h.x", "flh", "fsh"])
+            if op == "fmv.h.x":
+                self.emit(f"fmv.h.x f{d}, x{self.xs()}")
+            elif op == "flh":
+                self.emit(f"flh f{d}, {self.mem_addr(2)}")
+            elif op == "fsh":
+                self.emit(f"fsh f{a}, {self.mem_addr(2)}")
+            else:
+                self.emit(f"{op} x{self.xd()}, f{a}")
+
+    def g_hint(self):
+        """pause (Zihintpause, on by default), the Svinval instructions
+        (off by default: illegal on both; on in the --zfh-elfs ELFs), and
+        the Zicbop prefetch hints (ori x0: never trap)."""
+        r = self.r
+        k = r.randrange(4)
+        if k == 0:
+            self.emit("pause")
+        elif k == 1:
+            self.emit(f"sinval.vma x{self.xs()}, x{self.xs()}")
+        elif k == 2:
+            self.emit(r.choice(["sfence.w.inval", "sfence.inval.ir"]))
+        else:
+            self.emit(f"ori x0, x{self.xs()}, {r.choice([0, 1, 3]) + 32 * r.randrange(-64, 64)}")
 
     def g_upper(self):
         r = self.r
@@ -863,7 +973,8 @@ class CaseGen:
         ("g_amo", 4), ("g_lrsc", 2), ("g_fp_arith", 8), ("g_fp_sqrt", 3),
         ("g_fp_fma", 6), ("g_fp_sgnj", 6), ("g_fp_cmp", 5), ("g_fp_cvt", 10),
         ("g_fp_mv", 4), ("g_fp_mem", 4), ("g_fcsr", 4), ("g_fence", 1),
-        ("g_trap", 1), ("g_smc", 1),
+        ("g_trap", 1), ("g_smc", 1), ("g_bitmanip", 6), ("g_fp_half", 4),
+        ("g_hint", 1),
     ]
     CONTROL = [("g_branch", 5), ("g_jal", 1), ("g_jalr", 1), ("g_cjump", 2)]
 
@@ -953,7 +1064,8 @@ def batch_asm(first_seed, ncases, units=DEFAULT_UNITS, verbose=False,
     out = ["# Generated by tests/diff/gen.py: do not edit.",
            f"# first seed {first_seed}, {ncases} cases, {units} units each",
            "    .option norvc",
-           "    .option norelax"]
+           "    .option norelax",
+           "    .option arch, +zba, +zbb, +zbc, +zbs, +zfh, +zihintpause, +svinval"]
     data = []
     for i in range(ncases):
         code, tbl = case_asm(first_seed + i, i, units, groups)

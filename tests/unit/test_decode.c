@@ -81,7 +81,7 @@ END_TEST
 
 static const InsnDesc *dec(Op *op, uint32_t w, unsigned len)
 {
-    return decode_op(op, w, len, 0x80000000);
+    return decode_op(op, w, len, 0x80000000, UINT64_MAX);
 }
 
 START_TEST(test_immediates)
@@ -172,9 +172,64 @@ START_TEST(test_table_rows_are_consistent)
     for (unsigned i = 0; i < insn_table_len; i++) {
         const InsnDesc *a = &insn_table[i];
         ck_assert_msg((a->match & ~a->mask) == 0, "%s: match outside mask", a->name);
-        ck_assert_msg(decode_lookup(a->match) == a, "%s is shadowed by %s", a->name,
-                      decode_lookup(a->match)->name);
+        ck_assert_msg(decode_lookup(a->match, UINT64_MAX) == a, "%s is shadowed by %s",
+                      a->name, decode_lookup(a->match, UINT64_MAX)->name);
     }
+}
+END_TEST
+
+/* The direct lookup gives the linear scan's answer: for every row's
+ * match and for 50000 pseudo-random words, with every extension on
+ * and with none. */
+START_TEST(test_direct_lookup_is_the_scan)
+{
+    ck_assert(decode_index_in_use());
+    for (unsigned i = 0; i < insn_table_len; i++)
+        ck_assert_ptr_eq(decode_lookup(insn_table[i].match, UINT64_MAX),
+                         decode_lookup_linear(insn_table[i].match, UINT64_MAX));
+    uint64_t x = 0x9e3779b97f4a7c15ULL;
+    for (unsigned i = 0; i < 50000; i++) {
+        x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+        uint32_t w = (uint32_t)x | 3;
+        for (int e = 0; e < 2; e++) {
+            uint64_t ext = e ? UINT64_MAX : 0;
+            ck_assert_msg(decode_lookup(w, ext) == decode_lookup_linear(w, ext),
+                          "0x%08x: %s, the scan says %s", w,
+                          decode_lookup(w, ext) ? decode_lookup(w, ext)->name : "illegal",
+                          decode_lookup_linear(w, ext) ? decode_lookup_linear(w, ext)->name
+                                                       : "illegal");
+        }
+    }
+}
+END_TEST
+
+/* An extension's rows exist only when it is on: off, its encodings are
+ * illegal (or the base instruction they are a hint of). */
+START_TEST(test_disabled_extension_is_illegal)
+{
+    static const struct { uint32_t w; const char *name; IsaExt ext; } rows[] = {
+        { 0x20c5a533, "sh1add", ISA_ZBA },     /* sh1add a0,a1,a2 */
+        { 0x0805053b, "add.uw", ISA_ZBA },     /* add.uw a0,a0,zero (zext.w) */
+        { 0x60051513, "clz", ISA_ZBB },        /* clz a0,a0 */
+        { 0x6b855513, "rev8", ISA_ZBB },       /* rev8 a0,a0 */
+        { 0x0805453b, "zext.h", ISA_ZBB },     /* zext.h a0,a0 */
+        { 0x0ac59533, "clmul", ISA_ZBC },      /* clmul a0,a1,a2 */
+        { 0x48c59533, "bclr", ISA_ZBS },       /* bclr a0,a1,a2 */
+        { 0x0ec5d533, "czero.eqz", ISA_ZICOND }, /* czero.eqz a0,a1,a2 */
+    };
+    for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+        const InsnDesc *on = decode_lookup(rows[i].w, ISA_BIT(rows[i].ext));
+        ck_assert_msg(on && strcmp(on->name, rows[i].name) == 0, "0x%08x: %s", rows[i].w,
+                      on ? on->name : "illegal");
+        ck_assert_msg(!decode_lookup(rows[i].w, ~ISA_BIT(rows[i].ext)),
+                      "0x%08x decodes with %s off", rows[i].w, isa_ext_name(rows[i].ext));
+        Op op;
+        ck_assert_ptr_null(decode_op(&op, rows[i].w, 4, 0, 0));
+        ck_assert_ptr_eq((void *)op.fn, (void *)op_illegal_insn);
+    }
+    /* pause without Zihintpause is the fence it encodes. */
+    ck_assert_str_eq(decode_lookup(0x0100000f, ISA_BIT(ISA_ZIHINTPAUSE))->name, "pause");
+    ck_assert_str_eq(decode_lookup(0x0100000f, 0)->name, "fence");
 }
 END_TEST
 
@@ -189,6 +244,8 @@ Suite *suite_decode(void)
     tcase_add_test(tc, test_illegal_words);
     tcase_add_test(tc, test_disasm);
     tcase_add_test(tc, test_table_rows_are_consistent);
+    tcase_add_test(tc, test_disabled_extension_is_illegal);
+    tcase_add_test(tc, test_direct_lookup_is_the_scan);
     suite_add_tcase(s, tc);
     return s;
 }

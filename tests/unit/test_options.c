@@ -3,6 +3,7 @@
 #include <stdarg.h>
 #include <string.h>
 
+#include "core/isa.h"
 #include "core/log.h"
 #include "tests/unit/suites.h"
 #include "tools/options.h"
@@ -267,6 +268,42 @@ START_TEST(test_accel)
 }
 END_TEST
 
+/* -cpu: the canonical form a trace records gives the set back, whatever
+ * the set; defaults, case, aliases, zfh implying zfhmin; bad parts named. */
+START_TEST(test_cpu_spec)
+{
+    char buf[512], err[256];
+    uint64_t e;
+    ck_assert(isa_parse_cpu("rv64", &e, err, sizeof(err)));
+    ck_assert_uint_eq(e, isa_ext_default());
+    ck_assert(e & ISA_BIT(ISA_ZBA));
+    ck_assert(!(e & ISA_BIT(ISA_ZICOND)));
+    uint64_t sets[] = { 0, isa_ext_default(), ISA_BIT(ISA_COUNT) - 1, ISA_BIT(ISA_ZICOND),
+                        isa_ext_default() & ~ISA_BIT(ISA_SSTC) };
+    for (size_t i = 0; i < sizeof(sets) / sizeof(sets[0]); i++) {
+        isa_format_cpu(sets[i], buf, sizeof(buf));
+        ck_assert_msg(isa_parse_cpu(buf, &e, err, sizeof(err)), "%s: %s", buf, err);
+        ck_assert_uint_eq(e, sets[i]);
+    }
+    ck_assert(isa_parse_cpu("rv64,ZBA=false,debug=off,Zihintpause=on,zfh=true", &e, err,
+                            sizeof(err)));
+    ck_assert(!(e & ISA_BIT(ISA_ZBA)) && !(e & ISA_BIT(ISA_SDTRIG)));
+    ck_assert(e & ISA_BIT(ISA_ZFHMIN));
+    ck_assert(!isa_parse_cpu("rv64,zba=yes", &e, err, sizeof(err)));
+    ck_assert_str_eq(err, "zba: bad value 'yes' (on, off, true or false)");
+    ck_assert(!isa_parse_cpu("rv64,,zba=on", &e, err, sizeof(err)));
+    ck_assert(!isa_parse_cpu("rv64,=on", &e, err, sizeof(err)));
+    ck_assert(!isa_parse_cpu("rv64x", &e, err, sizeof(err)));
+    ck_assert(!isa_parse_cpu("rv64,zbx=on", &e, err, sizeof(err)));
+    ck_assert_str_eq(err, "unknown extension 'zbx' (-cpu help lists them)");
+    isa_dt_string(0, buf, sizeof(buf));
+    ck_assert_str_eq(buf, "rv64imafdc_zicsr_zifencei");
+    isa_dt_string(ISA_BIT(ISA_ZICOND) | ISA_BIT(ISA_SDTRIG) | ISA_BIT(ISA_SVPBMT), buf,
+                  sizeof(buf));
+    ck_assert_str_eq(buf, "rv64imafdc_zicond_zicsr_zifencei_svpbmt");
+}
+END_TEST
+
 Suite *suite_options(void)
 {
     Suite *s = suite_create("options");
@@ -278,6 +315,7 @@ Suite *suite_options(void)
     tcase_add_test(tc, test_machine_option);
     tcase_add_test(tc, test_bad_options_are_named);
     tcase_add_test(tc, test_accel);
+    tcase_add_test(tc, test_cpu_spec);
     suite_add_tcase(s, tc);
     return s;
 }
