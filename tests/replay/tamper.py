@@ -15,6 +15,13 @@ tamper.py nettx   IN OUT K        flip the last byte of the K-th net-tx event
 tamper.py netrxcut IN OUT K N     cut the K-th net-rx frame to its first N
                                   bytes; prints "ICOUNT SOURCE"
 tamper.py truncate IN OUT FRAC    keep the first FRAC of the file
+tamper.py cut     IN OUT FRAC     a recording killed after the first FRAC of
+                                  its events: they are written again in
+                                  frames of 8 events, then half of the next
+                                  frame, no index (a plain truncate lands
+                                  wherever the recorder's frames end, and
+                                  those depend on host timing); prints the
+                                  icount of the last whole frame's last event
 
 The container is described in docs/trace-format.md; frames are recompressed
 with the zstd command-line tool. Only the standard library is used.
@@ -273,6 +280,38 @@ def cmd_truncate(src, dst, frac):
     open(dst, "wb").write(buf[:int(len(buf) * frac)])
 
 
+def cmd_cut(src, dst, frac, per=8):
+    buf = bytearray(open(src, "rb").read())
+    out = bytearray(buf[:frames(buf)[0][0]])
+    evs = []  # (icount, encoded bytes with their length prefix)
+    for off, magic, csize in frames(buf):
+        if magic != b"RWFR":
+            break
+        data = zstd(buf[off + FRAME_HDR:off + FRAME_HDR + csize], True)
+        for start, end, f in events(data):
+            lenpos = start - len(put_varint(end - start))
+            evs.append((f.get(1, (0,))[0], bytes(data[lenpos:end])))
+    keep = int(len(evs) * frac)
+    if keep < per or keep >= len(evs):
+        sys.exit("tamper.py: %d events: cannot keep %g of them and cut a frame after" %
+                 (len(evs), frac))
+    keep -= keep % per
+    groups = [evs[i:i + per] for i in range(0, keep, per)] + [evs[keep:keep + per]]
+    for n, g in enumerate(groups):
+        data = b"".join(e for _, e in g)
+        comp = zstd(data, False)
+        hdr = bytearray(FRAME_HDR)
+        hdr[0:4] = b"RWFR"
+        struct.pack_into("<IIIQQI", hdr, 4, len(comp), len(data), len(g), g[0][0], g[-1][0],
+                         xxh32(comp))
+        struct.pack_into("<I", hdr, 36, xxh32(bytes(hdr[:36])))
+        if n == len(groups) - 1:
+            comp = comp[:len(comp) // 2]  # the frame being written when it was killed
+        out += hdr + comp
+    open(dst, "wb").write(out)
+    print(evs[keep - 1][0])
+
+
 def main():
     a = sys.argv[1:]
     if len(a) == 3 and a[0] == "flip":
@@ -285,6 +324,8 @@ def main():
         cmd_netrxcut(a[1], a[2], int(a[3]), int(a[4]))
     elif len(a) == 4 and a[0] == "truncate":
         cmd_truncate(a[1], a[2], float(a[3]))
+    elif len(a) == 4 and a[0] == "cut":
+        cmd_cut(a[1], a[2], float(a[3]))
     else:
         sys.exit(__doc__)
 
