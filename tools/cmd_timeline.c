@@ -17,6 +17,7 @@
 #include "replay/timeline.h"
 #include "tools/commands.h"
 #include "tools/output_file.h"
+#include "tools/packed.h"
 #include "tools/run_checkpoint.h"
 #include "tools/timeline_print.h"
 #include "tools/trace_config.h"
@@ -41,6 +42,7 @@ static void timeline_usage(FILE *out)
         "reboot system calls; with symbols, kernel functions reached for the first\n"
         "time (start_kernel, setup_arch, paging_init, ..., run_init_process) and\n"
         "those of --mark. The same trace always gives the same output.\n"
+        "TRACE may be a packed file (rewind pack): its trace and images come from it.\n"
         "\n"
         "  --symbols ELF    symbols for pcs and kernel functions (repeatable; default:\n"
         "                   the recorded kernel or firmware when it is an ELF file,\n"
@@ -150,15 +152,27 @@ static bool file_is_elf(const char *path)
     return elf;
 }
 
+/* The path an image was recorded at: a packed file's images are opened
+ * from memory files (/proc/self/fd/N), but named as recorded. */
+static const char *recorded_path(const PackedOpen *pk, const char *path)
+{
+    for (unsigned i = 0; path && i < pk->nmaps; i++)
+        if (!strcmp(pk->maps[i].to, path))
+            return pk->maps[i].from;
+    return path;
+}
+
 /* The default symbols: the recorded kernel or firmware when ELF, else a
- * vmlinux beside the kernel (boot/linux/build keeps one there). */
-static void symbols_defaults(TimelineReport *r, const char *kernel, const char *bios,
-                             char *vmlinux, size_t len)
+ * vmlinux beside the kernel (boot/linux/build keeps one there; for a
+ * packed file, beside the path the kernel was recorded at). Each is named
+ * as recorded, so that a packed file and its trace give the same output. */
+static void symbols_defaults(TimelineReport *r, const PackedOpen *pk, const char *kernel,
+                             const char *bios, char *vmlinux, size_t len)
 {
     const char *cands[3] = { kernel, bios, NULL };
     if (kernel) {
         char copy[4096];
-        snprintf(copy, sizeof(copy), "%s", kernel);
+        snprintf(copy, sizeof(copy), "%s", recorded_path(pk, kernel));
         snprintf(vmlinux, len, "%s/vmlinux", dirname(copy));
         cands[2] = vmlinux;
     }
@@ -168,8 +182,10 @@ static void symbols_defaults(TimelineReport *r, const char *kernel, const char *
         char e[300];
         if (i == 2 && r->nsym)
             break; /* an ELF kernel already gives the symbols */
-        if (symbols_load(&r->sym[r->nsym], cands[i], e, sizeof(e)))
+        if (symbols_load(&r->sym[r->nsym], cands[i], e, sizeof(e))) {
+            r->sym[r->nsym].path = recorded_path(pk, cands[i]);
             r->nsym++;
+        }
     }
 }
 
@@ -296,9 +312,15 @@ int cmd_timeline(int argc, char **argv)
 
     TimelineReport rep = { .trace = path };
     int rc = EXIT_REWIND_ERROR;
-    TraceReader *reader = trace_reader_open(path, err, sizeof(err));
+    PackedOpen pk; /* a packed file: its trace and images, unpacked in memory */
+    if (!packed_open(path, &pk, err, sizeof(err))) {
+        fprintf(stderr, "rewind timeline: %s\n", err);
+        return EXIT_REWIND_ERROR;
+    }
+    TraceReader *reader = trace_reader_open(packed_trace_path(&pk, path), err, sizeof(err));
     if (!reader) {
         fprintf(stderr, "rewind timeline: %s\n", err);
+        packed_close(&pk);
         return EXIT_REWIND_ERROR;
     }
     const TraceHeader *h = trace_reader_header(reader);
@@ -314,12 +336,14 @@ int cmd_timeline(int argc, char **argv)
         if (!output_guard_check(&guard, "--html", html, OUTPUT_PLAIN, err, sizeof(err))) {
             fprintf(stderr, "rewind timeline: %s\n", err);
             trace_reader_close(reader);
+            packed_close(&pk);
             return EXIT_REWIND_ERROR;
         }
     }
     TraceConfig located = { 0 }, tc = { 0 };
-    TraceImageMap all[32];
-    unsigned nall = trace_config_locate(&located, h, maps, nmaps, all, 32);
+    TraceImageMap with_pack[32], all[32];
+    unsigned nwith = packed_add_maps(&pk, maps, nmaps, with_pack, 32);
+    unsigned nall = trace_config_locate(&located, h, with_pack, nwith, all, 32);
     RunOptions o;
     MachineConfig cfg;
     if (!trace_config_to_options(&tc, h, all, nall, &o, &cfg, err, sizeof(err)) ||
@@ -328,6 +352,7 @@ int cmd_timeline(int argc, char **argv)
         trace_config_free(&tc);
         trace_config_free(&located);
         trace_reader_close(reader);
+        packed_close(&pk);
         return EXIT_REWIND_ERROR;
     }
 
@@ -339,7 +364,7 @@ int cmd_timeline(int argc, char **argv)
         rep.nsym += ok;
     }
     if (ok && !nsymfiles)
-        symbols_defaults(&rep, o.kernel, o.bios, vmlinux, sizeof(vmlinux));
+        symbols_defaults(&rep, &pk, o.kernel, o.bios, vmlinux, sizeof(vmlinux));
     for (unsigned i = 0; ok && i < rep.nsym; i++) {
         bool kmatch = o.kernel && symbols_match(&rep.sym[i], o.kernel);
         bool bmatch = o.bios && symbols_match(&rep.sym[i], o.bios);
@@ -347,8 +372,8 @@ int cmd_timeline(int argc, char **argv)
             snprintf(rep.warnings[rep.nwarnings++], sizeof(rep.warnings[0]),
                      "--symbols %s does not match the recorded kernel %s%s%s (their code "
                      "differs): kernel functions may be missing or wrong",
-                     rep.sym[i].path, o.kernel ? o.kernel : "(none)", o.bios ? " or firmware " : "",
-                     o.bios ? o.bios : "");
+                     rep.sym[i].path, o.kernel ? recorded_path(&pk, o.kernel) : "(none)",
+                     o.bios ? " or firmware " : "", o.bios ? recorded_path(&pk, o.bios) : "");
     }
     /* The marks: the boot's functions found in the symbols, then --mark's
      * (which must exist). */
@@ -459,5 +484,6 @@ out:
     trace_config_free(&located);
     if (devnull)
         fclose(devnull);
+    packed_close(&pk);
     return rc;
 }
