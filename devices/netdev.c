@@ -81,6 +81,21 @@ static bool parse_port(const char *s, uint16_t *out)
     return true;
 }
 
+/* One side of hostfwd=, ADDR:PORT split at its colon (ADDR may be empty). */
+static bool parse_fwd_side(const char *side, const char *addr, const char *port,
+                           uint32_t *a, uint16_t *p, char *why, size_t whylen)
+{
+    if (!parse_addr(addr, a)) {
+        snprintf(why, whylen, "%s address '%s' is not an IPv4 address", side, addr);
+        return false;
+    }
+    if (!parse_port(port, p)) {
+        snprintf(why, whylen, "%s port '%s' is not a port number (1-65535)", side, port);
+        return false;
+    }
+    return true;
+}
+
 /* [tcp|udp]:[HOSTADDR]:HOSTPORT-[GUESTADDR]:GUESTPORT */
 static bool parse_hostfwd(const char *s, NetHostFwd *f, char *why, size_t whylen)
 {
@@ -116,23 +131,8 @@ static bool parse_hostfwd(const char *s, NetHostFwd *f, char *why, size_t whylen
     }
     *hc = 0;
     *gc = 0;
-    if (!parse_addr(host, &f->host_addr)) {
-        snprintf(why, whylen, "host address '%s' is not an IPv4 address", host);
-        return false;
-    }
-    if (!parse_port(hc + 1, &f->host_port)) {
-        snprintf(why, whylen, "host port '%s' is not a port number (1-65535)", hc + 1);
-        return false;
-    }
-    if (!parse_addr(guest, &f->guest_addr)) {
-        snprintf(why, whylen, "guest address '%s' is not an IPv4 address", guest);
-        return false;
-    }
-    if (!parse_port(gc + 1, &f->guest_port)) {
-        snprintf(why, whylen, "guest port '%s' is not a port number (1-65535)", gc + 1);
-        return false;
-    }
-    return true;
+    return parse_fwd_side("host", host, hc + 1, &f->host_addr, &f->host_port, why, whylen) &&
+           parse_fwd_side("guest", guest, gc + 1, &f->guest_addr, &f->guest_port, why, whylen);
 }
 
 /* net=ADDR[/MASK], MASK a prefix length or a dotted mask (QEMU's forms). */
