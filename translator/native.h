@@ -39,14 +39,16 @@ size_t native_backend_used(const NativeBackend *nb);
 TbHostFn native_emit(NativeBackend *nb, TB *tb);
 
 /* Where the host code of the last TB native_emit built lies, for -d
- * out_asm. Offsets from `code` (the execute view), in order: the chain
- * entry at 0, the function entry, op i's code from op_start[i] to
- * op_start[i + 1], a fall-through exit from op_start[nops] to `slow`, the
- * out-of-line slow paths of loads and stores from `slow` to `size`. Filled
- * on every emit (one store per op), so it costs nothing to keep. */
+ * out_asm. Offsets from `code` (the execute view), in order: the epilogue
+ * that every exit jumps to at 0, the chain entry, the function entry, op
+ * i's code from op_start[i] to op_start[i + 1], a fall-through exit from
+ * op_start[nops] to `loop`, the entry of a TB's loop to itself from
+ * `loop` to `slow` (none: equal), the out-of-line slow paths of loads and
+ * stores from `slow` to `size`. Filled on every emit (one store per op), so it
+ * costs nothing to keep. */
 typedef struct NativeTbMap {
     const uint8_t *code;
-    uint32_t entry, slow, size;
+    uint32_t chain, entry, loop, slow, size;
     unsigned nops;
     uint32_t op_start[TB_MAX_INSNS + 3];
 } NativeTbMap;

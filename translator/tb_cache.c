@@ -217,6 +217,7 @@ TB *tb_cut(const TB *tb, unsigned count, TB *scratch)
     scratch->host = NULL; /* a cut copy runs on the portable backend */
     scratch->host_exit[0] = scratch->host_exit[1] = NULL;
     scratch->host_chain = NULL;
+    scratch->host_loop = NULL;
     scratch->next[0] = scratch->next[1] = NULL;
     return scratch;
 }
@@ -245,7 +246,8 @@ void tb_chain(Machine *m, TB *from, int slot, TB *to)
     /* Host code jumps there itself; not while every TB is being traced. */
     if (NATIVE_LINKS && from->host_exit[slot] && to->host_chain &&
         !LOG_ON(&m->log, LOG_EXEC)) {
-        native_link(m->tbc->native, from->host_exit[slot], to->host_chain);
+        bool loop = to == from && from->host_loop && from->host_loop_slot == slot;
+        native_link(m->tbc->native, from->host_exit[slot], loop ? from->host_loop : to->host_chain);
         m->stats.native_links++;
     }
 }

@@ -51,6 +51,11 @@ typedef struct TB {
      * and 1; NULL: none) and the entry that other TBs' exits jump to. */
     uint8_t *host_exit[2];
     const uint8_t *host_chain;
+    /* A TB whose exit `host_loop_slot` goes back to its own start: the
+     * entry that exit links to instead of host_chain, which keeps the
+     * guest registers it holds in host registers (NULL: none). */
+    const uint8_t *host_loop;
+    int host_loop_slot;
     Op ops[];
 } TB;
 

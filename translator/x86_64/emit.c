@@ -1,11 +1,14 @@
 /* The x86-64 emitter: one host function per TB.
  *
- * Register use inside a TB's code: rbx holds the Hart * for the whole TB
- * (callee-saved, so handler calls keep it); rax, rcx, rdx, rsi, rdi are
- * scratch. Guest registers live in h->x[] in memory between ops, so every
- * op leaves the hart exactly as the portable backend would, whatever
- * happens in the next one (an exception, an abandoned I/O access, a
- * debugger stop), and no state needs to be written back on an exit.
+ * Register use inside a TB's code: rbx holds the Hart * for the whole TB;
+ * rbp and r12-r15 cache guest registers (all five callee-saved, so handler
+ * calls keep them; see "The guest-register cache" below); rax, rcx, rdx,
+ * rsi, rdi are scratch. Every write of a guest register also goes to
+ * h->x[] (write-through), so h->x[] is the hart's exact state after every
+ * op, whatever happens in the next one (an exception, an abandoned I/O
+ * access, a debugger stop), and no state needs to be written back on an
+ * exit. Every exit jumps to the TB's epilogue, which restores the host's
+ * registers.
  *
  * Each op is one of:
  *  - inline: integer ALU (immediates, W forms, shifts, slt, lui/auipc,
@@ -21,8 +24,9 @@
  *
  * Chaining: a direct exit (slot 0 or 1) leaves through a jmp that the
  * TB cache patches (tb_chain, native_link) to the chain entry of the TB
- * it links to. That entry makes the run loop's checks (the next TB fits
- * in the budget h->icount_end, no interrupt pending in mip & mie; a stop,
+ * it links to (or, for an exit back to the TB's own start, to its loop
+ * entry: see "Self loops"). That entry makes the run loop's checks (the
+ * next TB fits in the budget h->icount_end, no interrupt pending in mip & mie; a stop,
  * a debugger stop and the fast mode's kick lower icount_end to 0, so the
  * budget check covers them) and the bookkeeping of tb_exec (icount,
  * cur_tb_len, cur_tb_flags, and cur_tb so that the run loop knows which
@@ -31,7 +35,11 @@
  * (native_unlink) when it drops the links.
  *
  * x0: rd == 0 was remapped to the sink x[32] by the decoder, so h->x[0]
- * is never written and reads 0; reads of x0 are emitted as a constant 0. */
+ * is never written and reads 0; reads of x0 are emitted as a constant 0.
+ * Native code does not write the sink (an inline op whose rd is x0 and
+ * that has no other effect emits nothing); nothing reads it. */
+#include <errno.h>
+#include <inttypes.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -48,6 +56,7 @@ struct NativeBackend {
     CodeBuffer cb;
     NativeTbMap map; /* of the last TB emitted (-d out_asm) */
     bool have_map;
+    FILE *code_map; /* REWIND_CODE_MAP: where each TB's code lies */
 };
 
 _Static_assert(sizeof(TlbEntry) == 24 && offsetof(TlbEntry, vpage) == 0 &&
@@ -193,40 +202,128 @@ typedef struct SlowPath {
     const Op *op;          /* the TB's own op (pc, idx, registers) */
     bool store;
     unsigned kind;
+    int reload;            /* a load's destination register to read back
+                            * from h->x[] after the call, or -1 */
 } SlowPath;
+
+/* The guest-register cache. Inside a TB, guest registers are kept in the
+ * callee-saved host registers below (rbx holds the hart), so a value an op
+ * computes reaches the next op that reads it through a register, not
+ * through a store and a load of h->x[] (a store-to-load forwarding delay,
+ * about 4-5 cycles, on every dependency). Every write also goes to h->x[]
+ * (write-through): memory is always the hart's exact state, so an exit,
+ * an exception, a handler or a slow path anywhere in the TB needs no
+ * write-back, and dropping a cached register (to reuse its host register)
+ * costs nothing. The cache starts empty at each TB's entry (a TB is
+ * entered from the run loop or from any TB chained to it); a handler call
+ * may write x[op->rd] (the only guest register a handler writes), so that
+ * one is dropped after it; callee-saved registers survive every call. */
+static const X86Reg cache_regs[] = { RBP, R12, R13, R14, R15 };
+enum { NCACHE = sizeof(cache_regs) / sizeof(cache_regs[0]) };
 
 typedef struct Emit {
     X86Buf b;
     const CodeBuffer *cb;
     TB *tb;
-    /* The guest register whose value rax holds (-1: none): set after an
-     * ALU op that left its result in rax and stored it; any other op
-     * clears it (calls and slow paths clobber rax). */
-    int held;
+    uint8_t *epilogue;          /* every exit jumps here */
+    int8_t slot_of[33];         /* cache slot holding x[i], or -1 */
+    int8_t guest_of[NCACHE];    /* guest register in a slot, or -1 */
+    uint32_t last_use[NCACHE];  /* for least-recently-used replacement */
+    uint32_t clock;
+    unsigned pinned;            /* slots the current op reads: not replaced */
+    /* A TB that loops to its own start (see emit_loop_entry): the guest
+     * registers loaded into the slots at its start, and the slot of its
+     * exit that goes back there (-1: not such a TB). */
+    int8_t loop_regs[NCACHE];
+    int loop_slot;
+    uint8_t *loop_head;
     SlowPath slow[TB_MAX_INSNS + 2];
     unsigned nslow;
 } Emit;
 
-/* r = x[xr]. When rax still holds x[xr] (the result an ALU op just
- * stored, see `held`), from rax instead of memory. */
-static void get_reg(Emit *e, X86Reg r, unsigned xr)
+static void cache_clear(Emit *e)
 {
-    if (xr == 0) {
-        x86_mov_imm(&e->b, r, 0);
-    } else if (e->held == (int)xr) {
-        if (r != RAX)
-            x86_mov_rr(&e->b, r, RAX);
-        return;
-    } else {
-        x86_load64(&e->b, r, RBX, XOFF(xr));
-    }
-    if (r == RAX)
-        e->held = -1;
+    memset(e->slot_of, -1, sizeof(e->slot_of));
+    memset(e->guest_of, -1, sizeof(e->guest_of));
+    memset(e->last_use, 0, sizeof(e->last_use));
+    e->pinned = 0;
 }
 
-static void put_reg(Emit *e, unsigned xr, X86Reg r)
+static void cache_drop(Emit *e, unsigned xr)
 {
-    x86_store64(&e->b, RBX, XOFF(xr), r);
+    if (xr > 32 || e->slot_of[xr] < 0)
+        return;
+    e->guest_of[e->slot_of[xr]] = -1;
+    e->slot_of[xr] = -1;
+}
+
+/* A slot for x[xr] (not cached yet): a free one, else the least recently
+ * used one that the current op does not read. */
+static int cache_take(Emit *e, unsigned xr)
+{
+    int best = -1;
+    for (int s = 0; s < (int)NCACHE; s++) {
+        if (e->pinned & (1u << s))
+            continue;
+        if (e->guest_of[s] < 0) {
+            best = s;
+            break;
+        }
+        if (best < 0 || e->last_use[s] < e->last_use[best])
+            best = s;
+    }
+    /* An op reads at most two registers, so one of five slots is free. */
+    if (e->guest_of[best] >= 0)
+        e->slot_of[e->guest_of[best]] = -1;
+    e->guest_of[best] = (int8_t)xr;
+    e->slot_of[xr] = (int8_t)best;
+    return best;
+}
+
+static X86Reg cache_use(Emit *e, int slot)
+{
+    e->last_use[slot] = ++e->clock;
+    e->pinned |= 1u << slot;
+    return cache_regs[slot];
+}
+
+/* A host register holding x[xr], for the current op to read. x0 is the
+ * constant 0, put in `zero` (a scratch register). */
+static X86Reg src(Emit *e, unsigned xr, X86Reg zero)
+{
+    if (xr == 0) {
+        x86_mov_imm(&e->b, zero, 0);
+        return zero;
+    }
+    int slot = e->slot_of[xr];
+    if (slot < 0) {
+        slot = cache_take(e, xr);
+        x86_load64(&e->b, cache_regs[slot], RBX, XOFF(xr));
+    }
+    return cache_use(e, slot);
+}
+
+/* The host register that will hold x[rd] (rd a real register: 1..31). The
+ * op computes the value there, then calls written(). */
+static X86Reg dst(Emit *e, unsigned rd)
+{
+    int slot = e->slot_of[rd];
+    if (slot < 0)
+        slot = cache_take(e, rd);
+    return cache_use(e, slot);
+}
+
+static void written(Emit *e, unsigned rd, X86Reg r)
+{
+    x86_store64(&e->b, RBX, XOFF(rd), r);
+}
+
+/* rd of an op that writes a guest register: x0's writes go to the sink
+ * x[32], which nothing reads, so an op that has no other effect is
+ * skipped when its rd is the sink. */
+static bool real_rd(const Op *op)
+{
+    return op->rd != 0 && op->rd < 32;
 }
 
 static void set_pc(Emit *e, uint64_t pc)
@@ -239,11 +336,11 @@ static void set_pc(Emit *e, uint64_t pc)
     }
 }
 
-/* Leave the TB with the result in eax. */
+/* Leave the TB with the result in eax: the epilogue restores the host's
+ * callee-saved registers and returns. */
 static void leave(Emit *e)
 {
-    x86_pop(&e->b, RBX);
-    x86_ret(&e->b);
+    x86_jmp_to(&e->b, e->epilogue);
 }
 
 static void leave_with(Emit *e, int code)
@@ -252,12 +349,32 @@ static void leave_with(Emit *e, int code)
     leave(e);
 }
 
-/* Leave through chain slot `slot` (h->pc set): a jmp that native_link
- * patches, first to the instruction right after it. Its displacement is
- * 4-byte aligned, so that a patch is one atomic store that a hart running
- * the code on another host thread sees whole (the fast mode). */
-static void leave_direct(Emit *e, int slot)
+/* Before the exit that goes back to the TB's own start: put the guest
+ * registers that the loop head expects into their slots (they are in
+ * h->x[], written through). Usually they are there already. */
+static void loop_reconcile(Emit *e)
 {
+    for (unsigned s = 0; s < NCACHE; s++) {
+        int xr = e->loop_regs[s];
+        if (xr >= 0 && e->guest_of[s] != xr)
+            x86_load64(&e->b, cache_regs[s], RBX, XOFF(xr));
+    }
+}
+
+/* Leave through chain slot `slot` to guest address `target` (h->pc is
+ * set to it): a jmp that native_link patches, first to the instruction
+ * right after it. Its displacement is 4-byte aligned, so that a patch is
+ * one atomic store that a hart running the code on another host thread
+ * sees whole (the fast mode). The exit of a TB back to its own start
+ * leaves h->pc alone: it holds the TB's start all through the TB (the exit
+ * that led here, or the run loop's lookup, set it; an op that changes it
+ * leaves the TB). */
+static void leave_direct(Emit *e, int slot, uint64_t target)
+{
+    if (slot == e->loop_slot && target == e->tb->vpc)
+        loop_reconcile(e);
+    else
+        set_pc(e, target);
     x86_mov_imm(&e->b, RAX, (uint64_t)(OP_EXIT_JUMP0 + slot));
     x86_align(&e->b, 1, 4); /* the jmp's opcode byte, then the rel32 */
     uint8_t *site = x86_jmp_fwd(&e->b);
@@ -268,14 +385,14 @@ static void leave_direct(Emit *e, int slot)
 
 /* rax = rs1 + imm: the address of a load or store. Then look the page up
  * in the data TLB of `acc`: on a hit rax becomes the host address; on a
- * miss the jne to the slow path is recorded. */
-static void emit_tlb_lookup(Emit *e, const Op *op, int acc, unsigned size, unsigned kind)
+ * miss the jne to the slow path is recorded. Uses rcx and rdx. */
+static SlowPath *emit_tlb_lookup(Emit *e, const Op *op, int acc, unsigned size, unsigned kind)
 {
     X86Buf *b = &e->b;
-    get_reg(e, RAX, op->rs1);
-    e->held = -1; /* rax becomes the address */
-    if (op->imm)
-        x86_alu_ri(b, ALU_ADD, true, RAX, (int32_t)op->imm);
+    if (op->rs1 == 0)
+        x86_mov_imm(b, RAX, (uint64_t)(int64_t)op->imm);
+    else
+        x86_lea(b, RAX, src(e, op->rs1, RAX), (int32_t)op->imm);
     x86_mov_rr(b, RCX, RAX);
     x86_shift_ri(b, SHIFT_SHR, true, RCX, 12);
     x86_alu_ri(b, ALU_AND, false, RCX, TLB_SIZE - 1);
@@ -294,7 +411,9 @@ static void emit_tlb_lookup(Emit *e, const Op *op, int acc, unsigned size, unsig
     s->op = op;
     s->store = acc == ACC_WRITE;
     s->kind = kind;
+    s->reload = -1;
     x86_alu_rm(b, ALU_ADD, true, RAX, RDX, 8);         /* + addend */
+    return s;
 }
 
 static void emit_slow_paths(Emit *e)
@@ -313,8 +432,10 @@ static void emit_slow_paths(Emit *e)
                                                            : native_load_slow));
         x86_call_reg(b, RAX);
         x86_test_rr(b, false, RAX, RAX);
-        x86_patch_rel32(x86_jcc_fwd(b, CC_E), s->resume);
-        leave(e);
+        x86_patch_rel32(x86_jcc_fwd(b, CC_NE), e->epilogue);
+        if (s->reload >= 0) /* the value the slow path stored in h->x[] */
+            x86_load64(b, (X86Reg)s->reload, RBX, XOFF(s->op->rd));
+        x86_jmp_to(b, s->resume);
     }
 }
 
@@ -326,106 +447,197 @@ static void emit_call(Emit *e, const Op *pair_exec, OpFn fn, bool last)
     x86_mov_imm(b, RSI, (uint64_t)(uintptr_t)pair_exec);
     x86_mov_imm(b, RAX, (uint64_t)(uintptr_t)fn);
     x86_call_reg(b, RAX);
-    if (!last) {
+    if (last) {
+        leave(e);
+    } else {
         x86_test_rr(b, false, RAX, RAX);
-        x86_jcc_short(b, CC_E, 2); /* over pop rbx; ret */
+        x86_patch_rel32(x86_jcc_fwd(b, CC_NE), e->epilogue);
     }
-    leave(e);
 }
 
 static void emit_branch(Emit *e, const Op *op, X86Cond cc)
 {
     X86Buf *b = &e->b;
-    get_reg(e, RAX, op->rs1);
-    get_reg(e, RCX, op->rs2);
-    x86_alu_rr(b, ALU_CMP, true, RAX, RCX);
+    X86Reg s1 = src(e, op->rs1, RAX);
+    if (op->rs2 == 0) {
+        x86_test_rr(b, true, s1, s1); /* the flags of cmp s1, 0 */
+    } else {
+        X86Reg s2 = src(e, op->rs2, RCX);
+        x86_alu_rr(b, ALU_CMP, true, s1, s2);
+    }
     uint8_t *taken = x86_jcc_fwd(b, cc);
-    set_pc(e, NEXT_PC(op));
-    leave_direct(e, 1);
+    leave_direct(e, 1, NEXT_PC(op));
     if (!b->overflow)
         x86_patch_rel32(taken, b->p);
-    set_pc(e, op->pc + (uint64_t)op->imm);
-    leave_direct(e, 0);
+    leave_direct(e, 0, op->pc + (uint64_t)op->imm);
+}
+
+/* d = s1 <alu> s2, 64 or 32 bits (then sign-extended). */
+static void emit_alu_rr(Emit *e, const Op *op, X86Alu alu, bool w, bool commutes)
+{
+    X86Buf *b = &e->b;
+    X86Reg s1 = src(e, op->rs1, RAX);
+    X86Reg s2 = src(e, op->rs2, RCX);
+    X86Reg d = dst(e, op->rd);
+    if (d == s2 && d != s1) {
+        if (commutes) {
+            x86_alu_rr(b, alu, !w, d, s1);
+        } else {
+            x86_mov_rr(b, RDX, s1);
+            x86_alu_rr(b, alu, !w, RDX, s2);
+            x86_mov_rr(b, d, RDX);
+        }
+    } else {
+        if (d != s1)
+            x86_mov_rr(b, d, s1);
+        x86_alu_rr(b, alu, !w, d, s2);
+    }
+    if (w)
+        x86_sext32(b, d, d);
+    written(e, op->rd, d);
+}
+
+/* The value of an ALU op with an immediate on x0 (li and friends). */
+static int64_t alu_on_zero(X86Alu alu, int64_t imm)
+{
+    return alu == ALU_AND ? 0 : imm; /* add, or, xor: the immediate */
 }
 
 static void emit_op(Emit *e, const Op *op, OpInfo in)
 {
     X86Buf *b = &e->b;
+    /* Ops whose only effect is x[rd]: nothing to do for the sink. */
+    switch (in.kind) {
+    case K_LUI: case K_AUIPC: case K_ALU_RI: case K_ALU_RR: case K_SHIFT_RI:
+    case K_SHIFT_RR: case K_SLT_RI: case K_SLT_RR: case K_MUL:
+        if (!real_rd(op))
+            return;
+        break;
+    default:
+        break;
+    }
     switch (in.kind) {
     case K_NOP:
         break;
-    case K_LUI:
-        x86_store_imm32(b, RBX, XOFF(op->rd), (int32_t)op->imm);
+    case K_LUI: {
+        X86Reg d = dst(e, op->rd);
+        x86_mov_imm(b, d, (uint64_t)(int64_t)op->imm);
+        written(e, op->rd, d);
         break;
-    case K_AUIPC:
-        x86_mov_imm(b, RAX, op->pc + (uint64_t)op->imm);
-        put_reg(e, op->rd, RAX);
+    }
+    case K_AUIPC: {
+        X86Reg d = dst(e, op->rd);
+        x86_mov_imm(b, d, op->pc + (uint64_t)op->imm);
+        written(e, op->rd, d);
         break;
-    case K_ALU_RI:
-        get_reg(e, RAX, op->rs1);
-        x86_alu_ri(b, (X86Alu)in.alu, !in.w, RAX, (int32_t)op->imm);
-        if (in.w)
-            x86_sext32(b, RAX, RAX);
-        put_reg(e, op->rd, RAX);
+    }
+    case K_ALU_RI: {
+        X86Alu alu = (X86Alu)in.alu;
+        if (op->rs1 == 0) {
+            X86Reg d = dst(e, op->rd);
+            x86_mov_imm(b, d, (uint64_t)alu_on_zero(alu, op->imm)); /* 12-bit: W is the same */
+            written(e, op->rd, d);
+            break;
+        }
+        X86Reg s1 = src(e, op->rs1, RAX);
+        X86Reg d = dst(e, op->rd);
+        if (alu == ALU_ADD && !in.w && d != s1) {
+            x86_lea(b, d, s1, (int32_t)op->imm);
+        } else if (alu == ALU_ADD && in.w && op->imm == 0) {
+            x86_sext32(b, d, s1); /* sext.w */
+        } else if (alu == ALU_ADD && in.w) {
+            x86_lea32(b, d, s1, (int32_t)op->imm);
+            x86_sext32(b, d, d);
+        } else {
+            if (d != s1)
+                x86_mov_rr(b, d, s1);
+            x86_alu_ri(b, alu, !in.w, d, (int32_t)op->imm);
+            if (in.w)
+                x86_sext32(b, d, d);
+        }
+        written(e, op->rd, d);
         break;
+    }
     case K_ALU_RR:
-        get_reg(e, RAX, op->rs1);
-        get_reg(e, RCX, op->rs2);
-        x86_alu_rr(b, (X86Alu)in.alu, !in.w, RAX, RCX);
+        emit_alu_rr(e, op, (X86Alu)in.alu, in.w, in.alu != ALU_SUB);
+        break;
+    case K_SHIFT_RI: {
+        X86Reg s1 = src(e, op->rs1, RAX);
+        X86Reg d = dst(e, op->rd);
+        if (d != s1)
+            x86_mov_rr(b, d, s1);
+        x86_shift_ri(b, (X86Shift)in.alu, !in.w, d, (unsigned)op->imm & (in.w ? 31 : 63));
         if (in.w)
-            x86_sext32(b, RAX, RAX);
-        put_reg(e, op->rd, RAX);
+            x86_sext32(b, d, d);
+        written(e, op->rd, d);
         break;
-    case K_SHIFT_RI:
-        get_reg(e, RAX, op->rs1);
-        x86_shift_ri(b, (X86Shift)in.alu, !in.w, RAX, (unsigned)op->imm & (in.w ? 31 : 63));
+    }
+    case K_SHIFT_RR: {
+        X86Reg s1 = src(e, op->rs1, RAX);
+        X86Reg s2 = src(e, op->rs2, RCX);
+        if (s2 != RCX)
+            x86_mov_rr(b, RCX, s2); /* the count, before d (which may be s2) changes */
+        X86Reg d = dst(e, op->rd);
+        if (d != s1)
+            x86_mov_rr(b, d, s1);
+        x86_shift_cl(b, (X86Shift)in.alu, !in.w, d);
         if (in.w)
-            x86_sext32(b, RAX, RAX);
-        put_reg(e, op->rd, RAX);
+            x86_sext32(b, d, d);
+        written(e, op->rd, d);
         break;
-    case K_SHIFT_RR:
-        get_reg(e, RAX, op->rs1);
-        get_reg(e, RCX, op->rs2);
-        x86_shift_cl(b, (X86Shift)in.alu, !in.w, RAX);
+    }
+    case K_SLT_RI: {
+        X86Reg s1 = src(e, op->rs1, RAX);
+        x86_alu_ri(b, ALU_CMP, true, s1, (int32_t)op->imm);
+        X86Reg d = dst(e, op->rd);
+        x86_setcc_zx(b, (X86Cond)in.alu, d);
+        written(e, op->rd, d);
+        break;
+    }
+    case K_SLT_RR: {
+        X86Reg s1 = src(e, op->rs1, RAX);
+        X86Reg s2 = src(e, op->rs2, RCX);
+        x86_alu_rr(b, ALU_CMP, true, s1, s2);
+        X86Reg d = dst(e, op->rd);
+        x86_setcc_zx(b, (X86Cond)in.alu, d);
+        written(e, op->rd, d);
+        break;
+    }
+    case K_MUL: {
+        X86Reg s1 = src(e, op->rs1, RAX);
+        X86Reg s2 = src(e, op->rs2, RCX);
+        X86Reg d = dst(e, op->rd);
+        if (d == s2 && d != s1) {
+            x86_imul_rr(b, !in.w, d, s1);
+        } else {
+            if (d != s1)
+                x86_mov_rr(b, d, s1);
+            x86_imul_rr(b, !in.w, d, s2);
+        }
         if (in.w)
-            x86_sext32(b, RAX, RAX);
-        put_reg(e, op->rd, RAX);
+            x86_sext32(b, d, d);
+        written(e, op->rd, d);
         break;
-    case K_SLT_RI:
-        get_reg(e, RCX, op->rs1);
-        x86_alu_ri(b, ALU_CMP, true, RCX, (int32_t)op->imm);
-        x86_setcc_zx(b, (X86Cond)in.alu, RAX);
-        put_reg(e, op->rd, RAX);
-        break;
-    case K_SLT_RR:
-        get_reg(e, RCX, op->rs1);
-        get_reg(e, RDX, op->rs2);
-        x86_alu_rr(b, ALU_CMP, true, RCX, RDX);
-        x86_setcc_zx(b, (X86Cond)in.alu, RAX);
-        put_reg(e, op->rd, RAX);
-        break;
-    case K_MUL:
-        get_reg(e, RAX, op->rs1);
-        get_reg(e, RCX, op->rs2);
-        x86_imul_rr(b, !in.w, RAX, RCX);
-        if (in.w)
-            x86_sext32(b, RAX, RAX);
-        put_reg(e, op->rd, RAX);
-        break;
+    }
     case K_JAL:
-        x86_mov_imm(b, RAX, NEXT_PC(op));
-        put_reg(e, op->rd, RAX);
-        set_pc(e, op->pc + (uint64_t)op->imm);
-        leave_direct(e, 0);
+        if (real_rd(op)) {
+            x86_mov_imm(b, RAX, NEXT_PC(op));
+            written(e, op->rd, RAX);
+        }
+        leave_direct(e, 0, op->pc + (uint64_t)op->imm);
         break;
     case K_JALR:
         /* The target first: rd may be rs1. */
-        get_reg(e, RCX, op->rs1);
-        if (op->imm)
-            x86_alu_ri(b, ALU_ADD, true, RCX, (int32_t)op->imm);
-        x86_alu_ri(b, ALU_AND, true, RCX, -2);
-        x86_mov_imm(b, RAX, NEXT_PC(op));
-        put_reg(e, op->rd, RAX);
+        if (op->rs1 == 0) {
+            x86_mov_imm(b, RCX, (uint64_t)(int64_t)op->imm & ~(uint64_t)1);
+        } else {
+            x86_lea(b, RCX, src(e, op->rs1, RAX), (int32_t)op->imm);
+            x86_alu_ri(b, ALU_AND, true, RCX, -2);
+        }
+        if (real_rd(op)) {
+            x86_mov_imm(b, RAX, NEXT_PC(op));
+            written(e, op->rd, RAX);
+        }
         x86_store64(b, RBX, PC_OFF, RCX);
         leave_with(e, OP_EXIT_INDIRECT);
         break;
@@ -433,21 +645,31 @@ static void emit_op(Emit *e, const Op *op, OpInfo in)
         emit_branch(e, op, (X86Cond)in.alu);
         break;
     case K_GOTO:
-        set_pc(e, op->pc);
-        leave_direct(e, 1);
+        leave_direct(e, 1, op->pc);
         break;
     case K_LOAD: {
-        emit_tlb_lookup(e, op, ACC_READ, in.size, in.size | (in.sign ? 16u : 0u));
-        x86_load_ext(b, RCX, RAX, 0, in.size, in.sign);
-        put_reg(e, op->rd, RCX);
-        e->slow[e->nslow - 1].resume = b->p;
+        SlowPath *s = emit_tlb_lookup(e, op, ACC_READ, in.size, in.size | (in.sign ? 16u : 0u));
+        if (real_rd(op)) {
+            X86Reg d = dst(e, op->rd);
+            x86_load_ext(b, d, RAX, 0, in.size, in.sign);
+            written(e, op->rd, d);
+            s->reload = (int)d;
+        } else {
+            x86_load_ext(b, RCX, RAX, 0, in.size, in.sign); /* the access, for its effects */
+        }
+        s->resume = b->p;
         break;
     }
     case K_STORE: {
-        emit_tlb_lookup(e, op, ACC_WRITE, in.size, in.size);
-        get_reg(e, RCX, op->rs2);
-        x86_store_sized(b, RAX, 0, RCX, in.size);
-        e->slow[e->nslow - 1].resume = b->p;
+        /* The value's register is loaded before the lookup, so that the
+         * slow path, which resumes after the store, leaves the cache as
+         * the fast path does. */
+        X86Reg v = op->rs2 ? src(e, op->rs2, RCX) : RCX;
+        SlowPath *s = emit_tlb_lookup(e, op, ACC_WRITE, in.size, in.size);
+        if (op->rs2 == 0)
+            x86_mov_imm(b, RCX, 0);
+        x86_store_sized(b, RAX, 0, v, in.size);
+        s->resume = b->p;
         break;
     }
     case K_CALL:
@@ -462,6 +684,23 @@ bool native_backend_available(void)
     return true;
 }
 
+/* REWIND_CODE_MAP=FILE appends a line per TB emitted to FILE: "OFFSET
+ * SIZE tb 0xPC", OFFSET being where its code starts in the code buffer
+ * (hex). perf(1) reports samples in the buffer as offsets into its memfd
+ * (it cannot name JIT code in a file mapping through a perf map), so
+ * this file turns `perf report --sort sym` addresses into guest TBs. A
+ * profiling aid: see translator/x86_64/README.md. */
+static FILE *code_map_open(void)
+{
+    const char *path = getenv("REWIND_CODE_MAP");
+    if (!path || !*path)
+        return NULL;
+    FILE *f = fopen(path, "a");
+    if (!f)
+        fprintf(stderr, "rewind: REWIND_CODE_MAP: cannot open %s: %s\n", path, strerror(errno));
+    return f;
+}
+
 NativeBackend *native_backend_new(size_t size, char *err, size_t errlen)
 {
     NativeBackend *nb = calloc(1, sizeof(*nb));
@@ -473,6 +712,7 @@ NativeBackend *native_backend_new(size_t size, char *err, size_t errlen)
         free(nb);
         return NULL;
     }
+    nb->code_map = code_map_open();
     return nb;
 }
 
@@ -481,6 +721,8 @@ void native_backend_free(NativeBackend *nb)
     if (!nb)
         return;
     code_buffer_destroy(&nb->cb);
+    if (nb->code_map)
+        fclose(nb->code_map);
     free(nb);
 }
 
@@ -546,10 +788,126 @@ static uint8_t *emit_chain_entry(Emit *e, const TB *tb)
     return to_body;
 }
 
+/* Self loops. A TB whose exit goes back to its own start (a loop of one
+ * TB, the hottest code of most programs) links that exit to a loop entry
+ * of its own instead of its chain entry: the same checks (budget,
+ * interrupts) and the icount, but cur_tb and h->pc are already right,
+ * and the guest registers the TB uses stay in host registers from one
+ * iteration to the next. For that the TB's code loads them at its start
+ * (loop_regs, then the loop head), and the looping exit puts them back in
+ * the same slots (loop_reconcile) before its jump. */
+static int find_loop_slot(const TB *tb, const OpInfo *info)
+{
+    if (tb->nochain || tb->nops == 0)
+        return -1;
+    const Op *op = &tb->ops[tb->nops - 1];
+    switch (info[tb->nops - 1].kind) {
+    case K_BRANCH:
+    case K_JAL:
+        return op->pc + (uint64_t)op->imm == tb->vpc ? 0 : -1;
+    case K_GOTO:
+        return op->pc == tb->vpc ? 1 : -1;
+    default:
+        return -1;
+    }
+}
+
+/* The guest registers the loop head keeps in the slots: the first ones
+ * the TB's inline ops use (what called handlers use is read from h->x[]). */
+static void choose_loop_regs(Emit *e, const TB *tb, const OpInfo *info)
+{
+    unsigned n = 0;
+    memset(e->loop_regs, -1, sizeof(e->loop_regs));
+    for (unsigned i = 0; i < tb->nops && n < NCACHE; i++) {
+        const Op *op = &tb->ops[i];
+        unsigned regs[3], k = 0;
+        switch (info[i].kind) {
+        case K_ALU_RR: case K_SHIFT_RR: case K_SLT_RR: case K_MUL:
+            regs[k++] = op->rs1;
+            regs[k++] = op->rs2;
+            regs[k++] = op->rd;
+            break;
+        case K_ALU_RI: case K_SHIFT_RI: case K_SLT_RI: case K_LOAD:
+            regs[k++] = op->rs1;
+            regs[k++] = op->rd;
+            break;
+        case K_STORE: case K_BRANCH:
+            regs[k++] = op->rs1;
+            regs[k++] = op->rs2;
+            break;
+        case K_LUI: case K_AUIPC:
+            regs[k++] = op->rd;
+            break;
+        default:
+            break;
+        }
+        for (unsigned j = 0; j < k && n < NCACHE; j++) {
+            unsigned xr = regs[j];
+            if (xr == 0 || xr >= 32 || e->slot_of[xr] >= 0)
+                continue;
+            e->loop_regs[n] = (int8_t)xr;
+            e->slot_of[xr] = (int8_t)n;
+            e->guest_of[n] = (int8_t)xr;
+            n++;
+        }
+    }
+}
+
+/* The loads of the loop head's registers, at the TB's start. */
+static void emit_loop_preload(Emit *e)
+{
+    for (unsigned s = 0; s < NCACHE; s++)
+        if (e->loop_regs[s] >= 0)
+            x86_load64(&e->b, cache_regs[s], RBX, XOFF(e->loop_regs[s]));
+}
+
+/* The loop entry: the chain entry's checks and icount, then the loop
+ * head. A failed check leaves as an unlinked exit would (h->pc is set,
+ * eax holds the exit code). */
+static uint8_t *emit_loop_entry(Emit *e, const TB *tb)
+{
+    X86Buf *b = &e->b;
+    uint8_t *at = b->p;
+    x86_load64(b, RCX, RBX, HART_OFF(icount));
+    x86_alu_ri(b, ALU_ADD, true, RCX, tb->ninsns);
+    x86_alu_rm(b, ALU_CMP, true, RCX, RBX, HART_OFF(icount_end));
+    x86_patch_rel32(x86_jcc_fwd(b, CC_A), e->epilogue);
+    x86_load64(b, RDX, RBX, HART_OFF(csr.mip));
+    x86_alu_rm(b, ALU_AND, true, RDX, RBX, HART_OFF(csr.mie));
+    x86_patch_rel32(x86_jcc_fwd(b, CC_NE), e->epilogue);
+    x86_store64(b, RBX, HART_OFF(icount), RCX);
+    x86_jmp_to(b, e->loop_head);
+    return at;
+}
+
 static size_t align16(size_t n)
 {
     return (n + 15) & ~(size_t)15;
 }
+
+/* The epilogue every exit jumps to (eax: the exit code), and the
+ * prologue it undoes: rbx (the hart) and the guest-register cache's
+ * registers are the host's callee-saved ones. A chained TB runs in the
+ * frame of the TB that was entered, so every TB has the same frame. */
+static void emit_epilogue(Emit *e)
+{
+    x86_alu_ri(&e->b, ALU_ADD, true, RSP, 8);
+    for (int i = NCACHE - 1; i >= 0; i--)
+        x86_pop(&e->b, cache_regs[i]);
+    x86_pop(&e->b, RBX);
+    x86_ret(&e->b);
+}
+
+static void emit_prologue(Emit *e)
+{
+    x86_push(&e->b, RBX);
+    for (unsigned i = 0; i < NCACHE; i++)
+        x86_push(&e->b, cache_regs[i]);
+    /* 8 (return address) + 8 * 6 pushes + 8: calls see rsp 16-aligned */
+    x86_alu_ri(&e->b, ALU_SUB, true, RSP, 8);
+    x86_mov_rr(&e->b, RBX, RDI);
+}
+_Static_assert(NCACHE == 5, "emit_prologue's stack alignment counts 6 pushes");
 
 TbHostFn native_emit(NativeBackend *nb, TB *tb)
 {
@@ -575,27 +933,39 @@ TbHostFn native_emit(NativeBackend *nb, TB *tb)
         return NULL;
     e->cb = cb;
     e->tb = tb;
-    e->held = -1;
     e->nslow = 0;
+    e->clock = 0;
+    cache_clear(e);
+    e->loop_slot = find_loop_slot(tb, info);
+    memset(e->loop_regs, -1, sizeof(e->loop_regs));
     e->b = (X86Buf){ .p = cb->rw + code_at, .end = cb->rw + cb->size };
     tb->host_exit[0] = tb->host_exit[1] = NULL;
-    /* Chained TBs are entered here, with rbx pushed and set already. */
+    uint8_t *code = e->b.p;
+    e->epilogue = code;
+    emit_epilogue(e);
+    /* Chained TBs are entered here, in the frame of the TB entered first. */
     uint8_t *chain = e->b.p;
     uint8_t *to_body = emit_chain_entry(e, tb);
     uint8_t *entry = e->b.p;
-    x86_push(&e->b, RBX); /* also aligns the stack for calls */
-    x86_mov_rr(&e->b, RBX, RDI);
+    emit_prologue(e);
     if (!e->b.overflow)
         x86_patch_rel32(to_body, e->b.p);
-    /* Offsets from the chain entry, for -d out_asm (NativeTbMap). */
+    if (e->loop_slot >= 0) {
+        choose_loop_regs(e, tb, info);
+        emit_loop_preload(e);
+    }
+    e->loop_head = e->b.p;
+    /* Offsets from the code's start, for -d out_asm (NativeTbMap). */
     NativeTbMap *map = &nb->map;
     nb->have_map = false;
-    map->entry = (uint32_t)(entry - chain);
+    map->chain = (uint32_t)(chain - code);
+    map->entry = (uint32_t)(entry - code);
     map->nops = nops;
     unsigned k = 0;
     for (unsigned i = 0; i < nops; i++) {
         const Op *op = &tb->ops[i];
-        map->op_start[i] = (uint32_t)(e->b.p - chain);
+        map->op_start[i] = (uint32_t)(e->b.p - code);
+        e->pinned = 0;
         if (info[i].kind == K_CALL) {
             pairs[2 * k] = *op;
             pairs[2 * k + 1] = (Op){ .fn = native_stub_next, .pc = NEXT_PC(op),
@@ -603,31 +973,23 @@ TbHostFn native_emit(NativeBackend *nb, TB *tb)
             const Op *pair_exec =
                 (const Op *)code_buffer_exec_addr(cb, (const uint8_t *)&pairs[2 * k]);
             emit_call(e, pair_exec, op->fn, i + 1 == nops);
+            cache_drop(e, op->rd); /* the one register a handler writes */
             k++;
-            e->held = -1;
         } else {
             emit_op(e, op, info[i]);
-            switch (info[i].kind) {
-            case K_AUIPC: case K_ALU_RI: case K_ALU_RR: case K_SHIFT_RI: case K_SHIFT_RR:
-            case K_SLT_RI: case K_SLT_RR: case K_MUL:
-                e->held = op->rd; /* the last thing these do: x[rd] = rax */
-                break;
-            case K_NOP:
-                break;
-            default:
-                e->held = -1;
-                break;
-            }
         }
     }
     /* A TB always ends in an op that leaves; be safe if one did not. */
-    map->op_start[nops] = (uint32_t)(e->b.p - chain);
+    map->op_start[nops] = (uint32_t)(e->b.p - code);
     leave_with(e, OP_EXIT_SYNC);
-    map->slow = (uint32_t)(e->b.p - chain);
+    map->loop = (uint32_t)(e->b.p - code);
+    uint8_t *loop_entry = e->loop_slot >= 0 ? emit_loop_entry(e, tb) : NULL;
+    map->slow = (uint32_t)(e->b.p - code);
     emit_slow_paths(e);
     bool ok = !e->b.overflow;
     size_t end = (size_t)(e->b.p - cb->rw);
     const uint8_t *e_end = e->b.p;
+    int e_loop_slot = e->loop_slot;
     free(e);
     if (!ok) {
         tb->host_exit[0] = tb->host_exit[1] = NULL;
@@ -635,8 +997,13 @@ TbHostFn native_emit(NativeBackend *nb, TB *tb)
     }
     cb->used = end;
     tb->host_chain = code_buffer_exec_addr(cb, chain);
-    map->code = tb->host_chain;
-    map->size = (uint32_t)(e_end - chain);
+    tb->host_loop = loop_entry ? code_buffer_exec_addr(cb, loop_entry) : NULL;
+    tb->host_loop_slot = e_loop_slot;
+    map->code = code_buffer_exec_addr(cb, code);
+    map->size = (uint32_t)(e_end - code);
     nb->have_map = true;
+    if (nb->code_map)
+        fprintf(nb->code_map, "%lx %x tb 0x%" PRIx64 "\n", (unsigned long)(map->code - cb->rx),
+                map->size, tb->vpc);
     return (TbHostFn)(uintptr_t)code_buffer_exec_addr(cb, entry);
 }

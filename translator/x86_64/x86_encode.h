@@ -231,6 +231,12 @@ static inline void x86_lea(X86Buf *b, X86Reg r, X86Reg base, int32_t disp)
     x86_op_mem(b, 0x8d, true, r, base, disp, false);
 }
 
+/* lea r32, [base + disp]: the low 32 bits of the sum, zero-extended */
+static inline void x86_lea32(X86Buf *b, X86Reg r, X86Reg base, int32_t disp)
+{
+    x86_op_mem(b, 0x8d, false, r, base, disp, false);
+}
+
 /* lea r, [base + index * scale] (scale 1, 2, 4 or 8; base not rbp/r13) */
 static inline void x86_lea_index(X86Buf *b, X86Reg r, X86Reg base, X86Reg index,
                                  unsigned scale)
