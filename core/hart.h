@@ -76,19 +76,19 @@ typedef struct Hart {
 
     /* Retired instructions. Incremented by a TB's length when it starts;
      * on an early exit the unretired part is given back, so inside a TB
-     * the exact count at op index i is icount - tb_len + i. */
+     * the exact count at op index i is icount - cur_tb->ninsns + i. */
     uint64_t icount;
-    uint32_t cur_tb_len;
     uint32_t exc_idx; /* index in its TB of the op that raised the last exception */
     /* While an op's exception is being taken (op_raise): the instructions
      * counted in icount that will not retire (the faulting op and those
      * after it in its TB), so that an observer (core/machine.h) sees the
      * exact count. 0 at any other time. */
     uint32_t unretired;
-    uint32_t cur_tb_flags;
-    /* Native backend (translator/exec.h): the TB that ran last (host code
-     * chains from TB to TB by itself) and the icount a chain must not
-     * pass (the run loop's budget). */
+    /* The TB running, or the one that ran last (translator/exec.h): its
+     * length gives the exact icount inside it (op_icount), its flags say
+     * whether it may reach a device (CF_LAST_IO); native code chains from
+     * TB to TB by itself and sets it. Then the icount a chain of native
+     * TBs must not pass (the run loop's budget). */
     struct TB *cur_tb;
     uint64_t icount_end;
     /* An op reached a device from a TB without CF_LAST_IO: it did not

@@ -383,7 +383,7 @@ static bool mmu_raise(Hart *h, const Op *op, uint64_t cause, uint64_t tval)
 static bool mmu_io_gate(Hart *h, const Op *op, uint64_t pa)
 {
     /* The fast mode has no exact instruction count to keep. */
-    if ((h->cur_tb_flags & TBF_LAST_IO) || h->m->mt || !memory_find_mmio(&h->m->mem, pa))
+    if ((h->cur_tb->flags & TBF_LAST_IO) || h->m->mt || !memory_find_mmio(&h->m->mem, pa))
         return true;
     h->io_retry = true;
     h->exc_idx = op->idx;

@@ -16,16 +16,14 @@
  * Native code may go on into the TBs chained to it (by patched jumps,
  * under the conditions the run loop's chaining checks: the budget up to
  * icount `end`, no interrupt pending, no stop): *tbp is then the TB that
- * ended the run, and h->cur_tb_len its length. */
+ * ended the run (h->cur_tb). */
 static inline int tb_exec(Hart *h, TB **tbp, uint64_t end)
 {
     TB *tb = *tbp;
     h->icount += tb->ninsns;
-    h->cur_tb_len = tb->ninsns;
-    h->cur_tb_flags = tb->flags;
+    h->cur_tb = tb;
     int r;
     if (tb->host) {
-        h->cur_tb = tb;
         if (end != TB_EXEC_END_AS_SET)
             h->icount_end = end;
         r = tb->host(h);
@@ -37,7 +35,7 @@ static inline int tb_exec(Hart *h, TB **tbp, uint64_t end)
      * index) and those after it did not retire. Other exits come from the
      * TB's last op. */
     if (r == OP_EXIT_EXC)
-        h->icount -= h->cur_tb_len - h->exc_idx;
+        h->icount -= h->cur_tb->ninsns - h->exc_idx;
     return r;
 }
 

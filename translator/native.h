@@ -40,8 +40,8 @@ TbHostFn native_emit(NativeBackend *nb, TB *tb);
 
 /* Where the host code of the last TB native_emit built lies, for -d
  * out_asm. Offsets from `code` (the execute view), in order: the epilogue
- * that every exit jumps to at 0, the chain entry, the function entry, op
- * i's code from op_start[i] to op_start[i + 1], a fall-through exit from
+ * that every exit jumps to at 0, the function entry, the chain entry (then
+ * the loads of a self loop's registers), op i's code from op_start[i] to op_start[i + 1], a fall-through exit from
  * op_start[nops] to `loop`, the entry of a TB's loop to itself from
  * `loop` to `slow` (none: equal), the out-of-line slow paths of loads and
  * stores from `slow` to `size`. Filled on every emit (one store per op), so it

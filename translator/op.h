@@ -62,11 +62,6 @@ static inline int op_next(Hart *h, const Op *op)
  * retire. Returns OP_EXIT_EXC so a handler can `return op_raise(...)`. */
 int op_raise(Hart *h, const Op *op, uint64_t cause, uint64_t tval);
 
-/* Exact retired-instruction count at the start of op. */
-static inline uint64_t op_icount(const Hart *h, const Op *op)
-{
-    return h->icount - h->cur_tb_len + op->idx;
-}
 
 /* Exception causes (privileged spec, mcause values). */
 enum {

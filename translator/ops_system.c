@@ -8,6 +8,7 @@
 #include "core/trap.h"
 #include "translator/insn_table.h"
 #include "translator/op.h"
+#include "translator/tb_cache.h"
 
 typedef enum { SYS_CSR_RW, SYS_CSR_RS, SYS_CSR_RC } SysCsrKind;
 

@@ -59,6 +59,12 @@ typedef struct TB {
     Op ops[];
 } TB;
 
+/* Exact retired-instruction count at the start of op, in the TB running. */
+static inline uint64_t op_icount(const Hart *h, const Op *op)
+{
+    return h->icount - h->cur_tb->ninsns + op->idx;
+}
+
 /* Dropped? (read by other threads than the one dropping it in the fast
  * mode) */
 static inline bool tb_is_invalid(const TB *tb)

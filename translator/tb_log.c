@@ -151,9 +151,9 @@ void tb_log_out_asm(FILE *out, const TB *tb, const NativeTbMap *map, const char 
                 "libcapstone-dev and rebuild rewind)\n");
     HostDisasm d;
     host_disasm_open(&d);
-    section(&d, out, map, "epilogue (every exit)", 0, map->chain);
-    section(&d, out, map, "chain entry (from a chained TB)", map->chain, map->entry);
-    section(&d, out, map, "entry", map->entry, map->op_start[0]);
+    section(&d, out, map, "epilogue (every exit)", 0, map->entry);
+    section(&d, out, map, "entry", map->entry, map->chain);
+    section(&d, out, map, "chain entry (from a chained TB)", map->chain, map->op_start[0]);
     for (unsigned i = 0; i < map->nops; i++) {
         const Op *op = &tb->ops[i];
         char title[64];

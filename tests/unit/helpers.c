@@ -33,10 +33,18 @@ static int test_op_end(Hart *h, const Op *op)
     return OP_NEXT;
 }
 
+/* The TB of a lone op: one instruction, the last of its TB, so it may
+ * reach devices (CF_LAST_IO). */
+static TB lone_op_tb = { .ninsns = 1, .flags = TBF_LAST_IO };
+
+void test_as_lone_op(Hart *h)
+{
+    h->cur_tb = &lone_op_tb;
+}
+
 int test_exec_op(Hart *h, const Op *op)
 {
     Op ops[2] = { *op, { .fn = test_op_end, .pc = op->pc + op->len } };
-    /* A lone op is the last of its TB: it may reach devices. */
-    h->cur_tb_flags |= TBF_LAST_IO;
+    test_as_lone_op(h);
     return ops[0].fn(h, &ops[0]);
 }

@@ -17,6 +17,10 @@ Machine *test_machine_new(void);
 Hart *test_run_words(Machine *m, const uint32_t *words, unsigned count,
                      uint64_t n);
 
+/* Make h run as if inside the TB of a lone op (one instruction, CF_LAST_IO):
+ * what handlers and the MMU read of the running TB. */
+void test_as_lone_op(Hart *h);
+
 /* Run a single op as a TB of its own: a terminator after it returns
  * OP_NEXT, so a handler that continues (op_next) gives back OP_NEXT. */
 int test_exec_op(Hart *h, const Op *op);

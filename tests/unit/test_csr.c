@@ -53,7 +53,6 @@ static int run_op(Op *op)
     op->pc = TPC;
     op->len = 4;
     op->idx = 0;
-    th->cur_tb_len = 1;
     th->icount = tnow + 1;
     return test_exec_op(th, op);
 }

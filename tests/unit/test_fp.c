@@ -93,7 +93,6 @@ static int fp_run(Op *op)
     op->pc = TPC;
     op->len = 4;
     op->idx = 0;
-    th->cur_tb_len = 1;
     th->icount = 1;
     return test_exec_op(th, op);
 }

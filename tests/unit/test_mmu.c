@@ -127,9 +127,8 @@ static Op make_op(OpFn fn, unsigned rd, unsigned rs1, unsigned rs2)
 static const Op *dummy_op(Env *e)
 {
     static const Op op = { .pc = 0x80000040, .len = 4 };
-    e->h->cur_tb_len = 1;
     /* as the one op of a CF_LAST_IO TB: device accesses go through */
-    e->h->cur_tb_flags = TBF_LAST_IO;
+    test_as_lone_op(e->h);
     return &op;
 }
 
@@ -700,7 +699,6 @@ static int run_op(Env *e, OpFn fn, unsigned rd, uint64_t addr, uint64_t src)
     Op op = make_op(fn, rd, 11, 12);
     e->h->x[11] = addr;
     e->h->x[12] = src;
-    e->h->cur_tb_len = 1;
     e->h->csr.mcause = 0xdead;
     return test_exec_op(e->h, &op);
 }

@@ -28,8 +28,8 @@
  * entry: see "Self loops"). That entry makes the run loop's checks (the
  * next TB fits in the budget h->icount_end, no interrupt pending in mip & mie; a stop,
  * a debugger stop and the fast mode's kick lower icount_end to 0, so the
- * budget check covers them) and the bookkeeping of tb_exec (icount,
- * cur_tb_len, cur_tb_flags, and cur_tb so that the run loop knows which
+ * budget check covers them) and the bookkeeping of tb_exec (icount, and
+ * cur_tb: its length and flags for handlers, and for the run loop which
  * TB ended), then runs the TB; if a check fails, it leaves with the exit
  * code of the TB before (still in eax). Invalidation unpatches the jumps
  * (native_unlink) when it drops the links.
@@ -67,8 +67,6 @@ _Static_assert(TLB_SIZE <= 256, "the TLB index is masked with an 8-bit immediate
 #define PC_OFF ((int32_t)offsetof(Hart, pc))
 #define DTLB_OFF(acc) ((int32_t)(offsetof(Hart, dtlb) + sizeof(TlbEntry *) * (acc)))
 #define HART_OFF(field) ((int32_t)offsetof(Hart, field))
-_Static_assert(sizeof(((Hart *)0)->cur_tb_len) == 4 && sizeof(((Hart *)0)->cur_tb_flags) == 4,
-               "the chain entry knows these sizes");
 
 /* ------------------------------------------------------------ helpers */
 
@@ -376,7 +374,7 @@ static void leave_direct(Emit *e, int slot, uint64_t target)
     else
         set_pc(e, target);
     x86_mov_imm(&e->b, RAX, (uint64_t)(OP_EXIT_JUMP0 + slot));
-    x86_align(&e->b, 1, 4); /* the jmp's opcode byte, then the rel32 */
+    x86_align4(&e->b, 1); /* the jmp's opcode byte, then the rel32 */
     uint8_t *site = x86_jmp_fwd(&e->b);
     if (site && !e->tb->host_exit[slot])
         e->tb->host_exit[slot] = (uint8_t *)code_buffer_exec_addr(e->cb, site);
@@ -760,32 +758,23 @@ void native_unlink(NativeBackend *nb, uint8_t *exit)
     patch_exit(nb, exit, 0); /* the instruction after the jmp: leave */
 }
 
-/* The chain entry (see the top of the file); returns the rel32 of its
- * final jmp to the TB's body. */
-static uint8_t *emit_chain_entry(Emit *e, const TB *tb)
+/* The chain entry (see the top of the file). The TB's body follows it. */
+static void emit_chain_entry(Emit *e, const TB *tb)
 {
     X86Buf *b = &e->b;
     x86_load64(b, RCX, RBX, HART_OFF(icount));
     x86_alu_ri(b, ALU_ADD, true, RCX, tb->ninsns);
     x86_alu_rm(b, ALU_CMP, true, RCX, RBX, HART_OFF(icount_end));
-    uint8_t *over_budget = x86_jcc_fwd(b, CC_A);
+    /* eax: the exit code of the TB that jumped here */
+    x86_patch_rel32(x86_jcc_fwd(b, CC_A), e->epilogue);
     x86_load64(b, RDX, RBX, HART_OFF(csr.mip));
     x86_alu_rm(b, ALU_AND, true, RDX, RBX, HART_OFF(csr.mie));
-    uint8_t *irq = x86_jcc_fwd(b, CC_NE);
+    x86_patch_rel32(x86_jcc_fwd(b, CC_NE), e->epilogue);
     /* No look at m->stop or m->debug_pending: whatever sets them lowers
      * icount_end (machine_break_chains), which the compare above sees. */
     x86_store64(b, RBX, HART_OFF(icount), RCX);
-    x86_store_imm32_32(b, RBX, HART_OFF(cur_tb_len), tb->ninsns);
-    x86_store_imm32_32(b, RBX, HART_OFF(cur_tb_flags), tb->flags);
     x86_mov_imm(b, RDX, (uint64_t)(uintptr_t)tb);
     x86_store64(b, RBX, HART_OFF(cur_tb), RDX);
-    uint8_t *to_body = x86_jmp_fwd(b);
-    if (!b->overflow) {
-        x86_patch_rel32(over_budget, b->p);
-        x86_patch_rel32(irq, b->p);
-    }
-    leave(e); /* eax: the exit code of the TB that jumped here */
-    return to_body;
 }
 
 /* Self loops. A TB whose exit goes back to its own start (a loop of one
@@ -943,11 +932,14 @@ TbHostFn native_emit(NativeBackend *nb, TB *tb)
     uint8_t *code = e->b.p;
     e->epilogue = code;
     emit_epilogue(e);
-    /* Chained TBs are entered here, in the frame of the TB entered first. */
-    uint8_t *chain = e->b.p;
-    uint8_t *to_body = emit_chain_entry(e, tb);
+    /* The function entry (from tb_exec) jumps over the chain entry, which
+     * falls through into the body: chains are the common way in. */
     uint8_t *entry = e->b.p;
     emit_prologue(e);
+    uint8_t *to_body = x86_jmp_fwd(&e->b);
+    /* Chained TBs are entered here, in the frame of the TB entered first. */
+    uint8_t *chain = e->b.p;
+    emit_chain_entry(e, tb);
     if (!e->b.overflow)
         x86_patch_rel32(to_body, e->b.p);
     if (e->loop_slot >= 0) {
