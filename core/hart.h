@@ -26,6 +26,8 @@ typedef struct TlbEntry {
     uint64_t vpage;   /* virtual page address (va & ~0xfff); TLB_INVALID when empty */
     uintptr_t addend; /* host address = guest va + addend (RAM pages only) */
     uint64_t ppage;   /* guest physical page address */
+    uint64_t unused;  /* to 32 bytes: native code finds an entry with a
+                       * shift and a mask (translator/x86_64/emit.c) */
 } TlbEntry;
 #define TLB_INVALID UINT64_MAX
 

@@ -59,9 +59,9 @@ struct NativeBackend {
     FILE *code_map; /* REWIND_CODE_MAP: where each TB's code lies */
 };
 
-_Static_assert(sizeof(TlbEntry) == 24 && offsetof(TlbEntry, vpage) == 0 &&
+_Static_assert(sizeof(TlbEntry) == 32 && offsetof(TlbEntry, vpage) == 0 &&
                offsetof(TlbEntry, addend) == 8, "the inline TLB lookup knows TlbEntry");
-_Static_assert(TLB_SIZE <= 256, "the TLB index is masked with an 8-bit immediate");
+_Static_assert(TLB_SIZE <= 4096, "the inline TLB lookup masks the index (<< 5) with an imm32");
 
 #define XOFF(r) ((int32_t)(offsetof(Hart, x) + 8 * (size_t)(r)))
 #define PC_OFF ((int32_t)offsetof(Hart, pc))
@@ -391,26 +391,25 @@ static SlowPath *emit_tlb_lookup(Emit *e, const Op *op, int acc, unsigned size, 
         x86_mov_imm(b, RAX, (uint64_t)(int64_t)op->imm);
     else
         x86_lea(b, RAX, src(e, op->rs1, RAX), (int32_t)op->imm);
-    x86_mov_rr(b, RCX, RAX);
-    x86_shift_ri(b, SHIFT_SHR, true, RCX, 12);
-    x86_alu_ri(b, ALU_AND, false, RCX, TLB_SIZE - 1);
-    x86_lea_index(b, RCX, RCX, RCX, 2);               /* index * 3 */
-    x86_load64(b, RDX, RBX, DTLB_OFF(acc));
-    x86_lea_index(b, RDX, RDX, RCX, 8);               /* entry (24 bytes each) */
+    /* rcx = the entry: dtlb[acc] + index * 32 (index: va bits 12-19) */
+    x86_mov_rr32(b, RCX, RAX);
+    x86_shift_ri(b, SHIFT_SHR, false, RCX, 12 - 5);
+    x86_alu_ri(b, ALU_AND, false, RCX, (TLB_SIZE - 1) << 5);
+    x86_alu_rm(b, ALU_ADD, true, RCX, RBX, DTLB_OFF(acc));
     /* The page of the access's last byte must be the entry's page: the
      * entry sits at the index of the first byte's page, so this also
      * rejects an access that crosses into the next page (the portable
      * check, (va & 0xfff) <= 0x1000 - size, in one compare). */
-    x86_lea(b, RCX, RAX, (int32_t)size - 1);
-    x86_alu_ri(b, ALU_AND, true, RCX, -4096);
-    x86_alu_rm(b, ALU_CMP, true, RCX, RDX, 0);
+    x86_lea(b, RDX, RAX, (int32_t)size - 1);
+    x86_alu_ri(b, ALU_AND, true, RDX, -4096);
+    x86_alu_rm(b, ALU_CMP, true, RDX, RCX, 0);
     SlowPath *s = &e->slow[e->nslow++];
     s->jump = x86_jcc_fwd(b, CC_NE);
     s->op = op;
     s->store = acc == ACC_WRITE;
     s->kind = kind;
     s->reload = -1;
-    x86_alu_rm(b, ALU_ADD, true, RAX, RDX, 8);         /* + addend */
+    x86_alu_rm(b, ALU_ADD, true, RAX, RCX, 8);         /* + addend */
     return s;
 }
 
