@@ -108,6 +108,13 @@ void hart_set_mip(Hart *h, unsigned bit, bool level)
         return;
     }
     uint64_t old = __atomic_fetch_or(&h->csr.mip, b, __ATOMIC_SEQ_CST);
+    /* Deterministic engine: native code chained from TB to TB looks at
+     * icount_end at each TB, not at mip (translator/x86_64/emit.c,
+     * emit_irq_check): a new interrupt sends it back to the run loop,
+     * which looks at interrupts (and sets icount_end again). The fast
+     * mode's code looks at mip itself. */
+    if (!(old & b) && !(h->m && h->m->mt))
+        __atomic_store_n(&h->icount_end, 0, __ATOMIC_RELAXED);
     /* Fast mode: the hart may sleep in wfi on another thread. */
     if (h->m && h->m->mt && !(old & b))
         mt_kick(h);

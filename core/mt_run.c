@@ -503,6 +503,9 @@ void mt_run(Machine *m)
      * marked as code by an earlier run keep their marks: every hart's
      * write entries for them are already gone. */
     m->mt = mt;
+    /* Native code translated by the deterministic engine does not look at
+     * interrupts that other threads raise (translator/native.h): drop it. */
+    tb_cache_flush(m);
     /* A reservation of the deterministic engine (a checkpoint's) holds an
      * address, not the value the fast mode's SC compares: drop it, and
      * the SC fails and is retried, as after any interrupt. */

@@ -35,8 +35,11 @@ size_t native_backend_used(const NativeBackend *nb);
 
 /* Emit tb's host code (tb->ops complete): sets tb->host_exit and
  * tb->host_chain, returns the entry (NULL when the buffer ran out: the TB
- * then runs on the portable backend). */
-TbHostFn native_emit(NativeBackend *nb, TB *tb);
+ * then runs on the portable backend). fast_mode: the TB is translated in
+ * the fast mode (-accel tcg,thread=multi), where other threads raise this
+ * hart's interrupts while its code runs: chain entries then look at
+ * mip & mie too. */
+TbHostFn native_emit(NativeBackend *nb, TB *tb, bool fast_mode);
 
 /* Where the host code of the last TB native_emit built lies, for -d
  * out_asm. Offsets from `code` (the execute view), in order: the epilogue

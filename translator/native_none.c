@@ -32,10 +32,11 @@ size_t native_backend_used(const NativeBackend *nb)
     return 0;
 }
 
-TbHostFn native_emit(NativeBackend *nb, TB *tb)
+TbHostFn native_emit(NativeBackend *nb, TB *tb, bool fast_mode)
 {
     (void)nb;
     (void)tb;
+    (void)fast_mode;
     return NULL;
 }
 

@@ -159,7 +159,7 @@ static TB *translate(Hart *h, uint64_t vpc, uint64_t ppage, const uint8_t *host,
     NativeBackend *nb = tb_cache_native(m->tbc);
     if (nb) {
         size_t before = native_backend_used(nb);
-        tb->host = native_emit(nb, tb);
+        tb->host = native_emit(nb, tb, m->mt != NULL);
         m->stats.host_code_bytes += native_backend_used(nb) - before;
         /* No room left: this TB runs on the portable backend, and the next
          * translation flushes the cache. */

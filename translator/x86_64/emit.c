@@ -26,9 +26,10 @@
  * TB cache patches (tb_chain, native_link) to the chain entry of the TB
  * it links to (or, for an exit back to the TB's own start, to its loop
  * entry: see "Self loops"). That entry makes the run loop's checks (the
- * next TB fits in the budget h->icount_end, no interrupt pending in mip & mie; a stop,
- * a debugger stop and the fast mode's kick lower icount_end to 0, so the
- * budget check covers them) and the bookkeeping of tb_exec (icount, and
+ * next TB fits in the budget h->icount_end; a stop, a debugger stop, the
+ * fast mode's kick and a newly raised interrupt lower icount_end to 0, so
+ * the budget check covers them; in the fast mode, mip & mie too: see
+ * emit_irq_check) and the bookkeeping of tb_exec (icount, and
  * cur_tb: its length and flags for handlers, and for the run loop which
  * TB ended), then runs the TB; if a check fails, it leaves with the exit
  * code of the TB before (still in eax). Invalidation unpatches the jumps
@@ -223,6 +224,7 @@ typedef struct Emit {
     X86Buf b;
     const CodeBuffer *cb;
     TB *tb;
+    bool fast_mode;             /* translated in the fast mode */
     uint8_t *epilogue;          /* every exit jumps here */
     int8_t slot_of[33];         /* cache slot holding x[i], or -1 */
     int8_t guest_of[NCACHE];    /* guest register in a slot, or -1 */
@@ -757,6 +759,21 @@ void native_unlink(NativeBackend *nb, uint8_t *exit)
     patch_exit(nb, exit, 0); /* the instruction after the jmp: leave */
 }
 
+/* Leave if an interrupt enabled in mie is pending (eax: the exit code of
+ * the TB before). Only in the fast mode, where another thread raises this
+ * hart's interrupts at any time. In the deterministic engine nothing
+ * raises them while native code runs: devices act between TBs, and a TB
+ * that reaches a device runs that access alone, then goes back to the run
+ * loop; the hart's own CSR writes, xRETs and traps end the TB unchained.
+ * hart_set_mip lowers icount_end anyway, which the budget check sees. */
+static void emit_irq_check(Emit *e)
+{
+    X86Buf *b = &e->b;
+    x86_load64(b, RDX, RBX, HART_OFF(csr.mip));
+    x86_alu_rm(b, ALU_AND, true, RDX, RBX, HART_OFF(csr.mie));
+    x86_patch_rel32(x86_jcc_fwd(b, CC_NE), e->epilogue);
+}
+
 /* The chain entry (see the top of the file). The TB's body follows it. */
 static void emit_chain_entry(Emit *e, const TB *tb)
 {
@@ -766,9 +783,8 @@ static void emit_chain_entry(Emit *e, const TB *tb)
     x86_alu_rm(b, ALU_CMP, true, RCX, RBX, HART_OFF(icount_end));
     /* eax: the exit code of the TB that jumped here */
     x86_patch_rel32(x86_jcc_fwd(b, CC_A), e->epilogue);
-    x86_load64(b, RDX, RBX, HART_OFF(csr.mip));
-    x86_alu_rm(b, ALU_AND, true, RDX, RBX, HART_OFF(csr.mie));
-    x86_patch_rel32(x86_jcc_fwd(b, CC_NE), e->epilogue);
+    if (e->fast_mode)
+        emit_irq_check(e);
     /* No look at m->stop or m->debug_pending: whatever sets them lowers
      * icount_end (machine_break_chains), which the compare above sees. */
     x86_store64(b, RBX, HART_OFF(icount), RCX);
@@ -860,9 +876,8 @@ static uint8_t *emit_loop_entry(Emit *e, const TB *tb)
     x86_alu_ri(b, ALU_ADD, true, RCX, tb->ninsns);
     x86_alu_rm(b, ALU_CMP, true, RCX, RBX, HART_OFF(icount_end));
     x86_patch_rel32(x86_jcc_fwd(b, CC_A), e->epilogue);
-    x86_load64(b, RDX, RBX, HART_OFF(csr.mip));
-    x86_alu_rm(b, ALU_AND, true, RDX, RBX, HART_OFF(csr.mie));
-    x86_patch_rel32(x86_jcc_fwd(b, CC_NE), e->epilogue);
+    if (e->fast_mode)
+        emit_irq_check(e);
     x86_store64(b, RBX, HART_OFF(icount), RCX);
     x86_jmp_to(b, e->loop_head);
     return at;
@@ -897,7 +912,7 @@ static void emit_prologue(Emit *e)
 }
 _Static_assert(NCACHE == 5, "emit_prologue's stack alignment counts 6 pushes");
 
-TbHostFn native_emit(NativeBackend *nb, TB *tb)
+TbHostFn native_emit(NativeBackend *nb, TB *tb, bool fast_mode)
 {
     CodeBuffer *cb = &nb->cb;
     size_t start = align16(cb->used);
@@ -921,6 +936,7 @@ TbHostFn native_emit(NativeBackend *nb, TB *tb)
         return NULL;
     e->cb = cb;
     e->tb = tb;
+    e->fast_mode = fast_mode;
     e->nslow = 0;
     e->clock = 0;
     cache_clear(e);
