@@ -226,6 +226,48 @@ START_TEST(test_interrupt_raised_by_a_store_in_a_loop)
 }
 END_TEST
 
+START_TEST(test_division_and_high_multiply_inline)
+{
+    /* div, divu, rem, remu, mulh and mulhu are emitted inline: the cases
+     * where x86 would fault or differ, against the portable backend and
+     * the RISC-V results. a0 = -1, a1 = INT64_MIN, a2 = 7, a3 = -100:
+     *   div a4,a1,a0 ; rem a5,a1,a0 (overflow) ; divu a6,a3,x0 ;
+     *   remu a7,a3,x0 ; div s2,a3,a2 ; rem s3,a3,a2 ; divu s4,a3,a2 ;
+     *   remu s5,a3,a2 ; div s6,a2,x0 ; rem s7,a2,a0 ; mulh s8,a3,a1 ;
+     *   mulhu s9,a3,a0 ; div a2,a3,a2 (rd = rs2) ; remu a3,a3,a3 ;
+     *   t0 = 0: divu t1,a1,t0 ; remu t2,a1,t0 ; div t3,a1,t0 ; rem t4,a1,t0 */
+    static const uint32_t prog[] = {
+        0xfff00513, 0x03f51593, 0x00700613, 0xf9c00693, 0x02a5c733, 0x02a5e7b3,
+        0x0206d833, 0x0206f8b3, 0x02c6c933, 0x02c6e9b3, 0x02c6da33, 0x02c6fab3,
+        0x02064b33, 0x02a66bb3, 0x02b69c33, 0x02a6bcb3, 0x02c6c633, 0x02d6f6b3,
+        0x00000293, 0x0255d333, 0x0255f3b3, 0x0255ce33, 0x0255eeb3,
+    };
+    Hart h;
+    check_same(prog, 23, 30, &h); /* past the end: not a budget-cut copy */
+    if (!native_backend_available())
+        return;
+    const uint64_t min = 1ULL << 63, m100 = (uint64_t)-100;
+    ck_assert_uint_eq(h.x[14], min);             /* div overflow */
+    ck_assert_uint_eq(h.x[15], 0);               /* rem overflow */
+    ck_assert_uint_eq(h.x[16], UINT64_MAX);      /* divu by x0 */
+    ck_assert_uint_eq(h.x[17], m100);            /* remu by x0 */
+    ck_assert_uint_eq(h.x[18], (uint64_t)-14);   /* -100 / 7 */
+    ck_assert_uint_eq(h.x[19], (uint64_t)-2);    /* -100 % 7 */
+    ck_assert_uint_eq(h.x[20], m100 / 7);
+    ck_assert_uint_eq(h.x[21], m100 % 7);
+    ck_assert_uint_eq(h.x[22], UINT64_MAX);      /* div by x0 */
+    ck_assert_uint_eq(h.x[23], 0);               /* 7 % -1 */
+    ck_assert_uint_eq(h.x[24], 50);              /* high(-100 * INT64_MIN) */
+    ck_assert_uint_eq(h.x[25], m100 - 1);        /* high(u(-100) * u(-1)) */
+    ck_assert_uint_eq(h.x[12], (uint64_t)-14);
+    ck_assert_uint_eq(h.x[13], 0);
+    ck_assert_uint_eq(h.x[6], UINT64_MAX);       /* a zero held in a register */
+    ck_assert_uint_eq(h.x[7], min);
+    ck_assert_uint_eq(h.x[28], UINT64_MAX);
+    ck_assert_uint_eq(h.x[29], min);
+}
+END_TEST
+
 START_TEST(test_host_code_buffer_full_flushes)
 {
     if (!native_backend_available())
@@ -408,6 +450,7 @@ Suite *suite_native(void)
     tcase_add_test(tc, test_guest_registers_cached_in_host_registers);
     tcase_add_test(tc, test_loop_to_itself);
     tcase_add_test(tc, test_interrupt_raised_by_a_store_in_a_loop);
+    tcase_add_test(tc, test_division_and_high_multiply_inline);
     tcase_add_test(tc, test_host_code_buffer_full_flushes);
     tcase_add_test(tc, test_store_unlinks_chained_code);
     tcase_add_test(tc, test_backend_resolution);

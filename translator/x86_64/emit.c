@@ -111,6 +111,8 @@ typedef enum {
     K_SHIFT_RI, K_SHIFT_RR,
     K_SLT_RI, K_SLT_RR,
     K_MUL,
+    K_MULH,              /* mulh, mulhu: the high half of rdx:rax */
+    K_DIV,               /* div, divu, rem, remu (64 bits) */
     K_JAL, K_JALR, K_BRANCH, K_GOTO,
     K_LOAD, K_STORE,
 } Kind;
@@ -120,7 +122,8 @@ typedef struct OpInfo {
     uint8_t alu;      /* X86Alu, X86Shift, or X86Cond (slt, branches) */
     bool w;           /* 32-bit op, result sign-extended (W forms) */
     uint8_t size;     /* loads and stores */
-    bool sign;
+    bool sign;        /* loads; signed mulh, div, rem */
+    bool rem;         /* rem, remu: the remainder */
 } OpInfo;
 
 static OpInfo oi(Kind kind, unsigned alu, bool w, unsigned size, bool sign)
@@ -168,6 +171,12 @@ static OpInfo classify(const Op *op)
     if (IS(sltu)) return oi(K_SLT_RR, CC_B, false, 0, false);
     if (IS(mul)) return oi(K_MUL, 0, false, 0, false);
     if (IS(mulw)) return oi(K_MUL, 0, true, 0, false);
+    if (IS(mulh)) return oi(K_MULH, 0, false, 0, true);
+    if (IS(mulhu)) return oi(K_MULH, 0, false, 0, false);
+    if (IS(div)) return oi(K_DIV, 0, false, 0, true);
+    if (IS(divu)) return oi(K_DIV, 0, false, 0, false);
+    if (IS(rem)) { OpInfo r = oi(K_DIV, 0, false, 0, true); r.rem = true; return r; }
+    if (IS(remu)) { OpInfo r = oi(K_DIV, 0, false, 0, false); r.rem = true; return r; }
     if (IS(jal)) return oi(K_JAL, 0, false, 0, false);
     if (IS(jalr)) return oi(K_JALR, 0, false, 0, false);
     if (IS(beq)) return oi(K_BRANCH, CC_E, false, 0, false);
@@ -496,6 +505,88 @@ static void emit_alu_rr(Emit *e, const Op *op, X86Alu alu, bool w, bool commutes
     written(e, op->rd, d);
 }
 
+/* mulh / mulhu: the high 64 bits of the 128-bit product (rdx:rax). */
+static void emit_mulh(Emit *e, const Op *op, bool sign)
+{
+    X86Buf *b = &e->b;
+    X86Reg d;
+    if (op->rs1 == 0 || op->rs2 == 0) {
+        d = dst(e, op->rd);
+        x86_mov_imm(b, d, 0);
+    } else {
+        X86Reg s1 = src(e, op->rs1, RAX);
+        X86Reg s2 = src(e, op->rs2, RCX); /* a cached register: not rax, rdx */
+        d = dst(e, op->rd);
+        x86_mov_rr(b, RAX, s1);
+        x86_grp3(b, sign ? GRP3_IMUL : GRP3_MUL, s2);
+        x86_mov_rr(b, d, RDX);
+    }
+    written(e, op->rd, d);
+}
+
+/* div, divu, rem, remu (64 bits), with RISC-V's results where x86 would
+ * fault: a zero divisor (quotient all ones, remainder the dividend) and,
+ * signed, the divisor -1 (quotient -rs1, which wraps for the most
+ * negative dividend as RISC-V wants; remainder 0). */
+static void emit_div(Emit *e, const Op *op, bool sign, bool rem)
+{
+    X86Buf *b = &e->b;
+    if (op->rs2 == 0) { /* the zero divisor, known here */
+        X86Reg s1 = src(e, op->rs1, RAX);
+        X86Reg d = dst(e, op->rd);
+        if (rem) {
+            if (d != s1)
+                x86_mov_rr(b, d, s1);
+        } else {
+            x86_mov_imm(b, d, UINT64_MAX);
+        }
+        written(e, op->rd, d);
+        return;
+    }
+    X86Reg s1 = src(e, op->rs1, RCX);
+    X86Reg s2 = src(e, op->rs2, RCX); /* a cached register: not rax, rdx */
+    X86Reg d = dst(e, op->rd);
+    x86_test_rr(b, true, s2, s2);
+    uint8_t *zero = x86_jcc_fwd(b, CC_E);
+    uint8_t *minus_one = NULL;
+    if (sign) {
+        x86_alu_ri(b, ALU_CMP, true, s2, -1);
+        minus_one = x86_jcc_fwd(b, CC_E);
+    }
+    x86_mov_rr(b, RAX, s1);
+    if (sign) {
+        x86_cqo(b);
+    } else {
+        x86_mov_imm(b, RDX, 0);
+    }
+    x86_grp3(b, sign ? GRP3_IDIV : GRP3_DIV, s2);
+    x86_mov_rr(b, d, rem ? RDX : RAX);
+    uint8_t *done = x86_jmp_fwd(b);
+    uint8_t *done2 = NULL;
+    if (sign) {
+        x86_patch_rel32(minus_one, b->p);
+        if (rem) {
+            x86_mov_imm(b, d, 0);
+        } else {
+            if (d != s1)
+                x86_mov_rr(b, d, s1);
+            x86_grp3(b, GRP3_NEG, d);
+        }
+        done2 = x86_jmp_fwd(b);
+    }
+    x86_patch_rel32(zero, b->p);
+    if (rem) {
+        if (d != s1)
+            x86_mov_rr(b, d, s1);
+    } else {
+        x86_mov_imm(b, d, UINT64_MAX);
+    }
+    x86_patch_rel32(done, b->p);
+    if (done2)
+        x86_patch_rel32(done2, b->p);
+    written(e, op->rd, d);
+}
+
 /* The value of an ALU op with an immediate on x0 (li and friends). */
 static int64_t alu_on_zero(X86Alu alu, int64_t imm)
 {
@@ -508,7 +599,7 @@ static void emit_op(Emit *e, const Op *op, OpInfo in)
     /* Ops whose only effect is x[rd]: nothing to do for the sink. */
     switch (in.kind) {
     case K_LUI: case K_AUIPC: case K_ALU_RI: case K_ALU_RR: case K_SHIFT_RI:
-    case K_SHIFT_RR: case K_SLT_RI: case K_SLT_RR: case K_MUL:
+    case K_SHIFT_RR: case K_SLT_RI: case K_SLT_RR: case K_MUL: case K_MULH: case K_DIV:
         if (!real_rd(op))
             return;
         break;
@@ -618,6 +709,12 @@ static void emit_op(Emit *e, const Op *op, OpInfo in)
         written(e, op->rd, d);
         break;
     }
+    case K_MULH:
+        emit_mulh(e, op, in.sign);
+        break;
+    case K_DIV:
+        emit_div(e, op, in.sign, in.rem);
+        break;
     case K_JAL:
         if (real_rd(op)) {
             x86_mov_imm(b, RAX, NEXT_PC(op));
@@ -826,7 +923,7 @@ static void choose_loop_regs(Emit *e, const TB *tb, const OpInfo *info)
         const Op *op = &tb->ops[i];
         unsigned regs[3], k = 0;
         switch (info[i].kind) {
-        case K_ALU_RR: case K_SHIFT_RR: case K_SLT_RR: case K_MUL:
+        case K_ALU_RR: case K_SHIFT_RR: case K_SLT_RR: case K_MUL: case K_MULH: case K_DIV:
             regs[k++] = op->rs1;
             regs[k++] = op->rs2;
             regs[k++] = op->rd;

@@ -299,6 +299,24 @@ static inline void x86_imul_rr(X86Buf *b, bool w, X86Reg dst, X86Reg src)
     x86_op_reg(b, 0x0faf, w, dst, src, false);
 }
 
+/* The one-operand group-3 forms on rdx:rax (64 bits): mul, imul, div,
+ * idiv r; and neg r. */
+typedef enum { GRP3_NEG = 3, GRP3_MUL = 4, GRP3_IMUL = 5, GRP3_DIV = 6, GRP3_IDIV = 7 } X86Grp3;
+
+static inline void x86_grp3(X86Buf *b, X86Grp3 op, X86Reg r)
+{
+    x86_op_reg(b, 0xf7, true, (unsigned)op, r, false);
+}
+
+/* cqo: rdx = the sign of rax */
+static inline void x86_cqo(X86Buf *b)
+{
+    if (!x86_room(b, 2))
+        return;
+    x86_b(b, 0x48);
+    x86_b(b, 0x99);
+}
+
 /* movsxd r64, r32 */
 static inline void x86_sext32(X86Buf *b, X86Reg dst, X86Reg src)
 {
