@@ -76,9 +76,11 @@ extern const unsigned insn_table_len;
 #undef INSN
 #undef INSN_X
 
-/* Whether op_fence does anything in the fast mode for this encoding (a
- * host barrier, or a yield for pause): a backend that emits fences inline
- * calls the handler for these (translator/ops_system.c). */
-bool op_fence_acts_in_fast_mode(uint32_t raw);
+/* What op_fence does in the fast mode (translator/ops_system.c), for a
+ * backend that emits fences inline: a fence that orders earlier stores
+ * before later loads is a full host barrier (mfence); pause yields the
+ * host thread; every other fence is nothing on x86-64 (TSO). */
+bool op_fence_orders_store_load(uint32_t raw);
+bool op_fence_is_pause(uint32_t raw);
 
 #endif

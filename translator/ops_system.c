@@ -152,7 +152,7 @@ static inline void host_full_barrier(void)
 #endif
 }
 
-static bool fence_orders_store_load(uint32_t raw)
+bool op_fence_orders_store_load(uint32_t raw)
 {
     unsigned fm = (raw >> 28) & 0xf, pred = (raw >> 24) & 0xf, succ = (raw >> 20) & 0xf;
     /* pred/succ bits: I=8 O=4 R=2 W=1 */
@@ -162,15 +162,15 @@ static bool fence_orders_store_load(uint32_t raw)
 /* Zihintpause's pause: fence w,0 with fm=0. */
 enum { INSN_PAUSE = 0x0100000f };
 
-bool op_fence_acts_in_fast_mode(uint32_t raw)
+bool op_fence_is_pause(uint32_t raw)
 {
-    return fence_orders_store_load(raw) || raw == INSN_PAUSE;
+    return raw == INSN_PAUSE;
 }
 
 int op_fence(Hart *h, const Op *op)
 {
     if (unlikely(h->m->mt)) {
-        if (fence_orders_store_load(op->raw))
+        if (op_fence_orders_store_load(op->raw))
             host_full_barrier(); /* mfence */
         else if (op->raw == INSN_PAUSE)
             sched_yield(); /* a spinning hart lets another thread have the core */

@@ -106,6 +106,7 @@ static int native_store_slow(Hart *h, const Op *op, uint64_t va, unsigned kind)
 typedef enum {
     K_CALL = 0, /* call the handler */
     K_NOP,
+    K_MFENCE,            /* the fast mode's fence that orders W -> R */
     K_LUI, K_AUIPC,
     K_ALU_RI, K_ALU_RR,  /* add/sub/and/or/xor, 64 or 32 bits */
     K_SHIFT_RI, K_SHIFT_RR,
@@ -132,13 +133,20 @@ static OpInfo oi(Kind kind, unsigned alu, bool w, unsigned size, bool sign)
                      .sign = sign };
 }
 
-static OpInfo classify(const Op *op)
+static OpInfo classify(const Op *op, bool fast_mode)
 {
     OpFn fn = op->fn;
 #define IS(f) (fn == op_##f)
-    /* A fence is nothing on x86's TSO, except the W -> R ordering and
-     * pause, which the handler does in the fast mode. */
-    if (IS(fence)) return oi(op_fence_acts_in_fast_mode(op->raw) ? K_CALL : K_NOP, 0, false, 0, false);
+    /* A fence is nothing on x86's TSO, and nothing at all with one thread
+     * running the harts. In the fast mode, a fence that orders W -> R is
+     * an mfence, and pause calls its handler (which yields the thread). */
+    if (IS(fence)) {
+        if (fast_mode && op_fence_is_pause(op->raw))
+            return oi(K_CALL, 0, false, 0, false);
+        if (fast_mode && op_fence_orders_store_load(op->raw))
+            return oi(K_MFENCE, 0, false, 0, false);
+        return oi(K_NOP, 0, false, 0, false);
+    }
     if (IS(lui)) return oi(K_LUI, 0, false, 0, false);
     if (IS(auipc)) return oi(K_AUIPC, 0, false, 0, false);
     if (IS(addi)) return oi(K_ALU_RI, ALU_ADD, false, 0, false);
@@ -609,6 +617,9 @@ static void emit_op(Emit *e, const Op *op, OpInfo in)
     switch (in.kind) {
     case K_NOP:
         break;
+    case K_MFENCE:
+        x86_mfence(b);
+        break;
     case K_LUI: {
         X86Reg d = dst(e, op->rd);
         x86_mov_imm(b, d, (uint64_t)(int64_t)op->imm);
@@ -1019,7 +1030,7 @@ TbHostFn native_emit(NativeBackend *nb, TB *tb, bool fast_mode)
     OpInfo info[TB_MAX_INSNS + 2];
     unsigned ncalls = 0;
     for (unsigned i = 0; i < nops; i++) {
-        info[i] = classify(&tb->ops[i]);
+        info[i] = classify(&tb->ops[i], fast_mode);
         if (info[i].kind == K_CALL)
             ncalls++;
     }

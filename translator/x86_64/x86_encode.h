@@ -308,6 +308,16 @@ static inline void x86_grp3(X86Buf *b, X86Grp3 op, X86Reg r)
     x86_op_reg(b, 0xf7, true, (unsigned)op, r, false);
 }
 
+/* mfence: every earlier load and store before any later one */
+static inline void x86_mfence(X86Buf *b)
+{
+    if (!x86_room(b, 3))
+        return;
+    x86_b(b, 0x0f);
+    x86_b(b, 0xae);
+    x86_b(b, 0xf0);
+}
+
 /* cqo: rdx = the sign of rax */
 static inline void x86_cqo(X86Buf *b)
 {
