@@ -882,20 +882,29 @@ static void emit_irq_check(Emit *e)
     x86_patch_rel32(x86_jcc_fwd(b, CC_NE), e->epilogue);
 }
 
-/* The chain entry (see the top of the file). The TB's body follows it. */
-static void emit_chain_entry(Emit *e, const TB *tb)
+/* What a chain entry and a loop entry check and count before the TB
+ * runs: the TB fits in the budget (icount_end), and in the fast mode no
+ * interrupt is pending; then the icount. A failed check leaves through
+ * the epilogue with eax as it is: the exit code of the TB that jumped
+ * here, h->pc its target. No look at m->stop or m->debug_pending:
+ * whatever sets them lowers icount_end (machine_break_chains). */
+static void emit_entry_checks(Emit *e, const TB *tb)
 {
     X86Buf *b = &e->b;
     x86_load64(b, RCX, RBX, HART_OFF(icount));
     x86_alu_ri(b, ALU_ADD, true, RCX, tb->ninsns);
     x86_alu_rm(b, ALU_CMP, true, RCX, RBX, HART_OFF(icount_end));
-    /* eax: the exit code of the TB that jumped here */
     x86_patch_rel32(x86_jcc_fwd(b, CC_A), e->epilogue);
     if (e->fast_mode)
         emit_irq_check(e);
-    /* No look at m->stop or m->debug_pending: whatever sets them lowers
-     * icount_end (machine_break_chains), which the compare above sees. */
     x86_store64(b, RBX, HART_OFF(icount), RCX);
+}
+
+/* The chain entry (see the top of the file). The TB's body follows it. */
+static void emit_chain_entry(Emit *e, const TB *tb)
+{
+    X86Buf *b = &e->b;
+    emit_entry_checks(e, tb);
     x86_mov_imm(b, RDX, (uint64_t)(uintptr_t)tb);
     x86_store64(b, RBX, HART_OFF(cur_tb), RDX);
 }
@@ -978,16 +987,9 @@ static void emit_loop_preload(Emit *e)
  * eax holds the exit code). */
 static uint8_t *emit_loop_entry(Emit *e, const TB *tb)
 {
-    X86Buf *b = &e->b;
-    uint8_t *at = b->p;
-    x86_load64(b, RCX, RBX, HART_OFF(icount));
-    x86_alu_ri(b, ALU_ADD, true, RCX, tb->ninsns);
-    x86_alu_rm(b, ALU_CMP, true, RCX, RBX, HART_OFF(icount_end));
-    x86_patch_rel32(x86_jcc_fwd(b, CC_A), e->epilogue);
-    if (e->fast_mode)
-        emit_irq_check(e);
-    x86_store64(b, RBX, HART_OFF(icount), RCX);
-    x86_jmp_to(b, e->loop_head);
+    uint8_t *at = e->b.p;
+    emit_entry_checks(e, tb);
+    x86_jmp_to(&e->b, e->loop_head);
     return at;
 }
 
