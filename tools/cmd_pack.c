@@ -44,7 +44,8 @@ int cmd_pack(int argc, char **argv)
     unsigned nmaps = 0;
     int level = 9;
     for (int i = 0; i < argc; i++) {
-        const char *a = argv[i], *val = i + 1 < argc ? argv[i + 1] : NULL;
+        const char *a = argv[i];
+        char *val = i + 1 < argc ? argv[i + 1] : NULL;
         if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
             pack_usage(stdout);
             return 0;
@@ -56,14 +57,8 @@ int cmd_pack(int argc, char **argv)
             out = val;
             i++;
         } else if (!strcmp(a, "--image")) {
-            const char *eq = val ? strchr(val, '=') : NULL;
-            if (!eq || eq == val || !eq[1] || nmaps == 16) {
-                fprintf(stderr, "rewind pack: --image expects OLD=NEW\n");
+            if (!trace_image_map_add("rewind pack", val, maps, &nmaps, 16))
                 return EXIT_REWIND_ERROR;
-            }
-            *(char *)eq = '\0';
-            maps[nmaps].from = val;
-            maps[nmaps++].to = eq + 1;
             i++;
         } else if (!strcmp(a, "--image-dir")) {
             if (!val) {

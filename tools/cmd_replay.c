@@ -161,7 +161,7 @@ int cmd_replay(int argc, char **argv)
     char gdb_err[256];
     for (int i = 0; i < argc; i++) {
         const char *a = argv[i];
-        const char *val = i + 1 < argc ? argv[i + 1] : NULL;
+        char *val = i + 1 < argc ? argv[i + 1] : NULL;
         int k = options_parse_gdb(&gdb_opts, argc, argv, i, gdb_err, sizeof(gdb_err));
         if (k < 0) {
             fprintf(stderr, "rewind replay: %s\n", gdb_err);
@@ -194,20 +194,10 @@ int cmd_replay(int argc, char **argv)
             replay_usage(stdout);
             return 0;
         } else if (!strcmp(a, "--image") || !strcmp(a, "-image")) {
-            const char *eq = val ? strchr(val, '=') : NULL;
-            if (!eq || eq == val || !eq[1]) {
-                fprintf(stderr, "rewind replay: --image expects OLD=NEW (the recorded path, "
-                        "then where the image is now)\n");
+            /* OLD is the part before '=': split in place (argv is ours). */
+            if (!trace_image_map_add("rewind replay", val, maps, &nmaps,
+                                     sizeof(maps) / sizeof(maps[0])))
                 return EXIT_REWIND_ERROR;
-            }
-            if (nmaps == sizeof(maps) / sizeof(maps[0])) {
-                fprintf(stderr, "rewind replay: too many --image options\n");
-                return EXIT_REWIND_ERROR;
-            }
-            /* OLD is the part before '=': kept in place (argv is ours). */
-            *(char *)eq = '\0';
-            maps[nmaps].from = val;
-            maps[nmaps++].to = eq + 1;
             i++;
         } else if (!strcmp(a, "--image-dir")) {
             if (!val) {

@@ -44,6 +44,25 @@ static const char *tc_printf(TraceConfig *tc, const char *fmt, ...)
     return tc_keep(tc, s);
 }
 
+bool trace_image_map_add(const char *cmd, char *val, TraceImageMap *maps, unsigned *nmaps,
+                         unsigned max)
+{
+    char *eq = val ? strchr(val, '=') : NULL;
+    if (!eq || eq == val || !eq[1]) {
+        fprintf(stderr, "%s: --image expects OLD=NEW (the recorded path, then where the "
+                "image is now)\n", cmd);
+        return false;
+    }
+    if (*nmaps == max) {
+        fprintf(stderr, "%s: too many --image options (at most %u)\n", cmd, max);
+        return false;
+    }
+    *eq = '\0';
+    maps[*nmaps].from = val;
+    maps[(*nmaps)++].to = eq + 1;
+    return true;
+}
+
 void trace_config_free(TraceConfig *tc)
 {
     for (unsigned i = 0; i < tc->nowned; i++)

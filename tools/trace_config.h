@@ -35,6 +35,12 @@ typedef struct TraceImageMap {
     const char *from, *to;
 } TraceImageMap;
 
+/* The value of an --image option (OLD=NEW, split in place at '=') added
+ * to maps[*nmaps]. false, with a message on stderr that names `cmd` (as
+ * "rewind replay"), when it is not OLD=NEW or maps holds max already. */
+bool trace_image_map_add(const char *cmd, char *val, TraceImageMap *maps, unsigned *nmaps,
+                         unsigned max);
+
 /* The maps to use: the given ones, then, for an image recorded with a
  * relative path that is not found from here, the path under the directory
  * the recording ran in (allocated in tc). Returns how many (at most max). */
