@@ -81,17 +81,10 @@ static void advance(uint64_t mtime_units)
     machine_tick_devices(tm);
 }
 
-/* The earliest next_deadline among the devices, as the run loop sees it. */
+/* The earliest deadline on the timer queue, as the run loop sees it. */
 static uint64_t deadline(void)
 {
-    uint64_t t = UINT64_MAX;
-    for (unsigned i = 0; i < tm->ndevices; i++)
-        if (tm->devices[i].next_deadline) {
-            uint64_t d = tm->devices[i].next_deadline(tm->devices[i].opaque);
-            if (d < t)
-                t = d;
-        }
-    return t;
+    return machine_next_deadline(tm);
 }
 
 /* Load a program at RAM base and run the machine to its end. */
