@@ -239,6 +239,12 @@ typedef struct Machine {
     void *fast_until_opaque;
     uint64_t fast_until_insns;
     bool fast_until_reached;
+    /* --until pc:ADDR in the fast mode: the translator starts a TB at
+     * fast_until_pc (a virtual address) behind an op that stops every hart
+     * before that instruction (mt_op_until_pc); no other TB checks
+     * anything. Set before the run, never while hart threads run. */
+    bool fast_until_pc_on;
+    uint64_t fast_until_pc;
     /* The fast mode's clock when its threads were joined, and the
      * deterministic clock's lead over it then (0 unless it was ahead, see
      * docs/internals.md, "Hand-off"). */

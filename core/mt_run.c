@@ -385,11 +385,26 @@ static void do_reset(MtState *mt)
 static void stop_for_hand_off(MtState *mt)
 {
     Machine *m = mt->m;
-    m->fast_until_reached = true; /* read after the threads are joined */
+    /* Read after the threads are joined; hart threads may set it too. */
+    __atomic_store_n(&m->fast_until_reached, true, __ATOMIC_RELAXED);
     __atomic_store_n(&mt->stopping, 1, __ATOMIC_SEQ_CST);
     kick_all(mt);
     for (unsigned i = 0; i < m->nharts; i++)
         mt_kick(&m->harts[i]);
+}
+
+int mt_op_until_pc(Hart *h, const Op *op)
+{
+    Machine *m = h->m;
+    if (!m->mt)
+        return op_next(h, op);
+    /* Stop before the instruction, as a breakpoint does (core/debug.c):
+     * the TB's instructions are given back, pc is ADDR. The kick this
+     * makes ends this hart's loop too, before it runs anything else. */
+    stop_for_hand_off(m->mt);
+    h->exc_idx = op->idx;
+    h->pc = op->pc;
+    return OP_EXIT_EXC;
 }
 
 /* Machine.fast_until_insns: the harts' counts are their own threads'
