@@ -446,6 +446,34 @@ END_TEST
 
 /* The checks Linux's 8250 driver makes when it probes and opens a port
  * (autoconfig and startup), in order, with the answers a 16550A gives. */
+/* The timeout's deadline and the wake-up for queued host input are timers
+ * (icount/timerq.h), not saved: a load re-arms them from the state. */
+START_TEST(test_timers_follow_a_restore)
+{
+    Fix f;
+    CharDev *cd;
+    fix_init_cd(&f, "none", &cd);
+    wr(&f, 2, 0x81); /* FIFOs on, trigger 8 */
+    wr(&f, 1, 0x01);
+    chardev_host_input(cd, (const uint8_t *)"abc", 3);
+    ck_assert_uint_le(machine_next_deadline(f.m), machine_mtime(f.m)); /* input: due */
+    machine_tick_devices(f.m); /* the FIFO takes it: the timeout is armed */
+    uint64_t t = machine_next_deadline(f.m);
+    ck_assert_uint_gt(t, machine_mtime(f.m));
+    ck_assert_uint_ne(t, UINT64_MAX);
+    const MachineDevice *d = uart_device(f.m);
+    uint8_t st[4096];
+    size_t n = d->save(d->opaque, st, sizeof(st));
+    ck_assert_uint_le(n, sizeof(st));
+    for (int i = 0; i < 3; i++)
+        rd(&f, 0); /* the FIFO empties: no timeout any more */
+    ck_assert_uint_eq(machine_next_deadline(f.m), UINT64_MAX);
+    ck_assert(d->load(d->opaque, st, n));
+    ck_assert_uint_eq(machine_next_deadline(f.m), t);
+    fix_done(&f);
+}
+END_TEST
+
 START_TEST(test_linux_8250_probe_sequence)
 {
     Fix f;
@@ -852,6 +880,7 @@ Suite *suite_uart(void)
     tcase_add_test(regs, test_thre_interrupt);
     tcase_add_test(regs, test_loopback);
     tcase_add_test(regs, test_char_timeout);
+    tcase_add_test(regs, test_timers_follow_a_restore);
     tcase_add_test(regs, test_linux_8250_probe_sequence);
     suite_add_tcase(s, regs);
     TCase *back = tcase_create("backends");
