@@ -11,6 +11,7 @@
 #include "core/isa.h"
 #include "core/sstc.h"
 #include "core/mt_run.h"
+#include "replay/replay.h"
 #include "translator/native.h"
 #include "translator/tb_cache.h"
 
@@ -64,6 +65,7 @@ Machine *machine_new(const MachineConfig *cfg, char *err, size_t errlen)
         return NULL;
     }
     m->cfg = *cfg;
+    timerq_init(&m->timers);
     if (!m->cfg.quantum)
         m->cfg.quantum = 10000;
     if (!m->cfg.icount.ns_per_insn)
@@ -148,6 +150,7 @@ void machine_free(Machine *m)
         free(m->harts[i].cut_tb);
     free(m->harts);
     memory_free(&m->mem);
+    timerq_destroy(&m->timers);
     free(m);
 }
 
@@ -193,14 +196,9 @@ void machine_fail(Machine *m, const char *fmt, ...)
 
 uint64_t machine_next_deadline(Machine *m)
 {
-    uint64_t t = UINT64_MAX;
-    for (unsigned i = 0; i < m->ndevices; i++)
-        if (m->devices[i].next_deadline) {
-            uint64_t d = m->devices[i].next_deadline(m->devices[i].opaque);
-            if (d < t)
-                t = d;
-        }
-    return t;
+    uint64_t t = timerq_next(&m->timers);
+    uint64_t r = replay_deadline(m); /* asked every time: it notes the query */
+    return r < t ? r : t;
 }
 
 uint64_t machine_icount(const Machine *m)
@@ -263,6 +261,7 @@ void machine_ram_written(Machine *m, uint64_t pa, uint64_t len)
 
 void machine_tick_devices(Machine *m)
 {
+    timerq_run_due(&m->timers, machine_mtime(m));
     for (unsigned i = 0; i < m->ndevices; i++)
         if (m->devices[i].tick)
             m->devices[i].tick(m->devices[i].opaque);

@@ -13,6 +13,7 @@
 #include "core/log.h"
 #include "core/memory.h"
 #include "icount/icount.h"
+#include "icount/timerq.h"
 
 struct TbCache;
 struct Htif;
@@ -93,12 +94,14 @@ typedef enum {
 typedef struct MachineDevice {
     const char *name;
     void *opaque;
-    /* Called between slices: update time-driven state (timer interrupts,
-     * alarms) from machine_mtime(). */
+    /* Called between slices, at every point where something was due
+     * (a timer, a digest, recorded input): host I/O to serve (the UART's
+     * input and output), levels to propagate (the PLIC). Deadlines are not
+     * asked of the devices: a device with one arms a Timer on the
+     * machine's queue (Machine.timers, icount/timerq.h), which fires it;
+     * when every hart waits for an interrupt, the clock jumps to the
+     * queue's earliest deadline. */
     void (*tick)(void *opaque);
-    /* The mtime at which tick must next run, or UINT64_MAX for none. When
-     * every hart waits for an interrupt, the clock jumps there. */
-    uint64_t (*next_deadline)(void *opaque);
     /* Machine reset (reboot request): back to power-on state. */
     void (*reset)(void *opaque);
     void (*free)(void *opaque);
@@ -170,6 +173,9 @@ typedef struct Machine {
     struct Sstc *sstc; /* the stimecmp timers (core/sstc.h); NULL without Sstc */
     MachineDevice devices[MACHINE_MAX_DEVICES];
     unsigned ndevices;
+    /* The devices' timers (icount/timerq.h), in mtime units: the run loops
+     * ask it for the next deadline and fire what is due. */
+    TimerQueue timers;
     /* Host event loop (console input, sockets): polled between slices,
      * waited on when every hart is idle with no deadline. */
     struct uv_loop_s *loop;
@@ -233,6 +239,12 @@ typedef struct Machine {
     void *fast_until_opaque;
     uint64_t fast_until_insns;
     bool fast_until_reached;
+    /* --until pc:ADDR in the fast mode: the translator starts a TB at
+     * fast_until_pc (a virtual address) behind an op that stops every hart
+     * before that instruction (mt_op_until_pc); no other TB checks
+     * anything. Set before the run, never while hart threads run. */
+    bool fast_until_pc_on;
+    uint64_t fast_until_pc;
     /* The fast mode's clock when its threads were joined, and the
      * deterministic clock's lead over it then (0 unless it was ahead, see
      * docs/internals.md, "Hand-off"). */
@@ -277,7 +289,8 @@ bool machine_add_device(Machine *m, const MachineDevice *dev);
  * next digest, and end LR reservations on those bytes. */
 void machine_ram_written(Machine *m, uint64_t pa, uint64_t len);
 
-/* Run every device's tick hook (the run loop does this between slices). */
+/* Fire the timers due now, then run every device's tick hook (the run
+ * loops do this between slices, where an event is due). */
 void machine_tick_devices(Machine *m);
 
 /* Reboot: reset harts (pc at the reset vector), devices, clear RAM and
@@ -323,8 +336,10 @@ uint64_t machine_icount(const Machine *m);
 uint64_t machine_observed_icount(const Machine *m, const struct Hart *h);
 uint64_t machine_observed_hart_icount(const struct Hart *h);
 
-/* The earliest device deadline (mtime), or UINT64_MAX: what the run loops
- * (core/run.c, core/mt_run.c) wait for. */
+/* The earliest deadline (mtime), or UINT64_MAX: the timer queue's head, or
+ * "now" when record/replay has input waiting for an idle point
+ * (replay_deadline). What the run loops (core/run.c, core/mt_run.c) wait
+ * for. */
 uint64_t machine_next_deadline(Machine *m);
 
 /* The virtual clock in ns (icount/icount.h): a function of the total

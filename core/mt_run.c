@@ -86,6 +86,12 @@ static void poke_timer(MtState *mt)
     pthread_mutex_unlock(&mt->timer_lock);
 }
 
+/* The timer queue's head moved earlier (a hart armed a timer). */
+static void timer_head_earlier(void *opaque)
+{
+    poke_timer(opaque);
+}
+
 void mt_io_unlock(Machine *m, bool poke)
 {
     pthread_mutex_unlock(&m->mt->io_lock);
@@ -379,11 +385,26 @@ static void do_reset(MtState *mt)
 static void stop_for_hand_off(MtState *mt)
 {
     Machine *m = mt->m;
-    m->fast_until_reached = true; /* read after the threads are joined */
+    /* Read after the threads are joined; hart threads may set it too. */
+    __atomic_store_n(&m->fast_until_reached, true, __ATOMIC_RELAXED);
     __atomic_store_n(&mt->stopping, 1, __ATOMIC_SEQ_CST);
     kick_all(mt);
     for (unsigned i = 0; i < m->nharts; i++)
         mt_kick(&m->harts[i]);
+}
+
+int mt_op_until_pc(Hart *h, const Op *op)
+{
+    Machine *m = h->m;
+    if (!m->mt)
+        return op_next(h, op);
+    /* Stop before the instruction, as a breakpoint does (core/debug.c):
+     * the TB's instructions are given back, pc is ADDR. The kick this
+     * makes ends this hart's loop too, before it runs anything else. */
+    stop_for_hand_off(m->mt);
+    h->exc_idx = op->idx;
+    h->pc = op->pc;
+    return OP_EXIT_EXC;
 }
 
 /* Machine.fast_until_insns: the harts' counts are their own threads'
@@ -396,8 +417,9 @@ static bool insns_reached(MtState *mt)
     return reached;
 }
 
-/* The calling thread: device ticks at their deadlines (host clock), host
- * input every 10 ms at least, reboots, the hand-off's conditions. */
+/* The calling thread: the timers due (host clock) and the devices' ticks,
+ * host input every 10 ms at least, reboots, the hand-off's conditions. It
+ * sleeps until the timer queue's head, or until an arm makes it earlier. */
 static void timer_loop(MtState *mt)
 {
     Machine *m = mt->m;
@@ -499,6 +521,11 @@ void mt_run(Machine *m)
      * boot, a checkpoint's time after --from-checkpoint). */
     mt->clock_base_ns = machine_clock_ns(m);
     mt->host_start_ns = icount_host_ns();
+    /* Hart threads arm timers: the queue takes its lock, and an earlier
+     * head wakes the timer thread. */
+    m->timers.earlier = timer_head_earlier;
+    m->timers.earlier_opaque = mt;
+    timerq_set_shared(&m->timers, true);
     /* From here on the shared code takes the fast mode's paths. Pages
      * marked as code by an earlier run keep their marks: every hart's
      * write entries for them are already gone. */
@@ -527,6 +554,8 @@ void mt_run(Machine *m)
      * (as if the time had been skipped). */
     uint64_t end_ns = mt_clock_ns(m);
     m->mt = NULL;
+    timerq_set_shared(&m->timers, false);
+    m->timers.earlier = NULL;
     uint64_t now = machine_clock_ns(m);
     /* Rounded up to the next mtime tick: the guest's time never goes back.
      * If the deterministic clock is already ahead (more instructions were

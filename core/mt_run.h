@@ -63,4 +63,12 @@ void mt_ram_written(Machine *m, uint64_t pa, uint64_t len);
 void mt_note_flush(Hart *h);
 void mt_note_code_page(Hart *h, uint64_t page);
 
+/* The op the translator places before the instruction at
+ * Machine.fast_until_pc (--until pc:ADDR in the fast mode): the hart
+ * leaves its TB before that instruction, which does not retire, and every
+ * hart thread stops for the hand-off (as when Machine.fast_until holds).
+ * Outside the fast mode it does nothing. */
+struct Op;
+int mt_op_until_pc(Hart *h, const struct Op *op);
+
 #endif

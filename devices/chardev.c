@@ -60,6 +60,7 @@ struct CharDev {
     char *spec;
     CharDevReceiveFn receive;
     void *receive_opaque;
+    void (*input_notify)(void *opaque); /* with receive_opaque */
     /* Host input goes to the guest through replay/ (recorded, or taken from
      * a trace instead of the host): this backend's source number there, and
      * the bytes handed to it that have not come back to inq yet. */
@@ -143,6 +144,8 @@ void chardev_host_input(CharDev *cd, const uint8_t *buf, size_t len)
         len = room;
     memcpy(cd->inq + cd->inq_len, buf, len);
     cd->inq_len += len;
+    if (cd->input_notify)
+        cd->input_notify(cd->receive_opaque);
 }
 
 size_t chardev_pending_input(const CharDev *cd)
@@ -164,12 +167,19 @@ void chardev_load_input(CharDev *cd, const uint8_t *buf, size_t len)
     if (len)
         memcpy(cd->inq, buf, len);
     cd->inq_len = len;
+    if (cd->input_notify)
+        cd->input_notify(cd->receive_opaque);
 }
 
 void chardev_set_receive(CharDev *cd, CharDevReceiveFn fn, void *opaque)
 {
     cd->receive = fn;
     cd->receive_opaque = opaque;
+}
+
+void chardev_set_input_notify(CharDev *cd, void (*fn)(void *opaque))
+{
+    cd->input_notify = fn;
 }
 
 static uv_stream_t *chardev_input_stream(CharDev *cd)

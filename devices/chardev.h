@@ -66,6 +66,11 @@ void chardev_host_input(CharDev *cd, const uint8_t *buf, size_t len);
  * next chardev_offer_input(). */
 void chardev_set_receive(CharDev *cd, CharDevReceiveFn fn, void *opaque);
 
+/* Called (with the receive opaque) whenever bytes join the queue
+ * (chardev_host_input, chardev_load_input): the frontend re-arms its
+ * wake-up timer (the run loop asks the timer queue, not the devices). */
+void chardev_set_input_notify(CharDev *cd, void (*fn)(void *opaque));
+
 /* Hand queued host input to the frontend (it takes what fits). */
 void chardev_offer_input(CharDev *cd);
 

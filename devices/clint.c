@@ -14,11 +14,21 @@ enum {
     CLINT_MTIME = 0xbff8,
 };
 
+struct Clint;
+typedef struct ClintTimer {
+    struct Clint *c;
+    unsigned hart;
+} ClintTimer;
+
 struct Clint {
     Machine *m;
+    /* Per hart: armed at mtimecmp while MTIP is low (icount/timerq.h).
+     * Not state of their own: they follow from mtimecmp and mtip. */
+    Timer timer[MACHINE_MAX_HARTS];
+    ClintTimer timer_ctx[MACHINE_MAX_HARTS];
     uint32_t msip[MACHINE_MAX_HARTS];
     uint64_t mtimecmp[MACHINE_MAX_HARTS];
-    /* MTIP as last driven, so next_deadline can skip harts already due. */
+    /* MTIP as last driven: the timer is armed only while it is low. */
     bool mtip[MACHINE_MAX_HARTS];
 };
 
@@ -28,6 +38,24 @@ static void clint_update_timer(Clint *c, unsigned h)
     bool level = machine_mtime(c->m) >= c->mtimecmp[h];
     c->mtip[h] = level;
     hart_set_mip(&c->m->harts[h], IRQ_M_TIMER, level);
+    /* Until the level rises, it can only rise at mtimecmp (time does not
+     * go back; a write to mtimecmp comes here again). */
+    timer_arm(&c->timer[h], level ? TIMER_NEVER : c->mtimecmp[h]);
+}
+
+static void clint_timer_fired(void *opaque)
+{
+    ClintTimer *t = opaque;
+    clint_update_timer(t->c, t->hart);
+}
+
+/* The timers follow from the registers: after a restore, arm them as the
+ * saved mtip says (no interrupt level is driven: the harts' mip was
+ * restored with them). */
+static void clint_rearm(Clint *c)
+{
+    for (unsigned h = 0; h < c->m->nharts; h++)
+        timer_arm(&c->timer[h], c->mtip[h] ? TIMER_NEVER : c->mtimecmp[h]);
 }
 
 /* Read `size` bytes at byte offset `off` of a little-endian 64-bit value. */
@@ -108,23 +136,6 @@ static bool clint_write(void *opaque, uint64_t off, unsigned size, uint64_t val)
 
 static const MmioOps clint_ops = { .read = clint_read, .write = clint_write };
 
-static void clint_tick(void *opaque)
-{
-    Clint *c = opaque;
-    for (unsigned h = 0; h < c->m->nharts; h++)
-        clint_update_timer(c, h);
-}
-
-static uint64_t clint_next_deadline(void *opaque)
-{
-    Clint *c = opaque;
-    uint64_t t = UINT64_MAX;
-    for (unsigned h = 0; h < c->m->nharts; h++)
-        if (!c->mtip[h] && c->mtimecmp[h] < t)
-            t = c->mtimecmp[h];
-    return t;
-}
-
 static void clint_reset(void *opaque)
 {
     Clint *c = opaque;
@@ -153,8 +164,11 @@ static size_t clint_save(void *opaque, void *buf, size_t cap)
 
 static bool clint_load(void *opaque, const void *buf, size_t len)
 {
-    return snapshot_load_bytes((char *)opaque + CLINT_STATE_OFF,
-                               sizeof(Clint) - CLINT_STATE_OFF, buf, len);
+    if (!snapshot_load_bytes((char *)opaque + CLINT_STATE_OFF,
+                             sizeof(Clint) - CLINT_STATE_OFF, buf, len))
+        return false;
+    clint_rearm(opaque);
+    return true;
 }
 
 Clint *clint_new(Machine *m, uint64_t base, char *err, size_t errlen)
@@ -165,12 +179,20 @@ Clint *clint_new(Machine *m, uint64_t base, char *err, size_t errlen)
         return NULL;
     }
     c->m = m;
+    for (unsigned h = 0; h < MACHINE_MAX_HARTS; h++) {
+        c->timer_ctx[h] = (ClintTimer){ .c = c, .hart = h };
+        if (h < m->nharts &&
+            !timer_init(&m->timers, &c->timer[h], "clint mtimecmp", clint_timer_fired,
+                        &c->timer_ctx[h])) {
+            snprintf(err, errlen, "clint: too many timers");
+            free(c);
+            return NULL;
+        }
+    }
     clint_reset(c);
     MachineDevice dev = {
         .name = "clint",
         .opaque = c,
-        .tick = clint_tick,
-        .next_deadline = clint_next_deadline,
         .reset = clint_reset,
         .free = clint_free,
         .save = clint_save,

@@ -17,8 +17,9 @@ struct Machine;
 
 typedef struct Clint Clint;
 
-/* Map the CLINT at base for all of m's harts and attach its tick /
- * next_deadline / reset / free hooks (the machine frees it). Returns NULL
+/* Map the CLINT at base for all of m's harts, register its timers (one per
+ * hart, on m->timers) and attach its
+ * reset / free / save / load hooks (the machine frees it). Returns NULL
  * with a message in err on failure. */
 Clint *clint_new(struct Machine *m, uint64_t base, char *err, size_t errlen);
 

@@ -28,6 +28,9 @@ enum {
 struct GoldfishRtc {
     Machine *m;
     IrqLine irq;
+    /* Armed at the alarm's mtime while it runs (icount/timerq.h); follows
+     * from the registers, not saved. */
+    Timer alarm;
     /* Wall-clock ns at mtime 0, plus what the guest added by setting the
      * time (modulo 2^64, like the register). */
     uint64_t base_ns, offset_ns;
@@ -47,7 +50,23 @@ static void rtc_update_irq(GoldfishRtc *r)
     irq_set(&r->irq, r->irq_pending && r->irq_enabled);
 }
 
-/* Fire the alarm if its time has come. */
+/* The first mtime at which the running alarm is due (rtc_now_ns moves in
+ * whole mtime ticks), TIMER_NEVER if it is not running or lies beyond
+ * mtime's range. */
+static uint64_t rtc_alarm_mtime(const GoldfishRtc *r)
+{
+    if (!r->alarm_running)
+        return TIMER_NEVER;
+    uint64_t mtime = machine_mtime(r->m), now = rtc_now_ns(r);
+    if (r->alarm_ns <= now)
+        return mtime;
+    /* Round up (without overflow): it must not fire before the alarm. */
+    uint64_t diff = r->alarm_ns - now;
+    uint64_t wait = diff / RTC_NS_PER_MTIME + (diff % RTC_NS_PER_MTIME != 0);
+    return wait > UINT64_MAX - mtime ? TIMER_NEVER : mtime + wait;
+}
+
+/* Fire the alarm if its time has come; arm the timer for it if not. */
 static void rtc_check_alarm(GoldfishRtc *r)
 {
     if (r->alarm_running && rtc_now_ns(r) >= r->alarm_ns) {
@@ -55,6 +74,7 @@ static void rtc_check_alarm(GoldfishRtc *r)
         r->irq_pending = true;
     }
     rtc_update_irq(r);
+    timer_arm(&r->alarm, rtc_alarm_mtime(r));
 }
 
 static bool rtc_read(void *opaque, uint64_t off, unsigned size, uint64_t *val)
@@ -118,23 +138,9 @@ static bool rtc_write(void *opaque, uint64_t off, unsigned size, uint64_t val)
 
 static const MmioOps rtc_ops = { .read = rtc_read, .write = rtc_write };
 
-static void rtc_tick(void *opaque)
+static void rtc_alarm_fired(void *opaque)
 {
     rtc_check_alarm(opaque);
-}
-
-static uint64_t rtc_next_deadline(void *opaque)
-{
-    GoldfishRtc *r = opaque;
-    if (!r->alarm_running)
-        return UINT64_MAX;
-    uint64_t mtime = machine_mtime(r->m), now = rtc_now_ns(r);
-    if (r->alarm_ns <= now)
-        return mtime;
-    /* Round up (without overflow): tick must not run before the alarm. */
-    uint64_t diff = r->alarm_ns - now;
-    uint64_t wait = diff / RTC_NS_PER_MTIME + (diff % RTC_NS_PER_MTIME != 0);
-    return wait > UINT64_MAX - mtime ? UINT64_MAX : mtime + wait;
 }
 
 static void rtc_reset(void *opaque)
@@ -145,6 +151,7 @@ static void rtc_reset(void *opaque)
     r->alarm_ns = 0;
     r->alarm_running = r->irq_pending = r->irq_enabled = false;
     rtc_update_irq(r);
+    timer_cancel(&r->alarm);
 }
 
 static void rtc_free(void *opaque)
@@ -175,8 +182,12 @@ static size_t rtc_save(void *opaque, void *buf, size_t cap)
 
 static bool rtc_load(void *opaque, const void *buf, size_t len)
 {
-    return snapshot_load_bytes((char *)opaque + RTC_STATE_OFF,
-                               sizeof(GoldfishRtc) - RTC_STATE_OFF, buf, len);
+    GoldfishRtc *r = opaque;
+    if (!snapshot_load_bytes((char *)opaque + RTC_STATE_OFF,
+                             sizeof(GoldfishRtc) - RTC_STATE_OFF, buf, len))
+        return false;
+    timer_arm(&r->alarm, rtc_alarm_mtime(r));
+    return true;
 }
 
 GoldfishRtc *goldfish_rtc_new(Machine *m, uint64_t base, IrqLine irq,
@@ -200,12 +211,15 @@ GoldfishRtc *goldfish_rtc_new(Machine *m, uint64_t base, IrqLine irq,
     r->irq = irq;
     /* The register is unsigned: time before 1970 wraps, as on QEMU. */
     r->base_ns = (uint64_t)base_ns;
+    if (!timer_init(&m->timers, &r->alarm, "goldfish-rtc alarm", rtc_alarm_fired, r)) {
+        snprintf(err, errlen, "goldfish-rtc: too many timers");
+        free(r);
+        return NULL;
+    }
     rtc_reset(r);
     MachineDevice dev = {
         .name = "goldfish-rtc",
         .opaque = r,
-        .tick = rtc_tick,
-        .next_deadline = rtc_next_deadline,
         .reset = rtc_reset,
         .free = rtc_free,
         .save = rtc_save,

@@ -21,7 +21,8 @@ typedef struct GoldfishRtc GoldfishRtc;
 
 /* Map the RTC at base; base_ns is the wall-clock time (ns since
  * 1970-01-01 UTC) at mtime 0, normally from rtc_parse_base(). Attaches its
- * tick / next_deadline / reset / free hooks (the machine frees it).
+ * alarm timer (on m->timers) and its reset / free / save / load hooks (the
+ * machine frees it).
  * Returns NULL with a message in err on failure. */
 GoldfishRtc *goldfish_rtc_new(struct Machine *m, uint64_t base, IrqLine irq,
                               int64_t base_ns, char *err, size_t errlen);

@@ -70,6 +70,12 @@ struct Uart {
     Machine *m;
     CharDev *cd;
     IrqLine irq;
+    /* Wake-ups on the machine's timer queue (icount/timerq.h), with no
+     * callback: the run loop comes back and the tick hook does the work.
+     * `serve`: due at once while output waits for a flush or host input
+     * can be taken; `timeout`: the character timeout (timeout_at). They
+     * follow from the state (uart_rearm), and are not saved. */
+    Timer serve, timeout;
     bool irq_level;
 
     uint8_t ier, lcr, mcr, lsr, msr, scr, dll, dlm;
@@ -146,6 +152,8 @@ static void uart_update_msr(Uart *u)
         delta |= UART_MSR_DDCD;
     u->msr = lines | (u->msr & 0x0f) | delta;
 }
+
+static void uart_rearm(Uart *u);
 
 /* ------------------------------------------------------------ receive */
 
@@ -362,6 +370,7 @@ static bool uart_mmio_read(void *opaque, uint64_t off, unsigned size, uint64_t *
     if (off >= UART_NREGS || size > 4)
         return false;
     *val = uart_read_reg(opaque, (unsigned)off);
+    uart_rearm(opaque);
     return true;
 }
 
@@ -370,12 +379,30 @@ static bool uart_mmio_write(void *opaque, uint64_t off, unsigned size, uint64_t 
     if (off >= UART_NREGS || size > 4)
         return false;
     uart_write_reg(opaque, (unsigned)off, (uint8_t)val);
+    uart_rearm(opaque);
     return true;
 }
 
 static const MmioOps uart_ops = { .read = uart_mmio_read, .write = uart_mmio_write };
 
 /* ------------------------------------------------------- machine hooks */
+
+/* Arm the wake-ups for the state as it is now: called after anything that
+ * changes it (register accesses, the tick, input joining the queue, a
+ * reset or restore). */
+static void uart_rearm(Uart *u)
+{
+    bool serve = u->tx_unflushed ||
+                 (chardev_pending_input(u->cd) && u->rx_count < uart_rx_capacity(u) &&
+                  !(u->mcr & UART_MCR_LOOP));
+    timer_arm(&u->serve, serve ? 0 : TIMER_NEVER);
+    timer_arm(&u->timeout, u->timeout_at);
+}
+
+static void uart_input_joined(void *opaque)
+{
+    uart_rearm(opaque);
+}
 
 static void uart_tick(void *opaque)
 {
@@ -389,19 +416,9 @@ static void uart_tick(void *opaque)
     }
     chardev_flush(u->cd);
     u->tx_unflushed = false;
-}
-
-static uint64_t uart_next_deadline(void *opaque)
-{
-    Uart *u = opaque;
     /* Output to flush (before the loop may block on the host), or queued
      * host input with room for it: come back at the end of this slice. */
-    if (u->tx_unflushed)
-        return machine_mtime(u->m);
-    if (chardev_pending_input(u->cd) && u->rx_count < uart_rx_capacity(u) &&
-        !(u->mcr & UART_MCR_LOOP))
-        return machine_mtime(u->m);
-    return u->timeout_at;
+    uart_rearm(u);
 }
 
 static void uart_reset(void *opaque)
@@ -415,6 +432,7 @@ static void uart_reset(void *opaque)
     u->thr_pending = false;
     uart_clear_rx(u);
     uart_update_irq(u);
+    uart_rearm(u);
 }
 
 /* The state: registers, FIFO and timers, everything after the backend and
@@ -444,6 +462,7 @@ static bool uart_load(void *opaque, const void *buf, size_t len)
         return false;
     memcpy((char *)u + UART_STATE_OFF, buf, UART_STATE_LEN);
     chardev_load_input(u->cd, (const uint8_t *)buf + UART_STATE_LEN, len - UART_STATE_LEN);
+    uart_rearm(u);
     return true;
 }
 
@@ -469,6 +488,12 @@ Uart *uart_new(Machine *m, uint64_t base, IrqLine irq, CharDev *backend, char *e
     u->m = m;
     u->cd = backend;
     u->irq = irq;
+    if (!timer_init(&m->timers, &u->serve, "uart serve", NULL, NULL) ||
+        !timer_init(&m->timers, &u->timeout, "uart timeout", NULL, NULL)) {
+        snprintf(err, errlen, "uart: too many timers");
+        free(u);
+        return NULL;
+    }
     uart_reset(u);
     if (!memory_add_mmio(&m->mem, base, UART_MMIO_SIZE, &uart_ops, u, "uart")) {
         snprintf(err, errlen, "uart: address range 0x%llx-0x%llx is already in use",
@@ -477,9 +502,10 @@ Uart *uart_new(Machine *m, uint64_t base, IrqLine irq, CharDev *backend, char *e
         return NULL;
     }
     MachineDevice dev = { .name = "uart", .opaque = u, .tick = uart_tick,
-                          .next_deadline = uart_next_deadline, .reset = uart_reset,
+                          .reset = uart_reset,
                           .free = uart_free, .save = uart_save, .load = uart_load };
     machine_add_device(m, &dev); /* room checked above */
     chardev_set_receive(backend, uart_receive, u);
+    chardev_set_input_notify(backend, uart_input_joined);
     return u;
 }

@@ -3,10 +3,10 @@
  * host when neither runs; the sink registry; and the bookkeeping of the
  * points where input may enter the guest (replay/internal.h explains them).
  *
- * How the idle step is recognised: the run loop asks every device for its
- * next deadline both before a slice (followed by replay_next_icount) and in
- * its idle step (not followed by it). The recorder and the player attach a
- * device whose deadline hook only notes that it was called; a
+ * How the idle step is recognised: the run loop asks for the next
+ * deadline (machine_next_deadline) both before a slice (followed by
+ * replay_next_icount) and in its idle step (not followed by it). That
+ * asks replay_deadline, which notes that it was called; a
  * replay_deliver_due() reached with that note still set comes from the idle
  * step. (When replaying, an idle step with no deadline ends in the run
  * loop's "nothing can wake the machine" failure instead: see
@@ -180,9 +180,11 @@ void replay_deliver_due(struct Machine *m)
 
 /* ---------------------------------------------------- the attached device */
 
-static uint64_t replay_dev_deadline(void *opaque)
+uint64_t replay_deadline(struct Machine *m)
 {
-    struct Replay *r = opaque;
+    struct Replay *r = m->replay;
+    if (!r)
+        return UINT64_MAX;
     r->idle_step = true; /* cleared by the query that follows, if any */
     /* Input waiting for an idle step: due now, so that the clock does not
      * jump to the next timer first (the guest would see typed input late).
@@ -219,8 +221,7 @@ bool replay_attach_common(Machine *m, struct Replay *r, char *err, size_t errlen
     }
     r->m = m;
     r->last_query_total = UINT64_MAX;
-    MachineDevice dev = { .name = "replay", .opaque = r, .next_deadline = replay_dev_deadline,
-                          .reset = replay_dev_reset, .free = replay_dev_free };
+    MachineDevice dev = { .name = "replay", .opaque = r, .reset = replay_dev_reset, .free = replay_dev_free };
     if (!machine_add_device(m, &dev)) {
         snprintf(err, errlen, "too many devices");
         return false;

@@ -83,4 +83,11 @@ void replay_on_stop(struct Machine *m);
 uint64_t replay_next_icount(const struct Machine *m);
 void replay_deliver_due(struct Machine *m);
 
+/* For machine_next_deadline, every time the run loop asks for the next
+ * deadline: the mtime now when input waits for an idle point (so that the
+ * idle step does not jump the clock before it is delivered), else
+ * UINT64_MAX (always, when neither recording nor replaying). It also
+ * notes the query, which is how the idle step is recognised (replay.c). */
+uint64_t replay_deadline(struct Machine *m);
+
 #endif

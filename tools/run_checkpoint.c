@@ -14,6 +14,7 @@
 
 #include "core/debug.h"
 #include "replay/checkpoint.h"
+#include "translator/tb_cache.h"
 #include "tools/commands.h"
 
 /* Take argv[i] (and its value) out of argv. */
@@ -109,8 +110,10 @@ void run_checkpoint_print_help(FILE *out)
         "                       stops at a quiescent point soon after COND holds:\n"
         "                       insns:N is then approximate (N or a little more),\n"
         "                       console:TEXT, time:SECONDS (host time) and signal (a\n"
-        "                       SIGUSR1) work, pc:ADDR does not. The checkpoint's clock\n"
-        "                       is the fast mode's (host) clock at the stop.\n"
+        "                       SIGUSR1) work, and pc:ADDR (the first hart to reach ADDR\n"
+        "                       stops before it; the others at their next block). The\n"
+        "                       checkpoint's clock is the fast mode's (host) clock at\n"
+        "                       the stop.\n"
         "  --from-checkpoint FILE\n"
         "                       run the machine FILE describes (its images, checked\n"
         "                       against their hashes) from its state; the machine\n"
@@ -307,10 +310,12 @@ static bool arm_fast(RunCheckpoint *rc, Machine *m, char *err, size_t errlen)
     rc->fast = true;
     switch (rc->until) {
     case RUN_UNTIL_PC:
-        snprintf(err, errlen, "--until %s: pc:ADDR needs the deterministic engine (a "
-                 "breakpoint); the fast mode (-accel tcg,thread=multi) takes insns:N, "
-                 "console:TEXT, time:SECONDS or signal", rc->until_spec);
-        return false;
+        /* Only the TB that starts at ADDR checks (core/mt_run.h): TBs
+         * translated before are dropped. */
+        m->fast_until_pc = rc->until_value;
+        m->fast_until_pc_on = true;
+        tb_cache_flush(m);
+        return true;
     case RUN_UNTIL_INSNS:
         m->fast_until_insns = rc->until_value;
         return true;

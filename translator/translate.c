@@ -94,14 +94,28 @@ static TB *translate(Hart *h, uint64_t vpc, uint64_t ppage, const uint8_t *host,
         tb->ops[0].pc = vpc;
         nd = 1;
     }
+    /* The fast mode's --until pc:ADDR, the same way: only the TB that
+     * starts there checks (core/mt_run.h). */
+    if (unlikely(m->fast_until_pc_on) && vpc == m->fast_until_pc) {
+        memset(&tb->ops[nd], 0, sizeof(Op));
+        tb->ops[nd].fn = mt_op_until_pc;
+        tb->ops[nd].pc = vpc;
+        nd++;
+    }
     if (flags & TBF_TRIG) {
         memset(&tb->ops[nd], 0, sizeof(Op));
         tb->ops[nd].fn = trigger_op_check;
         tb->ops[nd].pc = vpc;
         nd++;
     }
+    /* The space holds TB_MAX_INSNS + 2 ops: one prefix op, or fewer
+     * instructions (a trigger's TB has one). */
+    if (limit + nd > TB_MAX_INSNS + 1)
+        limit = TB_MAX_INSNS + 1 - nd;
     while (n < limit) {
         if (n > 0 && unlikely(m->debug) && debug_bp_at(m, pc))
+            break;
+        if (n > 0 && unlikely(m->fast_until_pc_on) && pc == m->fast_until_pc)
             break;
         unsigned off = pc & 0xfff;
         /* Guest code is guest memory, which other harts may write in the

@@ -24,6 +24,14 @@ expect ckpt-from-fast-mode 0 "(fast mode: " -- "$rewind" run -accel tcg,thread=m
     --stats --from-checkpoint "$ck"
 expect ckpt-until-pc 0 "written to $tmp/pc.ckpt" -- "$rewind" run -bios none -kernel "$hello" \
     --until pc:0x80000000 --save-checkpoint "$tmp/pc.ckpt"
+# The fast mode stops at pc:ADDR too (the TB at ADDR starts with a check).
+hello_main=0x$(nm "$hello" | awk '$3 == "main" { print $1 }')
+expect ckpt-until-pc-fast 0 "written to $tmp/pcf.ckpt" -- "$rewind" run -accel tcg,thread=multi \
+    -bios none -kernel "$hello" --until "pc:$hello_main" --save-checkpoint "$tmp/pcf.ckpt"
+expect ckpt-until-pc-fast-dump 0 "hart 0: pc $(printf '0x%016x' "$hello_main") " -- \
+    "$rewind" dump "$tmp/pcf.ckpt"
+expect ckpt-until-pc-fast-from 0 "Bye!" -- "$rewind" run --from-checkpoint "$tmp/pcf.ckpt"
+expect ckpt-until-pc-fast-help 0 "pc:ADDR (the first hart to reach ADDR" -- "$rewind" run --help
 expect ckpt-never-reached nonzero "before --until was reached" -- "$rewind" run -bios none \
     -kernel "$hello" --until insns:999999999 --save-checkpoint "$tmp/never.ckpt"
 [ -e "$tmp/never.ckpt" ] && { fail=$((fail + 1)); echo "FAIL ckpt-never-reached left a file"; }

@@ -22,6 +22,7 @@ static const struct {
     { "gdb", suite_gdb },       { "snapshot", suite_snapshot },
     { "lrsc", suite_lrsc },     { "native", suite_native },
     { "chaos", suite_chaos },
+    { "timerq", suite_timerq },
 };
 
 int main(int argc, char **argv)

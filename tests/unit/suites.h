@@ -23,5 +23,6 @@ Suite *suite_snapshot(void);
 Suite *suite_lrsc(void);
 Suite *suite_chaos(void);
 Suite *suite_native(void);
+Suite *suite_timerq(void);
 
 #endif

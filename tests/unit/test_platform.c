@@ -5,7 +5,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/csr.h"
+#include "core/isa.h"
 #include "core/machine.h"
+#include "core/sstc.h"
 #include "devices/clint.h"
 #include "devices/goldfish_rtc.h"
 #include "devices/plic.h"
@@ -81,17 +84,10 @@ static void advance(uint64_t mtime_units)
     machine_tick_devices(tm);
 }
 
-/* The earliest next_deadline among the devices, as the run loop sees it. */
+/* The earliest deadline on the timer queue, as the run loop sees it. */
 static uint64_t deadline(void)
 {
-    uint64_t t = UINT64_MAX;
-    for (unsigned i = 0; i < tm->ndevices; i++)
-        if (tm->devices[i].next_deadline) {
-            uint64_t d = tm->devices[i].next_deadline(tm->devices[i].opaque);
-            if (d < t)
-                t = d;
-        }
-    return t;
+    return machine_next_deadline(tm);
 }
 
 /* Load a program at RAM base and run the machine to its end. */
@@ -215,6 +211,71 @@ START_TEST(clint_timer)
     ck_assert(mip(1, IRQ_M_TIMER));
     ck_assert(!mip(0, IRQ_M_TIMER));
     ck_assert_uint_eq(deadline(), now + 5000);
+}
+END_TEST
+
+/* The device named `name` on tm. */
+static const MachineDevice *device_named(Machine *m, const char *name)
+{
+    for (unsigned i = 0; i < m->ndevices; i++)
+        if (strcmp(m->devices[i].name, name) == 0)
+            return &m->devices[i];
+    ck_abort_msg("no device %s", name);
+    return NULL;
+}
+
+/* Timers are not saved: a device's load re-arms them from its registers
+ * (icount/timerq.h). A restore brings back the deadlines it saved and
+ * drops those armed since. */
+START_TEST(clint_timers_follow_a_restore)
+{
+    uint64_t now = machine_mtime(tm);
+    const MachineDevice *d = device_named(tm, "clint");
+    uint8_t none[1024], two[1024];
+    size_t n0 = d->save(d->opaque, none, sizeof(none));
+    wr(MTIMECMP(0), 8, now + 100);
+    wr(MTIMECMP(1), 8, now + 300);
+    size_t n2 = d->save(d->opaque, two, sizeof(two));
+    ck_assert_uint_le(n2, sizeof(two));
+    wr(MTIMECMP(0), 8, UINT64_MAX);
+    wr(MTIMECMP(1), 8, UINT64_MAX);
+    ck_assert_uint_eq(deadline(), UINT64_MAX);
+    ck_assert(d->load(d->opaque, two, n2));
+    ck_assert_uint_eq(deadline(), now + 100);
+    advance(100);
+    ck_assert(mip(0, IRQ_M_TIMER));
+    ck_assert_uint_eq(deadline(), now + 300);
+    ck_assert(d->load(d->opaque, none, n0));
+    ck_assert_uint_eq(deadline(), UINT64_MAX);
+}
+END_TEST
+
+START_TEST(sstc_timers_follow_a_restore)
+{
+    char err[256];
+    MachineConfig cfg = { .ram_size = 16 << 20, .nharts = 2, .isa_ext = ISA_BIT(ISA_SSTC) };
+    Machine *m = machine_new(&cfg, err, sizeof(err));
+    ck_assert_msg(m != NULL, "%s", err);
+    Hart *h = &m->harts[1];
+    uint64_t now = machine_mtime(m);
+    h->csr.menvcfg |= MENVCFG_STCE;
+    h->csr.stimecmp = now + 50;
+    sstc_update(h);
+    ck_assert_uint_eq(machine_next_deadline(m), now + 50);
+    const MachineDevice *d = device_named(m, "sstc");
+    uint8_t st[1024];
+    size_t n = d->save(d->opaque, st, sizeof(st));
+    ck_assert_uint_le(n, sizeof(st));
+    h->csr.stimecmp = UINT64_MAX;
+    sstc_update(h);
+    ck_assert_uint_eq(machine_next_deadline(m), UINT64_MAX);
+    ck_assert(d->load(d->opaque, st, n));
+    ck_assert_uint_eq(machine_next_deadline(m), now + 50);
+    m->mtime_skipped += 50;
+    machine_tick_devices(m);
+    ck_assert(hart_mip(h) & (1ULL << IRQ_S_TIMER));
+    ck_assert_uint_eq(machine_next_deadline(m), UINT64_MAX);
+    machine_free(m);
 }
 END_TEST
 
@@ -652,6 +713,22 @@ START_TEST(rtc_alarm)
 }
 END_TEST
 
+START_TEST(rtc_alarm_follows_a_restore)
+{
+    uint64_t now = rtc_read_time(), t0 = machine_mtime(tm);
+    const MachineDevice *d = device_named(tm, "goldfish-rtc");
+    rtc_set_alarm(now + 1050);
+    ck_assert_uint_eq(deadline(), t0 + 11);
+    uint8_t st[1024];
+    size_t n = d->save(d->opaque, st, sizeof(st));
+    ck_assert_uint_le(n, sizeof(st));
+    wr(RTC(0x14), 4, 1); /* clear the alarm */
+    ck_assert_uint_eq(deadline(), UINT64_MAX);
+    ck_assert(d->load(d->opaque, st, n));
+    ck_assert_uint_eq(deadline(), t0 + 11);
+}
+END_TEST
+
 START_TEST(rtc_alarm_irq_disabled)
 {
     uint64_t now = rtc_read_time();
@@ -884,6 +961,8 @@ Suite *suite_platform(void)
     tcase_add_test(tc, clint_mtime_follows_icount);
     tcase_add_test(tc, clint_timer);
     tcase_add_test(tc, clint_mtimecmp_halves);
+    tcase_add_test(tc, clint_timers_follow_a_restore);
+    tcase_add_test(tc, sstc_timers_follow_a_restore);
     tcase_add_test(tc, clint_reset_hook);
     tcase_add_test(tc, clint_wfi_wakes_on_timer);
     suite_add_tcase(s, tc);
@@ -908,6 +987,7 @@ Suite *suite_platform(void)
     tcase_add_test(tc, rtc_time_high_latch);
     tcase_add_test(tc, rtc_set_time);
     tcase_add_test(tc, rtc_alarm);
+    tcase_add_test(tc, rtc_alarm_follows_a_restore);
     tcase_add_test(tc, rtc_alarm_irq_disabled);
     tcase_add_test(tc, rtc_alarm_clear_and_past);
     tcase_add_test(tc, rtc_reset_hook);
