@@ -576,6 +576,9 @@ TraceWriter *trace_writer_open(const char *path, const TraceHeader *hdr,
     char why[256];
     if (!ok || !writer_sync(w, why, sizeof(why))) {
         snprintf(err, errlen, "%s: cannot write the trace header: %s", path, strerror(errno));
+        /* Emptied and never a trace (a full disk): no file is better than
+         * one that every reader would call empty. */
+        unlink(path);
         writer_free(w);
         return NULL;
     }
