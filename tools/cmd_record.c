@@ -85,6 +85,11 @@ static void record_usage(FILE *out)
         "the file at least every 250 ms, so a recording killed otherwise loses at\n"
         "most that much. A console that can no longer be written (a closed pipe,\n"
         "a full disk) is reported once and then discarded: the recording goes on.\n"
+        "A trace that can no longer be written (a full disk) ends the recording\n"
+        "(exit 125, the file and the error named); what it holds replays up to its\n"
+        "last complete frame. The trace has each image's hash as it was at the\n"
+        "start: an image file whose bytes change during the recording (a drive is\n"
+        "read as the guest asks) ends it, exit 125, naming the file.\n"
         "\n",
         (unsigned long long)REPLAY_DEFAULT_DIGEST_EVERY, REPLAY_EXIT_STOPPED);
     options_print_run_help(out);
