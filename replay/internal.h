@@ -99,6 +99,7 @@ struct Replay {
      * file changed under the recording ends it. */
     struct ReplayWatchedImage *watch;
     unsigned nwatch;
+    uint64_t watch_checked_ns; /* host monotonic time of the last look */
     char image_changed[600]; /* non-empty: which changed; the run stops */
     bool image_stopping;     /* ... and the stop was asked for */
 

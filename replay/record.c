@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include <sys/stat.h>
+#include <time.h>
 
 #include "replay/internal.h"
 
@@ -53,12 +54,21 @@ static bool record_same_file(const struct stat *a, const struct stat *b)
            a->st_ctim.tv_sec == b->st_ctim.tv_sec && a->st_ctim.tv_nsec == b->st_ctim.tv_nsec;
 }
 
-/* At every digest: has an image file changed since the start? Then the
- * recording ends at the next point where a replay can end too. */
-static void record_check_images(struct Replay *r)
+/* At a digest (at most every 50 ms of host time: digests may come every
+ * few thousand instructions) and at the end: has an image file changed
+ * since the start? Then the recording ends at the next point where a
+ * replay can end too. The host clock decides only when the files are
+ * looked at; where the recording ended is in the trace. */
+static void record_check_images(struct Replay *r, bool now_anyway)
 {
-    if (r->image_changed[0])
+    if (r->image_changed[0] || !r->nwatch)
         return;
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    uint64_t ns = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+    if (!now_anyway && ns - r->watch_checked_ns < 50000000ull)
+        return;
+    r->watch_checked_ns = ns;
     for (unsigned i = 0; i < r->nwatch; i++) {
         struct ReplayWatchedImage *w = &r->watch[i];
         struct stat now;
@@ -187,7 +197,7 @@ static void record_digest_event(struct Replay *r, const Digest *d, const StateSu
                       .digest_pages = d->pages };
     record_append(r, &ev);
     free(payload);
-    record_check_images(r);
+    record_check_images(r, false);
 }
 
 void record_on_digest(Machine *m, const Digest *d)
@@ -328,7 +338,7 @@ void record_on_stop(Machine *m)
     uint64_t icount = machine_icount(m);
     int code;
     char why[320];
-    record_check_images(r); /* a change after the last digest counts too */
+    record_check_images(r, true); /* a change after the last check counts too */
     if (m->stop == STOP_NONE) /* the machine never ran (it could not be built) */
         machine_fail(m, "the recording ended before the machine ran");
     if (m->stop == STOP_ERROR) {
