@@ -305,7 +305,8 @@ int cmd_record(int argc, char **argv)
                     strncmp(err, path, strlen(path)) ? ": " : "", err);
             fprintf(stderr, "rewind record: %s: the recording stopped at icount %" PRIu64
                     "; the file keeps %" PRIu64 " complete frames (%" PRIu64 " bytes): rewind "
-                    "replay replays them and says the recording was interrupted (exit %d)\n",
+                    "replay replays them (without the end, it says the recording was "
+                    "interrupted, exit %d)\n",
                     path, machine_icount(s.m), st.frames, st.bytes_written,
                     REPLAY_EXIT_CUT_SHORT);
             rc = EXIT_REWIND_ERROR;
