@@ -94,6 +94,14 @@ struct Replay {
     bool closed;     /* END written, writer closed */
     char werr[512];  /* first writer error */
     TraceWriterStats wstats;
+    /* The image files as they were when the recording started (record.c,
+     * record_watch_images): a drive is read while the guest runs, so a
+     * file changed under the recording ends it. */
+    struct ReplayWatchedImage *watch;
+    unsigned nwatch;
+    uint64_t watch_checked_ns; /* host monotonic time of the last look */
+    char image_changed[600]; /* non-empty: which changed; the run stops */
+    bool image_stopping;     /* ... and the stop was asked for */
 
     /* ---- replay ---- */
     TraceReader *reader;

@@ -10,7 +10,92 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <sys/stat.h>
+#include <time.h>
+
 #include "replay/internal.h"
+
+/* An image file of the recording, as it was when the recording began. */
+struct ReplayWatchedImage {
+    char *path;
+    const char *role;
+    struct stat st;
+    uint64_t size, hash_lo, hash_hi; /* as the trace has them */
+};
+
+/* Remember every image file's identity (device, inode, size, change
+ * times): the trace has their hashes, and a replay will want the same
+ * bytes. A drive is read as the guest asks, so a file rewritten under the
+ * recording would hand the guest bytes whose hash the trace does not
+ * have: the recording refuses that, it does not keep a copy (a disk may
+ * be large). Boot images are loaded once, at the start. */
+static void record_watch_images(struct Replay *r, const TraceHeader *hdr)
+{
+    r->watch = calloc(hdr->nimages ? hdr->nimages : 1, sizeof(*r->watch));
+    if (!r->watch)
+        return;
+    for (size_t i = 0; i < hdr->nimages; i++) {
+        const TraceImage *im = &hdr->images[i];
+        struct ReplayWatchedImage *w = &r->watch[r->nwatch];
+        if (!im->path || stat(im->path, &w->st) != 0 || !(w->path = strdup(im->path)))
+            continue;
+        w->role = im->role ? im->role : "image";
+        w->size = im->size;
+        w->hash_lo = im->hash_lo;
+        w->hash_hi = im->hash_hi;
+        r->nwatch++;
+    }
+}
+
+static bool record_same_file(const struct stat *a, const struct stat *b)
+{
+    return a->st_dev == b->st_dev && a->st_ino == b->st_ino && a->st_size == b->st_size &&
+           a->st_mtim.tv_sec == b->st_mtim.tv_sec && a->st_mtim.tv_nsec == b->st_mtim.tv_nsec &&
+           a->st_ctim.tv_sec == b->st_ctim.tv_sec && a->st_ctim.tv_nsec == b->st_ctim.tv_nsec;
+}
+
+/* At a digest (at most every 50 ms of host time: digests may come every
+ * few thousand instructions) and at the end: has an image file changed
+ * since the start? Then the recording ends at the next point where a
+ * replay can end too. The host clock decides only when the files are
+ * looked at; where the recording ended is in the trace. */
+static void record_check_images(struct Replay *r, bool now_anyway)
+{
+    if (r->image_changed[0] || !r->nwatch)
+        return;
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    uint64_t ns = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+    if (!now_anyway && ns - r->watch_checked_ns < 50000000ull)
+        return;
+    r->watch_checked_ns = ns;
+    for (unsigned i = 0; i < r->nwatch; i++) {
+        struct ReplayWatchedImage *w = &r->watch[i];
+        struct stat now;
+        if (stat(w->path, &now) == 0 && record_same_file(&now, &w->st))
+            continue;
+        /* Touched, or copied over with the same bytes: still the recorded
+         * file. Hashed only when its identity changed. */
+        uint64_t size, lo, hi;
+        char why[300];
+        if (stat(w->path, &now) == 0 &&
+            trace_hash_file(w->path, &size, &lo, &hi, why, sizeof(why)) && size == w->size &&
+            lo == w->hash_lo && hi == w->hash_hi) {
+            w->st = now;
+            continue;
+        }
+        snprintf(r->image_changed, sizeof(r->image_changed),
+                 "the %s image %s changed during the recording (%s) before icount %" PRIu64
+                 ": the trace has the hash of the file as it was at the start, and a %s",
+                 w->role, w->path,
+                 stat(w->path, &now) != 0 ? "removed or renamed" : "rewritten",
+                 machine_icount(r->m),
+                 strcmp(w->role, "drive") ? "replay needs those bytes (--image OLD=NEW)"
+                                          : "drive is read while the guest runs, so the "
+                                            "guest may have read the new bytes");
+        return;
+    }
+}
 
 static void record_check_writer(struct Replay *r)
 {
@@ -112,6 +197,7 @@ static void record_digest_event(struct Replay *r, const Digest *d, const StateSu
                       .digest_pages = d->pages };
     record_append(r, &ev);
     free(payload);
+    record_check_images(r, false);
 }
 
 void record_on_digest(Machine *m, const Digest *d)
@@ -125,6 +211,11 @@ void record_on_digest(Machine *m, const Digest *d)
  * stop too (any point of the run at this icount is as good). */
 static void record_check_signal(struct Replay *r)
 {
+    if (r->image_changed[0] && !r->image_stopping && r->m->stop == STOP_NONE) {
+        r->image_stopping = true;
+        machine_request_exit(r->m, REPLAY_EXIT_ERROR);
+        return;
+    }
     if (r->stop_icount && !r->stopped && !r->interrupted &&
         machine_icount(r->m) >= r->stop_icount && r->m->stop == STOP_NONE) {
         r->stopped = true; /* --stop-after-insns: the run is still going */
@@ -247,6 +338,7 @@ void record_on_stop(Machine *m)
     uint64_t icount = machine_icount(m);
     int code;
     char why[320];
+    record_check_images(r, true); /* a change after the last check counts too */
     if (m->stop == STOP_NONE) /* the machine never ran (it could not be built) */
         machine_fail(m, "the recording ended before the machine ran");
     if (m->stop == STOP_ERROR) {
@@ -264,6 +356,8 @@ void record_on_stop(Machine *m)
         else if (r->stopped)
             snprintf(why, sizeof(why), "stopped after %" PRIu64 " instructions",
                      r->stop_icount);
+        else if (r->image_stopping)
+            snprintf(why, sizeof(why), "stopped: an image changed");
         else
             snprintf(why, sizeof(why), "exit %d", m->exit_code);
     }
@@ -290,6 +384,9 @@ static void record_handle_closed(uv_handle_t *h)
 
 void record_free(struct Replay *r)
 {
+    for (unsigned i = 0; i < r->nwatch; i++)
+        free(r->watch[i].path);
+    free(r->watch);
     if (r->writer) /* the machine never ran to its end */
         trace_writer_abandon(r->writer, true);
     r->writer = NULL;
@@ -326,6 +423,7 @@ bool replay_record_attach(Machine *m, const char *path, const TraceHeader *hdr,
     }
     if (uv_idle_init(m->loop, &r->wake) == 0)
         r->wake_open = true;
+    record_watch_images(r, hdr);
     return true;
 }
 
@@ -345,6 +443,7 @@ bool replay_record_finish(Machine *m, ReplayRecordStats *st, char *err, size_t e
     st->bytes_uncompressed = r->wstats.bytes_uncompressed;
     st->interrupted = r->interrupted;
     st->stopped = r->stopped;
+    snprintf(st->image_changed, sizeof(st->image_changed), "%s", r->image_changed);
     if (r->werr[0]) {
         snprintf(err, errlen, "%s", r->werr);
         return false;

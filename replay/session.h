@@ -49,6 +49,9 @@ typedef struct ReplayRecordStats {
     uint64_t bytes_uncompressed;
     int interrupted; /* the signal that ended the recording, or 0 */
     bool stopped;    /* ended by replay_record_stop_after */
+    /* Non-empty: an image file changed while recording (which, how); the
+     * recording stopped there, at a point the replay stops at too. */
+    char image_changed[600];
 } ReplayRecordStats;
 
 /* After machine_run (which closed the trace through replay_on_stop, or

@@ -576,6 +576,12 @@ TraceWriter *trace_writer_open(const char *path, const TraceHeader *hdr,
     char why[256];
     if (!ok || !writer_sync(w, why, sizeof(why))) {
         snprintf(err, errlen, "%s: cannot write the trace header: %s", path, strerror(errno));
+        /* Emptied and never a trace (a full disk): no file is better than
+         * one that every reader would call empty. Only a regular file: a
+         * device node given as the path stays where it is. */
+        struct stat st;
+        if (fstat(w->fd, &st) == 0 && S_ISREG(st.st_mode))
+            unlink(path);
         writer_free(w);
         return NULL;
     }

@@ -106,7 +106,8 @@ static bool side_build(DiffSide *s, const TraceImageMap *maps, unsigned nmaps, c
     RunOptions o;
     MachineConfig cfg;
     s->have_tc = true;
-    if (!trace_config_to_options(&s->tc, s->h, all, nall, &o, &cfg, e, sizeof(e)) ||
+    if (!trace_config_engine_agrees(s->h, e, sizeof(e)) ||
+        !trace_config_to_options(&s->tc, s->h, all, nall, &o, &cfg, e, sizeof(e)) ||
         !trace_config_check_images(s->h, all, nall, e, sizeof(e))) {
         snprintf(err, errlen, "%s: %s", s->path, e);
         trace_reader_close(r);

@@ -85,6 +85,11 @@ static void record_usage(FILE *out)
         "the file at least every 250 ms, so a recording killed otherwise loses at\n"
         "most that much. A console that can no longer be written (a closed pipe,\n"
         "a full disk) is reported once and then discarded: the recording goes on.\n"
+        "A trace that can no longer be written (a full disk) ends the recording\n"
+        "(exit 125, the file and the error named); what it holds replays up to its\n"
+        "last complete frame. The trace has each image's hash as it was at the\n"
+        "start: an image file whose bytes change during the recording (a drive is\n"
+        "read as the guest asks) ends it, exit 125, naming the file.\n"
         "\n",
         (unsigned long long)REPLAY_DEFAULT_DIGEST_EVERY, REPLAY_EXIT_STOPPED);
     options_print_run_help(out);
@@ -294,13 +299,27 @@ int cmd_record(int argc, char **argv)
     if (s.m && s.m->replay) {
         ReplayRecordStats st;
         if (!replay_record_finish(s.m, &st, err, sizeof(err))) {
-            fprintf(stderr, "rewind record: %s: %s\n", path, err);
+            /* The writer's message names the file already. What is on disk
+             * stays readable up to its last complete frame. */
+            fprintf(stderr, "rewind record: %s%s%s\n", strncmp(err, path, strlen(path)) ? path : "",
+                    strncmp(err, path, strlen(path)) ? ": " : "", err);
+            fprintf(stderr, "rewind record: %s: the recording stopped at icount %" PRIu64
+                    "; the file keeps %" PRIu64 " complete frames (%" PRIu64 " bytes): rewind "
+                    "replay replays them (without the end, it says the recording was "
+                    "interrupted, exit %d)\n",
+                    path, machine_icount(s.m), st.frames, st.bytes_written,
+                    REPLAY_EXIT_CUT_SHORT);
             rc = EXIT_REWIND_ERROR;
         } else if (ok) {
             if (st.stopped)
                 fprintf(stderr, "rewind record: stopped after %" PRIu64 " instructions "
                         "(--stop-after-insns): the run was still going (exit code %d)\n",
                         stop_after, REPLAY_EXIT_STOPPED);
+            if (st.image_changed[0]) {
+                fprintf(stderr, "rewind record: %s: stopped at icount %" PRIu64 ": %s\n", path,
+                        machine_icount(s.m), st.image_changed);
+                rc = EXIT_REWIND_ERROR;
+            }
             if (st.interrupted) {
                 fprintf(stderr, "rewind record: interrupted by signal %d: the trace ends "
                         "here\n", st.interrupted);

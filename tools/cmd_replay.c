@@ -59,7 +59,8 @@ static void replay_usage(FILE *out)
         "matches; %d when it diverged; %d when the trace was cut short (a killed\n"
         "recording, or one still being written, which it names by its pid:\n"
         "replayed up to the last complete frame); %d for an image that\n"
-        "is not the recorded one, a damaged or unreadable trace, bad options.\n",
+        "is not the recorded one, a damaged or unreadable trace, bad options,\n"
+        "a trace of another engine revision (refused before it runs, naming both).\n",
         options_engine_help, REPLAY_EXIT_DIVERGED, REPLAY_EXIT_CUT_SHORT, REPLAY_EXIT_ERROR);
 }
 
@@ -260,10 +261,8 @@ int cmd_replay(int argc, char **argv)
         return EXIT_REWIND_ERROR;
     }
     const TraceHeader *h = trace_reader_header(reader);
-    char note[400];
-    if (trace_config_engine_differs(h, note, sizeof(note)))
-        fprintf(stderr, "rewind replay: warning: %s: %s\n", path, note);
-    if (!replay_resolve_maps(h, maps, nmaps, err, sizeof(err))) {
+    if (!trace_config_engine_agrees(h, err, sizeof(err)) ||
+        !replay_resolve_maps(h, maps, nmaps, err, sizeof(err))) {
         fprintf(stderr, "rewind replay: %s: %s\n", path, err);
         trace_reader_close(reader);
         return EXIT_REWIND_ERROR;

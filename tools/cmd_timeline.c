@@ -346,7 +346,8 @@ int cmd_timeline(int argc, char **argv)
     unsigned nall = trace_config_locate(&located, h, with_pack, nwith, all, 32);
     RunOptions o;
     MachineConfig cfg;
-    if (!trace_config_to_options(&tc, h, all, nall, &o, &cfg, err, sizeof(err)) ||
+    if (!trace_config_engine_agrees(h, err, sizeof(err)) ||
+        !trace_config_to_options(&tc, h, all, nall, &o, &cfg, err, sizeof(err)) ||
         !trace_config_check_images(h, all, nall, err, sizeof(err))) {
         fprintf(stderr, "rewind timeline: %s: %s\n", path, err);
         trace_config_free(&tc);

@@ -57,7 +57,7 @@ static void version(void)
            CHECKPOINT_SCHEMA_VERSION);
     printf("trace format: writes version %d (message schema %d); reads versions 1 to %d,"
            " any schema\n", TRACE_FORMAT_VERSION, TRACE_SCHEMA_VERSION, TRACE_FORMAT_VERSION);
-    printf("engine revision: %d (a trace recorded by another revision may diverge on replay)\n",
+    printf("engine revision: %d (a trace recorded by another revision is refused before it runs)\n",
            MACHINE_ENGINE_REVISION);
 }
 

@@ -179,20 +179,34 @@ bool trace_config_from_options(TraceConfig *tc, const RunOptions *o, const Machi
     return true;
 }
 
-bool trace_config_engine_differs(const TraceHeader *h, char *note, size_t len)
+bool trace_config_engine_agrees(const TraceHeader *h, char *err, size_t errlen)
 {
     const char *e = trace_header_option(h, "engine");
-    int rev = e ? atoi(e) : 1;
+    long rev = 1; /* a trace without the option: before revisions were recorded */
+    if (e) {
+        char *end;
+        rev = strtol(e, &end, 10);
+        if (!*e || *end || rev < 1 || rev > 1000000) {
+            snprintf(err, errlen, "the trace's engine revision '%s' is not a revision number "
+                     "(header option \"engine\"): refused before running", e);
+            return false;
+        }
+    }
     if (rev == MACHINE_ENGINE_REVISION)
-        return false;
+        return true;
     /* Revision 4 changed the default ISA only; a trace without "cpu"
-     * replays with the set revision 3 had (trace_config_cpu). */
+     * replays with the set revision 3 had (trace_config_cpu): exactly. */
     if (rev == 3 && MACHINE_ENGINE_REVISION == 4 && !trace_header_option(h, "cpu"))
-        return false;
-    snprintf(note, len, "recorded by an engine of revision %d, this is revision %d: the "
-             "execution semantics changed between them (core/machine.h), so the replay "
-             "may diverge; record it again with this rewind", rev, MACHINE_ENGINE_REVISION);
-    return true;
+        return true;
+    /* Refused before the first instruction: a replay by other semantics
+     * would run until the first digest they change and then report a
+     * divergence that is no fault of the recording. */
+    snprintf(err, errlen, "recorded by an engine of revision %ld, this rewind is revision %d: "
+             "the execution semantics changed between them (core/machine.h), so it is "
+             "refused before running rather than diverging partway; replay it with a rewind "
+             "of engine revision %ld, or record it again with this one", rev,
+             MACHINE_ENGINE_REVISION, rev);
+    return false;
 }
 
 unsigned trace_config_locate(TraceConfig *tc, const TraceHeader *h, const TraceImageMap *maps,

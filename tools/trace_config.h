@@ -64,9 +64,11 @@ bool trace_config_check_images(const TraceHeader *h, const TraceImageMap *maps,
 /* A -drive spec with ",snapshot=on" added (allocated in tc). */
 const char *trace_config_snapshot_drive(TraceConfig *tc, const char *spec);
 
-/* Was h recorded by an engine of another revision (MACHINE_ENGINE_REVISION)?
- * Then note says so, for a warning. */
-bool trace_config_engine_differs(const TraceHeader *h, char *note, size_t len);
+/* Can this rewind replay h exactly? false (with a message naming both
+ * revisions) when h was recorded by an engine of another revision
+ * (MACHINE_ENGINE_REVISION) whose semantics this one does not keep, or
+ * when its "engine" option is not a number. */
+bool trace_config_engine_agrees(const TraceHeader *h, char *err, size_t errlen);
 
 /* The extension set a trace (or a checkpoint's machine) was recorded
  * with: its "cpu" option, or ISA_EXT_LEGACY without one (made before

@@ -14,6 +14,11 @@ tamper.py nettx   IN OUT K        flip the last byte of the K-th net-tx event
                                   "ICOUNT SOURCE" of that event
 tamper.py netrxcut IN OUT K N     cut the K-th net-rx frame to its first N
                                   bytes; prints "ICOUNT SOURCE"
+tamper.py engine  IN OUT REV      set the header's engine revision (option
+                                  "engine") to REV, as if recorded by that
+                                  engine (same number of digits: the
+                                  frames and the index stay where they are);
+                                  prints the recorded revision
 tamper.py truncate IN OUT FRAC    keep the first FRAC of the file
 tamper.py cut     IN OUT FRAC     a recording killed after the first FRAC of
                                   its events: they are written again in
@@ -275,6 +280,53 @@ def cmd_netrxcut(src, dst, k, keep):
     print(hit)
 
 
+def fields_of(msg):
+    """(number, value, value offset, value length) of every field of msg."""
+    i = 0
+    out = []
+    while i < len(msg):
+        tag, i = varint(msg, i)
+        num, wt = tag >> 3, tag & 7
+        if wt == 0:
+            v, j = varint(msg, i)
+            at, n = i, j - i
+        elif wt == 1:
+            v, j, at, n = None, i + 8, i, 8
+        elif wt == 2:
+            ln, k = varint(msg, i)
+            v, j, at, n = msg[k:k + ln], k + ln, k, ln
+        elif wt == 5:
+            v, j, at, n = None, i + 4, i, 4
+        else:
+            raise ValueError("bad wire type")
+        out.append((num, v, at, n))
+        i = j
+    return out
+
+
+def cmd_engine(src, dst, rev):
+    buf = bytearray(open(src, "rb").read())
+    hlen = struct.unpack_from("<I", buf, 12)[0]
+    hdr = buf[FILE_HDR:FILE_HDR + hlen]
+    for num, opt, at, n in fields_of(hdr):
+        if num != 14:  # Header.options
+            continue
+        kv = {k: (v, a, ln) for k, v, a, ln in fields_of(opt)}
+        if kv.get(1, (b"",))[0] != b"engine":
+            continue
+        old, vat, vlen = kv[2]
+        if len(rev) != vlen:
+            sys.exit("tamper.py: the recorded engine revision is '%s': give one of %d "
+                     "digit(s)" % (old.decode(), vlen))
+        pos = FILE_HDR + at + vat
+        buf[pos:pos + vlen] = rev.encode()
+        struct.pack_into("<I", buf, 16, xxh32(bytes(buf[FILE_HDR:FILE_HDR + hlen])))
+        open(dst, "wb").write(buf)
+        print(old.decode())
+        return
+    sys.exit("tamper.py: %s has no engine option" % src)
+
+
 def cmd_truncate(src, dst, frac):
     buf = open(src, "rb").read()
     open(dst, "wb").write(buf[:int(len(buf) * frac)])
@@ -322,6 +374,8 @@ def main():
         cmd_nettx(a[1], a[2], int(a[3]))
     elif len(a) == 5 and a[0] == "netrxcut":
         cmd_netrxcut(a[1], a[2], int(a[3]), int(a[4]))
+    elif len(a) == 4 and a[0] == "engine":
+        cmd_engine(a[1], a[2], a[3])
     elif len(a) == 4 and a[0] == "truncate":
         cmd_truncate(a[1], a[2], float(a[3]))
     elif len(a) == 4 and a[0] == "cut":

@@ -358,6 +358,38 @@ START_TEST(test_changed_image_is_refused)
 }
 END_TEST
 
+/* A trace of another engine revision is refused before it runs, both
+ * revisions named (before: only a warning, and the replay ran on). */
+START_TEST(test_other_engine_revision_is_refused)
+{
+    char err[1024], cur[16], msg[120];
+    snprintf(cur, sizeof(cur), "%d", MACHINE_ENGINE_REVISION);
+    TraceOption opt[2] = { { "engine", cur }, { "cpu", "rv64" } };
+    TraceHeader h = { .options = opt, .noptions = 1 };
+    ck_assert_msg(trace_config_engine_agrees(&h, err, sizeof(err)), "%s", err);
+
+    opt[0].value = "2";
+    ck_assert(!trace_config_engine_agrees(&h, err, sizeof(err)));
+    snprintf(msg, sizeof(msg), "revision 2, this rewind is revision %d", MACHINE_ENGINE_REVISION);
+    ck_assert_msg(strstr(err, msg) && strstr(err, "refused before running"), "%s", err);
+
+    h.noptions = 0; /* no "engine": revision 1 */
+    ck_assert(!trace_config_engine_agrees(&h, err, sizeof(err)));
+    ck_assert_msg(strstr(err, "revision 1, this rewind") != NULL, "%s", err);
+
+    opt[0].value = "x";
+    h.noptions = 1;
+    ck_assert(!trace_config_engine_agrees(&h, err, sizeof(err)));
+    ck_assert_msg(strstr(err, "'x' is not a revision number") != NULL, "%s", err);
+
+    /* Revision 3 without "cpu" keeps its ISA here: it replays exactly. */
+    opt[0].value = "3";
+    ck_assert_msg(trace_config_engine_agrees(&h, err, sizeof(err)), "%s", err);
+    h.noptions = 2; /* with "cpu": not a trace revision 3 could write */
+    ck_assert(!trace_config_engine_agrees(&h, err, sizeof(err)));
+}
+END_TEST
+
 Suite *suite_replay(void)
 {
     Suite *s = suite_create("replay");
@@ -366,6 +398,7 @@ Suite *suite_replay(void)
     tcase_add_test(tc, test_record_then_replay_matches);
     tcase_add_test(tc, test_altered_digest_diverges_there);
     tcase_add_test(tc, test_changed_image_is_refused);
+    tcase_add_test(tc, test_other_engine_revision_is_refused);
     suite_add_tcase(s, tc);
     return s;
 }
