@@ -11,26 +11,6 @@
 
     .option norvc
 
-#define MPP_U 0
-#define MPP_S (1 << 11)
-
-#define GOTO_MODE(mpp)                              \
-    li t0, MSTATUS_MPP;                             \
-    csrc mstatus, t0;                               \
-    li t0, mpp;                                     \
-    csrs mstatus, t0;                               \
-    la t0, 8881f;                                   \
-    csrw mepc, t0;                                  \
-    mret;                                           \
-8881:
-
-#define BACK_TO_M                                   \
-    la TRAP_RESUME, 8882f;                          \
-    ecall;                                          \
-8882:
-
-#define CHECK_REG(reg, value) li TEST_EXP, value; TEST_FAIL_IF_NE(reg, TEST_EXP)
-
 /* a1 - a0 must be expected (exact mode, s4 = 1) or not negative */
 #define CHECK_DELTA(expected)                       \
     sub a2, a1, a0;                                 \

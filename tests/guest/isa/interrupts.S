@@ -13,28 +13,9 @@
 
     .option norvc
 
-#define MPP_U 0
-#define MPP_S (1 << 11)
 #define SSIP (1 << IRQ_SSI)
 #define STIP (1 << IRQ_STI)
 #define SEIP (1 << IRQ_SEI)
-
-#define GOTO_MODE(mpp)                              \
-    li t0, MSTATUS_MPP;                             \
-    csrc mstatus, t0;                               \
-    li t0, mpp;                                     \
-    csrs mstatus, t0;                               \
-    la t0, 8881f;                                   \
-    csrw mepc, t0;                                  \
-    mret;                                           \
-8881:
-
-#define BACK_TO_M                                   \
-    la TRAP_RESUME, 8882f;                          \
-    ecall;                                          \
-8882:
-
-#define CHECK_REG(reg, value) li TEST_EXP, value; TEST_FAIL_IF_NE(reg, TEST_EXP)
 
 /* empty the log */
 #define LOG_RESET li s2, 0

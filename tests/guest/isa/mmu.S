@@ -17,9 +17,6 @@
 
     .option norvc
 
-#define MPP_U 0
-#define MPP_S (1 << 11)
-
 #define PTE_V (1 << 0)
 #define PTE_R (1 << 1)
 #define PTE_W (1 << 2)
@@ -50,23 +47,6 @@
 #define SET_PTE_L(table, index, label, flags)       \
     la t3, label;                                   \
     SET_PTE(table, index, t3, flags)
-
-#define GOTO_MODE(mpp)                              \
-    li t0, MSTATUS_MPP;                             \
-    csrc mstatus, t0;                               \
-    li t0, mpp;                                     \
-    csrs mstatus, t0;                               \
-    la t0, 8881f;                                   \
-    csrw mepc, t0;                                  \
-    mret;                                           \
-8881:
-
-#define BACK_TO_M                                   \
-    la TRAP_RESUME, 8882f;                          \
-    ecall;                                          \
-8882:
-
-#define CHECK_REG(reg, value) li TEST_EXP, value; TEST_FAIL_IF_NE(reg, TEST_EXP)
 
 /* S-mode access that must fault into M with cause and tval = address */
 #define TEST_S_FAULT(n, cause, addr, ...)           \

@@ -7,37 +7,6 @@
 
     .option norvc
 
-#define MPP_U 0
-#define MPP_S (1 << 11)
-
-/* Continue at the next instruction in the given mode (from M). */
-#define GOTO_MODE(mpp)                              \
-    li t0, MSTATUS_MPP;                             \
-    csrc mstatus, t0;                               \
-    li t0, mpp;                                     \
-    csrs mstatus, t0;                               \
-    la t0, 8881f;                                   \
-    csrw mepc, t0;                                  \
-    mret;                                           \
-8881:
-
-/* Back to M from S or U through an ecall that M catches. */
-#define BACK_TO_M                                   \
-    la TRAP_RESUME, 8882f;                          \
-    ecall;                                          \
-8882:
-
-/* From S, continue at the next instruction in U (sret with SPP=0). */
-#define S_GOTO_U                                    \
-    li t0, MSTATUS_SPP;                             \
-    csrc sstatus, t0;                               \
-    la t0, 8883f;                                   \
-    csrw sepc, t0;                                  \
-    sret;                                           \
-8883:
-
-#define CHECK_REG(reg, value) li TEST_EXP, value; TEST_FAIL_IF_NE(reg, TEST_EXP)
-
 TEST_BEGIN
     /* ---- ecall from each mode, not delegated ---- */
     TEST_TRAP(1, CAUSE_ECALL_M, ecall_m: ecall)
