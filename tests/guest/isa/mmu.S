@@ -51,8 +51,7 @@
 /* S-mode access that must fault into M with cause and tval = address */
 #define TEST_S_FAULT(n, cause, addr, ...)           \
     li a1, addr;                                    \
-    GOTO_MODE(MPP_S);                               \
-    TEST_TRAP(n, cause, __VA_ARGS__);               \
+    TEST_TRAP_IN(MPP_S, n, cause, __VA_ARGS__);     \
     li TEST_EXP, addr;                              \
     TEST_FAIL_IF_NE(TRAP_TVAL, TEST_EXP)
 
@@ -205,8 +204,7 @@ TEST_BEGIN
     /* a misaligned access that crosses into an invalid page faults; tval
      * is the access address or the start of the faulting page */
     li a1, VA(PAGE_NOD + 1) - 4
-    GOTO_MODE(MPP_S)
-    TEST_TRAP(31, CAUSE_LOAD_PAGE, ld a0, 0(a1))
+    TEST_TRAP_IN(MPP_S, 31, CAUSE_LOAD_PAGE, ld a0, 0(a1))
     beq TRAP_TVAL, a1, 1f
     li TEST_EXP, VA(PAGE_NOD + 1)
     TEST_FAIL_IF_NE(TRAP_TVAL, TEST_EXP)

@@ -18,8 +18,7 @@
 
 /* an access from mode that must fault with cause, tval = a1 */
 #define TEST_FAULT(n, mpp, cause, ...)              \
-    GOTO_MODE(mpp);                                 \
-    TEST_TRAP(n, cause, __VA_ARGS__);               \
+    TEST_TRAP_IN(mpp, n, cause, __VA_ARGS__);       \
     TEST_FAIL_IF_NE(TRAP_TVAL, a1)
 
 /* pmpcfg0 holds entries 0-7, pmpcfg2 entries 8-15 (RV64) */

@@ -31,17 +31,14 @@ TEST_BEGIN
     /* M reads and writes it whatever STCE says */
     TEST_CASE(1, a0, 1234, li a1, 1234; csrw CSR_STIMECMP, a1; csrr a0, CSR_STIMECMP)
     /* from S: illegal without STCE, or without TM */
-    GOTO_MODE(MPP_S)
-    TEST_TRAP(2, CAUSE_ILLEGAL, csrr a0, CSR_STIMECMP)
+    TEST_TRAP_IN(MPP_S, 2, CAUSE_ILLEGAL, csrr a0, CSR_STIMECMP)
     BACK_TO_M
     csrwi mcounteren, TM
-    GOTO_MODE(MPP_S)
-    TEST_TRAP(3, CAUSE_ILLEGAL, csrr a0, CSR_STIMECMP)
+    TEST_TRAP_IN(MPP_S, 3, CAUSE_ILLEGAL, csrr a0, CSR_STIMECMP)
     BACK_TO_M
     STCE_ON
     csrw mcounteren, zero
-    GOTO_MODE(MPP_S)
-    TEST_TRAP(4, CAUSE_ILLEGAL, csrr a0, CSR_STIMECMP)
+    TEST_TRAP_IN(MPP_S, 4, CAUSE_ILLEGAL, csrr a0, CSR_STIMECMP)
     BACK_TO_M
     csrwi mcounteren, TM
     GOTO_MODE(MPP_S)

@@ -254,6 +254,12 @@ test_fail:                                          \
     ecall;                                          \
 8882:
 
+/* Run code in the given mode (entered from M) that must trap into M with
+ * the given cause; execution resumes after the macro in M-mode. */
+#define TEST_TRAP_IN(mpp, n, cause, ...)            \
+    GOTO_MODE(mpp);                                 \
+    TEST_TRAP(n, cause, __VA_ARGS__)
+
 /* From S, continue at the next instruction in U (sret with SPP=0). */
 #define S_GOTO_U                                    \
     li t0, MSTATUS_SPP;                             \
