@@ -118,21 +118,36 @@ bool elf_load(const ElfImage *img, Memory *mem, char *err, size_t errlen)
     return true;
 }
 
-bool elf_symbol(const ElfImage *img, const char *name, uint64_t *value)
+/* Whether the section header table lies whole in the file. */
+static bool sections_in_file(const ElfImage *img)
 {
     const Elf64_Ehdr *e = ehdr(img);
-    if (e->e_shentsize != sizeof(Elf64_Shdr) ||
-        !in_file(img, e->e_shoff, (uint64_t)e->e_shnum * sizeof(Elf64_Shdr)))
+    return e->e_shentsize == sizeof(Elf64_Shdr) &&
+           in_file(img, e->e_shoff, (uint64_t)e->e_shnum * sizeof(Elf64_Shdr));
+}
+
+/* Whether section i (of a table sections_in_file accepted) is a symbol
+ * table that lies in the file and links to a string table that does too
+ * and is not empty; if so, their headers in *sh and *strsh. */
+static bool symtab_section(const ElfImage *img, unsigned i, Elf64_Shdr *sh, Elf64_Shdr *strsh)
+{
+    const Elf64_Ehdr *e = ehdr(img);
+    memcpy(sh, img->data + e->e_shoff + (uint64_t)i * sizeof(*sh), sizeof(*sh));
+    if (sh->sh_type != SHT_SYMTAB || sh->sh_link >= e->e_shnum ||
+        !in_file(img, sh->sh_offset, sh->sh_size))
         return false;
-    for (unsigned i = 0; i < e->e_shnum; i++) {
+    memcpy(strsh, img->data + e->e_shoff + (uint64_t)sh->sh_link * sizeof(*strsh),
+           sizeof(*strsh));
+    return in_file(img, strsh->sh_offset, strsh->sh_size) && strsh->sh_size;
+}
+
+bool elf_symbol(const ElfImage *img, const char *name, uint64_t *value)
+{
+    if (!sections_in_file(img))
+        return false;
+    for (unsigned i = 0; i < ehdr(img)->e_shnum; i++) {
         Elf64_Shdr sh, strsh;
-        memcpy(&sh, img->data + e->e_shoff + (uint64_t)i * sizeof(sh), sizeof(sh));
-        if (sh.sh_type != SHT_SYMTAB || sh.sh_link >= e->e_shnum ||
-            !in_file(img, sh.sh_offset, sh.sh_size))
-            continue;
-        memcpy(&strsh, img->data + e->e_shoff + (uint64_t)sh.sh_link * sizeof(strsh),
-               sizeof(strsh));
-        if (!in_file(img, strsh.sh_offset, strsh.sh_size))
+        if (!symtab_section(img, i, &sh, &strsh))
             continue;
         const char *strtab = (const char *)img->data + strsh.sh_offset;
         uint64_t nsyms = sh.sh_size / sizeof(Elf64_Sym);
@@ -177,21 +192,13 @@ static int elf_sym_cmp(const void *x, const void *y)
 size_t elf_symbols(const ElfImage *img, ElfSym **out)
 {
     *out = NULL;
-    const Elf64_Ehdr *e = ehdr(img);
-    if (e->e_shentsize != sizeof(Elf64_Shdr) ||
-        !in_file(img, e->e_shoff, (uint64_t)e->e_shnum * sizeof(Elf64_Shdr)))
+    if (!sections_in_file(img))
         return 0;
     size_t n = 0, cap = 0;
     ElfSym *v = NULL;
-    for (unsigned i = 0; i < e->e_shnum; i++) {
+    for (unsigned i = 0; i < ehdr(img)->e_shnum; i++) {
         Elf64_Shdr sh, strsh;
-        memcpy(&sh, img->data + e->e_shoff + (uint64_t)i * sizeof(sh), sizeof(sh));
-        if (sh.sh_type != SHT_SYMTAB || sh.sh_link >= e->e_shnum ||
-            !in_file(img, sh.sh_offset, sh.sh_size))
-            continue;
-        memcpy(&strsh, img->data + e->e_shoff + (uint64_t)sh.sh_link * sizeof(strsh),
-               sizeof(strsh));
-        if (!in_file(img, strsh.sh_offset, strsh.sh_size) || !strsh.sh_size)
+        if (!symtab_section(img, i, &sh, &strsh))
             continue;
         const char *strtab = (const char *)img->data + strsh.sh_offset;
         uint64_t nsyms = sh.sh_size / sizeof(Elf64_Sym);

@@ -316,20 +316,30 @@ static void chardev_stop_stdin(CharDev *cd)
     cd->in_stream = NULL;
 }
 
+/* What a read callback of the input stream does for a read of n < 0: a
+ * full queue (UV_ENOBUFS) only pauses reading; anything else (EOF, the
+ * terminal or the pty's slave went away) ends input, and output goes on.
+ * Returns true when n was such a result and the callback has no bytes. */
+static bool chardev_read_without_bytes(CharDev *cd, ssize_t n)
+{
+    if (n == UV_ENOBUFS) { /* the queue is full */
+        chardev_update_reading(cd);
+        return true;
+    }
+    if (n < 0) {
+        cd->input_eof = true;
+        chardev_stop_stdin(cd);
+        return true;
+    }
+    return false;
+}
+
 static void chardev_stdin_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
 {
     CharDev *cd = s->data;
     (void)buf;
-    if (n == UV_ENOBUFS) { /* the queue is full */
-        chardev_update_reading(cd);
+    if (chardev_read_without_bytes(cd, n))
         return;
-    }
-    if (n < 0) {
-        /* EOF (or the terminal went away): input stops, output goes on. */
-        cd->input_eof = true;
-        chardev_stop_stdin(cd);
-        return;
-    }
     /* The escapes work from a pipe too, as with QEMU's mux. */
     size_t keep = chardev_filter_escapes(cd, cd->readbuf, (size_t)n);
     chardev_from_host(cd, cd->readbuf, keep);
@@ -791,17 +801,10 @@ static void chardev_pty_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
 {
     CharDev *cd = s->data;
     (void)buf;
-    if (n == UV_ENOBUFS) { /* the queue is full */
-        chardev_update_reading(cd);
+    /* An end is not expected while the slave is held open: input (and with
+     * the stream, output) ends, the machine goes on. */
+    if (chardev_read_without_bytes(cd, n))
         return;
-    }
-    if (n < 0) {
-        /* Not expected while the slave is held open: input (and with the
-         * stream, output) ends, the machine goes on. */
-        cd->input_eof = true;
-        chardev_stop_stdin(cd);
-        return;
-    }
     chardev_from_host(cd, cd->readbuf, (size_t)n);
     chardev_update_reading(cd);
 }

@@ -764,6 +764,26 @@ static inline unsigned fp_rem_min_exp(const FpFmt *f)
 
 enum { FA_ADD, FA_SUB, FA_MUL, FA_DIV, FA_SQRT };
 
+/* The software form of fp_arith_d and fp_arith_s, for either format f:
+ * any rounding mode, any operands. Inlined like them, so that each keeps
+ * the code it had. */
+static inline __attribute__((always_inline)) uint64_t
+fp_arith_soft(const FpFmt *f, int kind, uint64_t a, uint64_t b, unsigned rm, unsigned *fl)
+{
+    /* a separate flags word keeps the fast path's one out of memory */
+    unsigned sfl = 0;
+    uint64_t r;
+    switch (kind) {
+    case FA_ADD: r = fpsoft_add(f, a, b, false, rm, &sfl); break;
+    case FA_SUB: r = fpsoft_add(f, a, b, true, rm, &sfl); break;
+    case FA_MUL: r = fpsoft_mul(f, a, b, rm, &sfl); break;
+    case FA_DIV: r = fpsoft_div(f, a, b, rm, &sfl); break;
+    default: r = fpsoft_sqrt(f, a, rm, &sfl); break;
+    }
+    *fl |= sfl;
+    return r;
+}
+
 static inline __attribute__((always_inline)) uint64_t
 fp_arith_d(int kind, uint64_t a, uint64_t b, unsigned rm, unsigned *fl)
 {
@@ -822,18 +842,7 @@ fp_arith_d(int kind, uint64_t a, uint64_t b, unsigned rm, unsigned *fl)
         }
     }
 #endif
-    /* a separate flags word keeps the fast path's one out of memory */
-    unsigned sfl = 0;
-    uint64_t r;
-    switch (kind) {
-    case FA_ADD: r = fpsoft_add(f, a, b, false, rm, &sfl); break;
-    case FA_SUB: r = fpsoft_add(f, a, b, true, rm, &sfl); break;
-    case FA_MUL: r = fpsoft_mul(f, a, b, rm, &sfl); break;
-    case FA_DIV: r = fpsoft_div(f, a, b, rm, &sfl); break;
-    default: r = fpsoft_sqrt(f, a, rm, &sfl); break;
-    }
-    *fl |= sfl;
-    return r;
+    return fp_arith_soft(f, kind, a, b, rm, fl);
 }
 
 static inline __attribute__((always_inline)) uint32_t
@@ -892,17 +901,7 @@ fp_arith_s(int kind, uint32_t a, uint32_t b, unsigned rm, unsigned *fl)
         }
     }
 #endif
-    unsigned sfl = 0;
-    uint64_t r;
-    switch (kind) {
-    case FA_ADD: r = fpsoft_add(f, a, b, false, rm, &sfl); break;
-    case FA_SUB: r = fpsoft_add(f, a, b, true, rm, &sfl); break;
-    case FA_MUL: r = fpsoft_mul(f, a, b, rm, &sfl); break;
-    case FA_DIV: r = fpsoft_div(f, a, b, rm, &sfl); break;
-    default: r = fpsoft_sqrt(f, a, rm, &sfl); break;
-    }
-    *fl |= sfl;
-    return (uint32_t)r;
+    return (uint32_t)fp_arith_soft(f, kind, a, b, rm, fl);
 }
 
 /* a * b + c; the caller has already flipped signs for the variants. */

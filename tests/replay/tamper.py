@@ -159,7 +159,22 @@ def cmd_flip(src, dst):
 SS_HEAD, SS_A0 = 12, 9
 
 
-def cmd_digest(src, dst, k, register=False):
+def seal_frame(hdr, comp, size):
+    """Set a frame header's sizes (compressed, then uncompressed) and both
+    checksums (of the compressed body, then of the header) for body comp."""
+    struct.pack_into("<II", hdr, 4, len(comp), size)
+    struct.pack_into("<I", hdr, 32, xxh32(comp))
+    struct.pack_into("<I", hdr, 36, xxh32(bytes(hdr[:36])))
+
+
+def rewrite_event(src, dst, k, wanted, edit, missing):
+    """Write src to dst with the k-th event whose fields satisfy wanted(f)
+    changed by edit(data, start, end, f), which returns the frame's
+    uncompressed events as changed (data itself, altered in place, or new
+    bytes) and the answer to print. That frame is recompressed and sealed again, the
+    frames after it are copied as they are and the index is dropped (as if
+    the recording had been cut short after its last frame). Without a k-th
+    such event, exits naming `missing`."""
     buf = bytearray(open(src, "rb").read())
     out = bytearray(buf[:frames(buf)[0][0]])
     seen = 0
@@ -172,62 +187,61 @@ def cmd_digest(src, dst, k, register=False):
         if hit is None:
             data = bytearray(zstd(comp, True))
             for start, end, f in events(data):
-                payload = f.get(6, (b"",))[0]
-                periodic = len(payload) > 1 and not payload[1] & 5  # not at an input
-                if f.get(4, (0,))[0] == 64 and periodic and 8 in f:
+                if wanted(f):
                     seen += 1
                     if seen == k:
-                        if register:
-                            # the payload's value starts after its length varint
-                            at = varint(data, f[6][1])[1]
-                            data[at + SS_HEAD + 8] ^= 1
-                            data[at + SS_HEAD + 16 + SS_A0] ^= 1
-                        else:
-                            data[f[8][1]] ^= 1
-                        hit = f.get(1, (0,))[0]
+                        data, hit = edit(data, start, end, f)
                         break
             if hit is not None:
-                comp = zstd(data, False)
-                struct.pack_into("<I", hdr, 4, len(comp))
-                struct.pack_into("<I", hdr, 32, xxh32(comp))
-                struct.pack_into("<I", hdr, 36, xxh32(bytes(hdr[:36])))
+                comp = zstd(bytes(data), False)
+                seal_frame(hdr, comp, len(data))
         out += hdr + comp
     if hit is None:
-        sys.exit("tamper.py: no periodic digest number %d" % k)
+        sys.exit("tamper.py: no %s number %d" % (missing, k))
     open(dst, "wb").write(out)
     print(hit)
+
+
+# Fields of an event (replay/trace.proto): 1 icount, 4 kind, 5 source.
+def icount(f):
+    return f.get(1, (0,))[0]
+
+
+def event_kind(f):
+    return f.get(4, (0,))[0]
+
+
+def icount_and_source(f):
+    return "%d %d" % (icount(f), f.get(5, (0,))[0])
+
+
+def cmd_digest(src, dst, k, register=False):
+    def periodic_digest(f):
+        payload = f.get(6, (b"",))[0]
+        periodic = len(payload) > 1 and not payload[1] & 5  # not at an input
+        return event_kind(f) == 64 and periodic and 8 in f
+
+    def alter(data, start, end, f):
+        if register:
+            # the payload's value starts after its length varint
+            at = varint(data, f[6][1])[1]
+            data[at + SS_HEAD + 8] ^= 1
+            data[at + SS_HEAD + 16 + SS_A0] ^= 1
+        else:
+            data[f[8][1]] ^= 1
+        return data, icount(f)
+
+    rewrite_event(src, dst, k, periodic_digest, alter, "periodic digest")
 
 
 def cmd_nettx(src, dst, k):
-    buf = bytearray(open(src, "rb").read())
-    out = bytearray(buf[:frames(buf)[0][0]])
-    seen = 0
-    hit = None
-    for off, magic, csize in frames(buf):
-        if magic != b"RWFR":
-            break
-        hdr = bytearray(buf[off:off + FRAME_HDR])
-        comp = buf[off + FRAME_HDR:off + FRAME_HDR + csize]
-        if hit is None:
-            data = bytearray(zstd(comp, True))
-            for start, end, f in events(data):
-                if f.get(4, (0,))[0] == 69 and 6 in f:
-                    seen += 1
-                    if seen == k:
-                        length, at = varint(data, f[6][1])
-                        data[at + length - 1] ^= 0x5a
-                        hit = "%d %d" % (f.get(1, (0,))[0], f.get(5, (0,))[0])
-                        break
-            if hit is not None:
-                comp = zstd(data, False)
-                struct.pack_into("<I", hdr, 4, len(comp))
-                struct.pack_into("<I", hdr, 32, xxh32(comp))
-                struct.pack_into("<I", hdr, 36, xxh32(bytes(hdr[:36])))
-        out += hdr + comp
-    if hit is None:
-        sys.exit("tamper.py: no net-tx event number %d" % k)
-    open(dst, "wb").write(out)
-    print(hit)
+    def flip_last_byte(data, start, end, f):
+        length, at = varint(data, f[6][1])
+        data[at + length - 1] ^= 0x5a
+        return data, icount_and_source(f)
+
+    rewrite_event(src, dst, k, lambda f: event_kind(f) == 69 and 6 in f, flip_last_byte,
+                  "net-tx event")
 
 
 def put_varint(v):
@@ -243,41 +257,16 @@ def put_varint(v):
 
 
 def cmd_netrxcut(src, dst, k, keep):
-    buf = bytearray(open(src, "rb").read())
-    out = bytearray(buf[:frames(buf)[0][0]])
-    seen = 0
-    hit = None
-    for off, magic, csize in frames(buf):
-        if magic != b"RWFR":
-            break
-        hdr = bytearray(buf[off:off + FRAME_HDR])
-        comp = buf[off + FRAME_HDR:off + FRAME_HDR + csize]
-        if hit is None:
-            data = bytearray(zstd(comp, True))
-            pos = 0
-            for start, end, f in events(data):
-                if f.get(4, (0,))[0] == 4 and 6 in f:
-                    seen += 1
-                    if seen == k:
-                        length, at = varint(data, f[6][1])
-                        body = (bytes(data[start:f[6][1]]) + put_varint(keep) +
-                                bytes(data[at:at + keep]) + bytes(data[at + length:end]))
-                        # the event's own length prefix sits just before start
-                        lenpos = start - len(put_varint(end - start))
-                        data = data[:lenpos] + put_varint(len(body)) + body + data[end:]
-                        hit = "%d %d" % (f.get(1, (0,))[0], f.get(5, (0,))[0])
-                        break
-            if hit is not None:
-                comp = zstd(bytes(data), False)
-                struct.pack_into("<I", hdr, 4, len(comp))
-                struct.pack_into("<I", hdr, 8, len(data))
-                struct.pack_into("<I", hdr, 32, xxh32(comp))
-                struct.pack_into("<I", hdr, 36, xxh32(bytes(hdr[:36])))
-        out += hdr + comp
-    if hit is None:
-        sys.exit("tamper.py: no net-rx event number %d" % k)
-    open(dst, "wb").write(out)
-    print(hit)
+    def cut_frame(data, start, end, f):
+        length, at = varint(data, f[6][1])
+        body = (bytes(data[start:f[6][1]]) + put_varint(keep) +
+                bytes(data[at:at + keep]) + bytes(data[at + length:end]))
+        # the event's own length prefix sits just before start
+        lenpos = start - len(put_varint(end - start))
+        data = data[:lenpos] + put_varint(len(body)) + body + data[end:]
+        return data, icount_and_source(f)
+
+    rewrite_event(src, dst, k, lambda f: event_kind(f) == 4 and 6 in f, cut_frame, "net-rx event")
 
 
 def fields_of(msg):
@@ -354,9 +343,8 @@ def cmd_cut(src, dst, frac, per=8):
         comp = zstd(data, False)
         hdr = bytearray(FRAME_HDR)
         hdr[0:4] = b"RWFR"
-        struct.pack_into("<IIIQQI", hdr, 4, len(comp), len(data), len(g), g[0][0], g[-1][0],
-                         xxh32(comp))
-        struct.pack_into("<I", hdr, 36, xxh32(bytes(hdr[:36])))
+        struct.pack_into("<IQQ", hdr, 12, len(g), g[0][0], g[-1][0])
+        seal_frame(hdr, comp, len(data))
         if n == len(groups) - 1:
             comp = comp[:len(comp) // 2]  # the frame being written when it was killed
         out += hdr + comp

@@ -10,7 +10,6 @@
 #include "core/debug.h"
 #include "core/gdb_packet.h"
 #include "core/gdbstub.h"
-#include "devices/syscon.h"
 #include "tests/unit/helpers.h"
 #include "tests/unit/suites.h"
 #include "tools/options.h"
@@ -302,79 +301,13 @@ END_TEST
 
 /* ------------------------------------------------------------ the engine */
 
-/* Instruction encodings. */
-static uint32_t enc_i(int32_t imm, unsigned rs1, unsigned f3, unsigned rd, unsigned opc)
-{
-    return (uint32_t)(imm & 0xfff) << 20 | rs1 << 15 | f3 << 12 | rd << 7 | opc;
-}
-static uint32_t enc_s(int32_t imm, unsigned rs2, unsigned rs1, unsigned f3, unsigned opc)
-{
-    return (uint32_t)((imm >> 5) & 0x7f) << 25 | rs2 << 20 | rs1 << 15 | f3 << 12 |
-           (uint32_t)(imm & 0x1f) << 7 | opc;
-}
-static uint32_t enc_r(unsigned f7, unsigned rs2, unsigned rs1, unsigned f3, unsigned rd,
-                      unsigned opc)
-{
-    return f7 << 25 | rs2 << 20 | rs1 << 15 | f3 << 12 | rd << 7 | opc;
-}
-static uint32_t enc_b(int32_t off, unsigned rs2, unsigned rs1, unsigned f3)
-{
-    uint32_t o = (uint32_t)off;
-    return ((o >> 12) & 1) << 31 | ((o >> 5) & 0x3f) << 25 | rs2 << 20 | rs1 << 15 |
-           f3 << 12 | ((o >> 1) & 0xf) << 8 | ((o >> 11) & 1) << 7 | 0x63;
-}
-#define ADDI(rd, rs1, imm) enc_i(imm, rs1, 0, rd, 0x13)
-#define SD(rs2, rs1, imm) enc_s(imm, rs2, rs1, 3, 0x23)
-#define LD(rd, rs1, imm) enc_i(imm, rs1, 3, rd, 0x03)
-#define SLLI(rd, rs1, sh) enc_i(sh, rs1, 1, rd, 0x13)
-#define ADD(rd, rs1, rs2) enc_r(0, rs2, rs1, 0, rd, 0x33)
-#define AMOADD_D(rd, rs2, rs1) enc_r(0x00, rs2, rs1, 3, rd, 0x2f)
-#define LR_D(rd, rs1) enc_r(0x08, 0, rs1, 3, rd, 0x2f)
-#define SC_D(rd, rs2, rs1) enc_r(0x0c, rs2, rs1, 3, rd, 0x2f)
-#define BNE(rs1, rs2, off) enc_b(off, rs2, rs1, 1)
-#define BLT(rs1, rs2, off) enc_b(off, rs2, rs1, 4)
 enum { A0 = 10, A1, A2, A3, A4, A5, A6, T0 = 5, T1, T2 };
 #define JSELF 0x0000006fu /* jal zero,0 */
 #define WFI 0x10500073u
 
-#define CODE 0x80000000ULL
-#define POWEROFF 0x80010000ULL
+#define CODE MEM_RAM_BASE /* where test_machine_with_finisher starts the harts */
+#define POWEROFF TEST_POWEROFF
 #define DATA 0x80100000ULL
-
-/* A machine with a test finisher; POWEROFF holds code that powers off. */
-static Machine *dbg_machine(unsigned nharts, uint64_t quantum)
-{
-    char err[256];
-    MachineConfig cfg = { .ram_size = 16 << 20, .nharts = nharts, .quantum = quantum };
-    Machine *m = machine_new(&cfg, err, sizeof(err));
-    ck_assert_msg(m != NULL, "%s", err);
-    ck_assert(syscon_new(m, MEM_TEST_BASE, err, sizeof(err)));
-    static const uint32_t poweroff[] = {
-        0x001002b7, /* lui t0,0x100 */
-        0x00005337, /* lui t1,0x5 */
-        0x55530313, /* addi t1,t1,0x555 */
-        0x0062a023, /* sw t1,0(t0) */
-        JSELF,
-    };
-    memcpy(memory_ram_ptr(&m->mem, POWEROFF, sizeof(poweroff)), poweroff, sizeof(poweroff));
-    for (unsigned i = 0; i < nharts; i++)
-        m->harts[i].pc = CODE;
-    return m;
-}
-
-static void put_code(Machine *m, uint64_t addr, const uint32_t *w, unsigned n)
-{
-    memcpy(memory_ram_ptr(&m->mem, addr, n * 4), w, n * 4);
-}
-
-/* j POWEROFF from addr. */
-static uint32_t jump_to(uint64_t from, uint64_t to)
-{
-    int32_t off = (int32_t)(to - from);
-    uint32_t o = (uint32_t)off;
-    return ((o >> 20) & 1) << 31 | ((o >> 1) & 0x3ff) << 21 | ((o >> 11) & 1) << 20 |
-           ((o >> 12) & 0xff) << 12 | 0x6f;
-}
 
 /* A recording front end: remembers each stop and decides how to resume. */
 typedef struct Rec {
@@ -421,12 +354,12 @@ static Rec *rec_attach(Machine *m)
 
 START_TEST(test_breakpoint_stops_before_the_instruction)
 {
-    Machine *m = dbg_machine(1, 10000);
+    Machine *m = test_machine_with_finisher(1, 10000);
     uint32_t code[21];
     for (int i = 0; i < 20; i++)
         code[i] = ADDI(A0, A0, 1);
-    code[20] = jump_to(CODE + 80, POWEROFF);
-    put_code(m, CODE, code, 21);
+    code[20] = enc_jump(CODE + 80, POWEROFF);
+    test_put_code(m, CODE, code, 21);
     Rec *r = rec_attach(m);
     ck_assert(debug_bp_insert(m, CODE + 5 * 4, DEBUG_BP_SW));
     ck_assert(debug_bp_insert(m, CODE + 12 * 4, DEBUG_BP_HW));
@@ -457,14 +390,14 @@ START_TEST(test_breakpoint_in_a_loop_and_single_steps)
 {
     /* a0 counts to 10 in a loop; the breakpoint on the addi hits each
      * time; -S, then 7 single steps from the start. */
-    Machine *m = dbg_machine(1, 10000);
+    Machine *m = test_machine_with_finisher(1, 10000);
     const uint32_t code[] = {
         ADDI(A1, 0, 10),      /* 0: a1 = 10 */
         ADDI(A0, A0, 1),      /* 4: loop: */
         BLT(A0, A1, -4),      /* 8 */
-        jump_to(CODE + 12, POWEROFF),
+        enc_jump(CODE + 12, POWEROFF),
     };
-    put_code(m, CODE, code, 4);
+    test_put_code(m, CODE, code, 4);
     Rec *r = rec_attach(m);
     debug_request_stop(m, DEBUG_STOP_REQUEST);
     r->step_mask = 1;
@@ -484,8 +417,8 @@ START_TEST(test_breakpoint_in_a_loop_and_single_steps)
     machine_free(m);
     free(r);
 
-    m = dbg_machine(1, 10000);
-    put_code(m, CODE, code, 4);
+    m = test_machine_with_finisher(1, 10000);
+    test_put_code(m, CODE, code, 4);
     r = rec_attach(m);
     ck_assert(debug_bp_insert(m, CODE + 4, DEBUG_BP_SW));
     machine_run(m);
@@ -514,11 +447,11 @@ START_TEST(test_step_from_a_breakpoint)
 {
     /* Resuming at a breakpoint executes its instruction once: a step from
      * there retires exactly that instruction. */
-    Machine *m = dbg_machine(1, 10000);
+    Machine *m = test_machine_with_finisher(1, 10000);
     const uint32_t code[] = {
-        ADDI(A1, 0, 3), ADDI(A0, A0, 1), BLT(A0, A1, -4), jump_to(CODE + 12, POWEROFF),
+        ADDI(A1, 0, 3), ADDI(A0, A0, 1), BLT(A0, A1, -4), enc_jump(CODE + 12, POWEROFF),
     };
-    put_code(m, CODE, code, 4);
+    test_put_code(m, CODE, code, 4);
     Rec *r = rec_attach(m);
     r->hook = step_after_break;
     ck_assert(debug_bp_insert(m, CODE + 4, DEBUG_BP_SW));
@@ -543,7 +476,7 @@ END_TEST
 START_TEST(test_watchpoints)
 {
     /* Stores and loads around a watched doubleword, in one long TB. */
-    Machine *m = dbg_machine(1, 10000);
+    Machine *m = test_machine_with_finisher(1, 10000);
     const uint32_t code[] = {
         ADDI(A2, 0, 0x55),   /* 0 */
         SD(A2, A3, 0),       /* 4: DATA+0: not watched */
@@ -554,9 +487,9 @@ START_TEST(test_watchpoints)
         LD(A4, A3, 8),       /* 24: not watched */
         SD(A2, A3, 20),      /* 28: unaligned into the range's last half */
         ADDI(A0, A0, 1),     /* 32 */
-        jump_to(CODE + 36, POWEROFF),
+        enc_jump(CODE + 36, POWEROFF),
     };
-    put_code(m, CODE, code, 10);
+    test_put_code(m, CODE, code, 10);
     m->harts[0].x[A3] = DATA;
     Rec *r = rec_attach(m);
     ck_assert(debug_wp_insert(m, DATA + 16, 8, DEBUG_WATCH_WRITE));
@@ -594,12 +527,12 @@ START_TEST(test_watch_after_a_step)
 {
     /* Steps land on a watched store; the continue stops on it: only the
      * access a watchpoint stopped is let through on resume. */
-    Machine *m = dbg_machine(1, 10000);
+    Machine *m = test_machine_with_finisher(1, 10000);
     const uint32_t code[] = {
         ADDI(A0, A0, 1), ADDI(A0, A0, 1), SD(A0, A3, 0), ADDI(A0, A0, 1),
-        jump_to(CODE + 16, POWEROFF),
+        enc_jump(CODE + 16, POWEROFF),
     };
-    put_code(m, CODE, code, 5);
+    test_put_code(m, CODE, code, 5);
     m->harts[0].x[A3] = DATA;
     Rec *r = rec_attach(m);
     ck_assert(debug_wp_insert(m, DATA, 8, DEBUG_WATCH_WRITE));
@@ -626,7 +559,7 @@ START_TEST(test_watch_keeps_lr_sc_working)
 {
     /* An LR/SC increment loop on a watched word: each SC stops before it
      * happens, and must still succeed once resumed. */
-    Machine *m = dbg_machine(1, 10000);
+    Machine *m = test_machine_with_finisher(1, 10000);
     const uint32_t code[] = {
         ADDI(A1, 0, 5),          /* 0: 5 increments */
         LR_D(T0, A3),            /* 4: loop */
@@ -635,9 +568,9 @@ START_TEST(test_watch_keeps_lr_sc_working)
         BNE(T1, 0, -12),         /* 16: retry on failure */
         ADDI(A1, A1, -1),        /* 20 */
         BNE(A1, 0, -20),         /* 24 */
-        jump_to(CODE + 28, POWEROFF),
+        enc_jump(CODE + 28, POWEROFF),
     };
-    put_code(m, CODE, code, 8);
+    test_put_code(m, CODE, code, 8);
     m->harts[0].x[A3] = DATA;
     Rec *r = rec_attach(m);
     ck_assert(debug_wp_insert(m, DATA, 8, DEBUG_WATCH_WRITE));
@@ -660,7 +593,7 @@ END_TEST
 enum { LOG_ITERS = 150 };
 static Machine *schedule_machine(void)
 {
-    Machine *m = dbg_machine(2, 7);
+    Machine *m = test_machine_with_finisher(2, 7);
     const uint32_t code[] = {
         ADDI(A5, 0, LOG_ITERS), /* 0 */
         ADDI(A1, 0, 1),         /* 4 */
@@ -673,12 +606,12 @@ static Machine *schedule_machine(void)
         BNE(A4, 0, 16),         /* 32: hart 1 -> 48 */
         LD(T2, A2, 0),          /* 36: hart 0 waits for both */
         BLT(T2, A6, -4),        /* 40 */
-        jump_to(CODE + 44, POWEROFF),
+        enc_jump(CODE + 44, POWEROFF),
         WFI,                    /* 48 */
     };
-    put_code(m, CODE, code, sizeof(code) / 4);
-    uint32_t back = jump_to(CODE + 52, CODE + 48); /* 52: back to wfi */
-    put_code(m, CODE + 52, &back, 1);
+    test_put_code(m, CODE, code, sizeof(code) / 4);
+    uint32_t back = enc_jump(CODE + 52, CODE + 48); /* 52: back to wfi */
+    test_put_code(m, CODE + 52, &back, 1);
     for (unsigned i = 0; i < 2; i++) {
         Hart *h = &m->harts[i];
         h->x[A2] = DATA;
@@ -759,12 +692,12 @@ static void stop_at_icount(Rec *r, const DebugStop *why)
 START_TEST(test_stop_at_an_icount)
 {
     /* Two harts, quantum 4: the target falls inside a turn of hart 1. */
-    Machine *m = dbg_machine(2, 4);
+    Machine *m = test_machine_with_finisher(2, 4);
     uint32_t code[64];
     for (int i = 0; i < 63; i++)
         code[i] = ADDI(A0, A0, 1);
-    code[63] = jump_to(CODE + 63 * 4, POWEROFF);
-    put_code(m, CODE, code, 64);
+    code[63] = enc_jump(CODE + 63 * 4, POWEROFF);
+    test_put_code(m, CODE, code, 64);
     Rec *r = rec_attach(m);
     r->hook = stop_at_icount;
     debug_request_stop(m, DEBUG_STOP_REQUEST);
@@ -782,9 +715,9 @@ END_TEST
 START_TEST(test_stop_without_a_front_end_fails_cleanly)
 {
     /* A stop nobody can serve must not hang the run loop. */
-    Machine *m = dbg_machine(1, 10000);
-    const uint32_t code[] = { ADDI(A0, A0, 1), jump_to(CODE + 4, POWEROFF) };
-    put_code(m, CODE, code, 2);
+    Machine *m = test_machine_with_finisher(1, 10000);
+    const uint32_t code[] = { ADDI(A0, A0, 1), enc_jump(CODE + 4, POWEROFF) };
+    test_put_code(m, CODE, code, 2);
     ck_assert(debug_attach(m, NULL));
     debug_request_stop(m, DEBUG_STOP_REQUEST);
     machine_run(m);

@@ -32,15 +32,7 @@ static Machine *icount_machine(uint64_t ns_per_insn)
     ck_assert_msg(m != NULL, "%s", err);
     ck_assert(clint_new(m, CLINT_BASE, err, sizeof(err)));
     ck_assert(syscon_new(m, MEM_TEST_BASE, err, sizeof(err)));
-    static const uint32_t poweroff[] = {
-        0x001002b7, /* lui t0,0x100      t0 = 0x100000 */
-        0x00005337, /* lui t1,0x5 */
-        0x55530313, /* addi t1,t1,0x555  t1 = 0x5555 */
-        0x0062a023, /* sw t1,0(t0) */
-        SELF_LOOP,
-    };
-    memcpy(memory_ram_ptr(&m->mem, HANDLER, sizeof(poweroff)), poweroff,
-           sizeof(poweroff));
+    test_put_poweroff(m, HANDLER);
     Hart *h = &m->harts[0];
     h->csr.mtvec = HANDLER;
     h->pc = 0x80000000;

@@ -8,78 +8,24 @@
 #include "core/debug.h"
 #include "core/snapshot.h"
 #include "core/turn.h"
-#include "devices/syscon.h"
 #include "tests/unit/helpers.h"
 #include "tests/unit/suites.h"
 
-static uint32_t enc_i(int32_t imm, unsigned rs1, unsigned f3, unsigned rd, unsigned opc)
-{
-    return (uint32_t)(imm & 0xfff) << 20 | rs1 << 15 | f3 << 12 | rd << 7 | opc;
-}
-static uint32_t enc_s(int32_t imm, unsigned rs2, unsigned rs1, unsigned f3, unsigned opc)
-{
-    return (uint32_t)((imm >> 5) & 0x7f) << 25 | rs2 << 20 | rs1 << 15 | f3 << 12 |
-           (uint32_t)(imm & 0x1f) << 7 | opc;
-}
-static uint32_t enc_r(unsigned f7, unsigned rs2, unsigned rs1, unsigned f3, unsigned rd,
-                      unsigned opc)
-{
-    return f7 << 25 | rs2 << 20 | rs1 << 15 | f3 << 12 | rd << 7 | opc;
-}
-static uint32_t enc_b(int32_t off, unsigned rs2, unsigned rs1, unsigned f3)
-{
-    uint32_t o = (uint32_t)off;
-    return ((o >> 12) & 1) << 31 | ((o >> 5) & 0x3f) << 25 | rs2 << 20 | rs1 << 15 |
-           f3 << 12 | ((o >> 1) & 0xf) << 8 | ((o >> 11) & 1) << 7 | 0x63;
-}
-/* jal zero, to - from */
-static uint32_t jump(uint64_t from, uint64_t to)
-{
-    uint32_t o = (uint32_t)(int32_t)(to - from);
-    return ((o >> 20) & 1) << 31 | ((o >> 1) & 0x3ff) << 21 | ((o >> 11) & 1) << 20 |
-           ((o >> 12) & 0xff) << 12 | 0x6f;
-}
-#define ADDI(rd, rs1, imm) enc_i(imm, rs1, 0, rd, 0x13)
-#define NOP ADDI(0, 0, 0)
-#define SD(rs2, rs1, imm) enc_s(imm, rs2, rs1, 3, 0x23)
-#define LR_D(rd, rs1) enc_r(0x08, 0, rs1, 3, rd, 0x2f)
-#define SC_D(rd, rs2, rs1) enc_r(0x0c, rs2, rs1, 3, rd, 0x2f)
-#define BNE(rs1, rs2, off) enc_b(off, rs2, rs1, 1)
-#define BLT(rs1, rs2, off) enc_b(off, rs2, rs1, 4)
 enum { A0 = 10, A1, A2, A3, A4, A5 };
 
-#define CODE0 0x80000000ULL /* hart 0 */
+#define CODE0 MEM_RAM_BASE /* hart 0; test_machine_with_finisher starts every hart here */
 #define CODE1 0x80008000ULL /* hart 1 */
-#define POWEROFF 0x80010000ULL
+#define POWEROFF TEST_POWEROFF
 #define DATA 0x80100000ULL
 
 /* A machine of nharts, quantum q, with a test finisher; POWEROFF holds
  * code that powers off. a1 = DATA on every hart. */
 static Machine *lrsc_machine(unsigned nharts, uint64_t quantum)
 {
-    char err[256];
-    MachineConfig cfg = { .ram_size = 16 << 20, .nharts = nharts, .quantum = quantum };
-    Machine *m = machine_new(&cfg, err, sizeof(err));
-    ck_assert_msg(m != NULL, "%s", err);
-    ck_assert(syscon_new(m, MEM_TEST_BASE, err, sizeof(err)));
-    static const uint32_t poweroff[] = {
-        0x001002b7, /* lui t0,0x100 */
-        0x00005337, /* lui t1,0x5 */
-        0x55530313, /* addi t1,t1,0x555 */
-        0x0062a023, /* sw t1,0(t0) */
-        0x0000006f, /* j . */
-    };
-    memcpy(memory_ram_ptr(&m->mem, POWEROFF, sizeof(poweroff)), poweroff, sizeof(poweroff));
-    for (unsigned i = 0; i < nharts; i++) {
-        m->harts[i].pc = CODE0;
+    Machine *m = test_machine_with_finisher(nharts, quantum);
+    for (unsigned i = 0; i < nharts; i++)
         m->harts[i].x[A1] = DATA;
-    }
     return m;
-}
-
-static void put_code(Machine *m, uint64_t addr, const uint32_t *w, unsigned n)
-{
-    memcpy(memory_ram_ptr(&m->mem, addr, n * 4), w, n * 4);
 }
 
 static uint64_t data(Machine *m, unsigned i)
@@ -108,7 +54,7 @@ static unsigned increment_code(uint32_t *c, unsigned gap)
     n++;
     c[exit_branch] = BLT(A4, 0, (int32_t)(n - exit_branch) * 4);
     c[n++] = SD(A4, A1, 8);
-    c[n] = jump(CODE0 + 4 * n, POWEROFF);
+    c[n] = enc_jump(CODE0 + 4 * n, POWEROFF);
     return n + 1;
 }
 
@@ -116,7 +62,7 @@ static unsigned increment_code(uint32_t *c, unsigned gap)
 static void spin_others(Machine *m)
 {
     uint32_t self = 0x0000006f;
-    put_code(m, CODE1, &self, 1);
+    test_put_code(m, CODE1, &self, 1);
     for (unsigned i = 1; i < m->nharts; i++)
         m->harts[i].pc = CODE1;
 }
@@ -131,7 +77,7 @@ START_TEST(test_constrained_sequence_succeeds_at_small_quanta)
             for (unsigned gap = 2; gap <= 14; gap += gap < 5 ? 3 : 9) {
                 Machine *m = lrsc_machine(nharts, q);
                 uint32_t code[64];
-                put_code(m, CODE0, code, increment_code(code, gap));
+                test_put_code(m, CODE0, code, increment_code(code, gap));
                 spin_others(m);
                 machine_run(m);
                 ck_assert_int_eq(m->stop, STOP_EXIT);
@@ -156,9 +102,9 @@ START_TEST(test_extension_is_bounded_and_only_with_a_reservation)
     code[n++] = NOP;
     for (int i = 0; i < 200; i++)
         code[n++] = NOP;
-    code[n] = jump(CODE0 + 4 * n, POWEROFF);
+    code[n] = enc_jump(CODE0 + 4 * n, POWEROFF);
     Machine *m = lrsc_machine(2, 1);
-    put_code(m, CODE0, code, n + 1);
+    test_put_code(m, CODE0, code, n + 1);
     spin_others(m);
     machine_run(m);
     ck_assert_int_eq(m->stop, STOP_EXIT);
@@ -168,7 +114,7 @@ START_TEST(test_extension_is_bounded_and_only_with_a_reservation)
 
     m = lrsc_machine(2, 1);
     code[0] = LR_D(A0, A1);
-    put_code(m, CODE0, code, n + 1);
+    test_put_code(m, CODE0, code, n + 1);
     spin_others(m);
     machine_run(m);
     ck_assert_int_eq(m->stop, STOP_EXIT);
@@ -178,12 +124,10 @@ START_TEST(test_extension_is_bounded_and_only_with_a_reservation)
 }
 END_TEST
 
-START_TEST(test_store_by_another_hart_fails_sc)
+/* Hart 0's program: LR of DATA, 100 nops (longer than a turn's grace),
+ * SC of 5 to DATA, its result to DATA+8, power off. */
+static void put_long_lr_sc(Machine *m)
 {
-    /* Hart 0: LR, 100 nops (past the grace: its turn ends with the
-     * reservation), SC of 5; the SC's result to DATA+8. Hart 1 stores 7
-     * to DATA all along. The SC must fail and leave hart 1's value. */
-    Machine *m = lrsc_machine(2, 1);
     uint32_t code[120];
     unsigned n = 0;
     code[n++] = ADDI(A3, 0, 5);
@@ -192,10 +136,19 @@ START_TEST(test_store_by_another_hart_fails_sc)
         code[n++] = NOP;
     code[n++] = SC_D(A2, A3, A1);
     code[n++] = SD(A2, A1, 8);
-    code[n] = jump(CODE0 + 4 * n, POWEROFF);
-    put_code(m, CODE0, code, n + 1);
-    const uint32_t store[] = { ADDI(A5, 0, 7), SD(A5, A1, 0), jump(CODE1 + 8, CODE1 + 4) };
-    put_code(m, CODE1, store, 3);
+    code[n] = enc_jump(CODE0 + 4 * n, POWEROFF);
+    test_put_code(m, CODE0, code, n + 1);
+}
+
+START_TEST(test_store_by_another_hart_fails_sc)
+{
+    /* Hart 0: LR, 100 nops (past the grace: its turn ends with the
+     * reservation), SC of 5; the SC's result to DATA+8. Hart 1 stores 7
+     * to DATA all along. The SC must fail and leave hart 1's value. */
+    Machine *m = lrsc_machine(2, 1);
+    put_long_lr_sc(m);
+    const uint32_t store[] = { ADDI(A5, 0, 7), SD(A5, A1, 0), enc_jump(CODE1 + 8, CODE1 + 4) };
+    test_put_code(m, CODE1, store, 3);
     m->harts[1].pc = CODE1;
     machine_run(m);
     ck_assert_int_eq(m->stop, STOP_EXIT);
@@ -258,7 +211,7 @@ START_TEST(test_debugger_inside_the_extension)
 
     /* Undisturbed. */
     Machine *m = lrsc_machine(2, 1);
-    put_code(m, CODE0, code, n);
+    test_put_code(m, CODE0, code, n);
     spin_others(m);
     machine_run(m);
     uint64_t plain[2] = { m->harts[0].icount, m->harts[1].icount };
@@ -268,7 +221,7 @@ START_TEST(test_debugger_inside_the_extension)
     /* Stopped after every instruction of hart 0: the same run (a stop is
      * a slice end the run did not have; the extension does not care). */
     m = lrsc_machine(2, 1);
-    put_code(m, CODE0, code, n);
+    test_put_code(m, CODE0, code, n);
     spin_others(m);
     Stepper s = { .sc_pc = sc_pc };
     run_stepped(m, &s);
@@ -282,7 +235,7 @@ START_TEST(test_debugger_inside_the_extension)
     /* A checkpoint taken inside the extension, restored after the end:
      * the run from there ends as the first did. */
     m = lrsc_machine(2, 1);
-    put_code(m, CODE0, code, n);
+    test_put_code(m, CODE0, code, n);
     spin_others(m);
     Stepper c = { .sc_pc = sc_pc, .snap_at_sc = true };
     run_stepped(m, &c);
@@ -302,7 +255,7 @@ START_TEST(test_debugger_inside_the_extension)
     /* A write to the reserved word at the stop before the SC (inside the
      * extension): that SC fails, the retry adds 1 to the written value. */
     m = lrsc_machine(2, 1);
-    put_code(m, CODE0, code, n);
+    test_put_code(m, CODE0, code, n);
     spin_others(m);
     Stepper w = { .sc_pc = sc_pc, .write_at_sc = true };
     run_stepped(m, &w);
@@ -318,16 +271,7 @@ START_TEST(test_one_hart_keeps_its_reservation)
     /* Nothing can interleave: the reservation outlives turns, however
      * long the sequence (no grace involved). */
     Machine *m = lrsc_machine(1, 1);
-    uint32_t code[120];
-    unsigned n = 0;
-    code[n++] = ADDI(A3, 0, 5);
-    code[n++] = LR_D(A0, A1);
-    for (int i = 0; i < 100; i++)
-        code[n++] = NOP;
-    code[n++] = SC_D(A2, A3, A1);
-    code[n++] = SD(A2, A1, 8);
-    code[n] = jump(CODE0 + 4 * n, POWEROFF);
-    put_code(m, CODE0, code, n + 1);
+    put_long_lr_sc(m);
     machine_run(m);
     ck_assert_int_eq(m->stop, STOP_EXIT);
     ck_assert_uint_eq(data(m, 1), 0);
@@ -354,7 +298,7 @@ START_TEST(test_chaos_keeps_lrsc_progressing_and_follows_its_seed)
         m->cfg.chaos.starve_max = 50;
         chaos_state_init(&m->sched.chaos, &m->cfg.chaos);
         uint32_t code[64];
-        put_code(m, CODE0, code, increment_code(code, 9));
+        test_put_code(m, CODE0, code, increment_code(code, 9));
         spin_others(m);
         machine_run(m);
         ck_assert_int_eq(m->stop, STOP_EXIT);

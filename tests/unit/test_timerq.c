@@ -29,6 +29,16 @@ static void fire(void *opaque)
         timer_arm(t->rearm, t->rearm_at);
 }
 
+/* Register n timers t[0..n-1] on q, in that order, each logging its
+ * index to log when it fires. */
+static void init_logged_timers(TimerQueue *q, Timer *t, Tag *tag, int n, Fired *log)
+{
+    for (int i = 0; i < n; i++) {
+        tag[i] = (Tag){ .log = log, .id = i };
+        ck_assert(timer_init(q, &t[i], "t", fire, &tag[i]));
+    }
+}
+
 START_TEST(test_fires_in_deadline_order)
 {
     TimerQueue q;
@@ -37,10 +47,7 @@ START_TEST(test_fires_in_deadline_order)
     Timer t[5];
     Tag tag[5];
     static const uint64_t at[5] = { 50, 10, 40, 20, 30 };
-    for (int i = 0; i < 5; i++) {
-        tag[i] = (Tag){ .log = &log, .id = i };
-        ck_assert(timer_init(&q, &t[i], "t", fire, &tag[i]));
-    }
+    init_logged_timers(&q, t, tag, 5, &log);
     ck_assert_uint_eq(timerq_next(&q), TIMER_NEVER);
     for (int i = 0; i < 5; i++)
         timer_arm(&t[i], at[i]);
@@ -69,10 +76,7 @@ START_TEST(test_ties_in_registration_order)
     Fired log = { 0 };
     Timer t[8];
     Tag tag[8];
-    for (int i = 0; i < 8; i++) {
-        tag[i] = (Tag){ .log = &log, .id = i };
-        ck_assert(timer_init(&q, &t[i], "t", fire, &tag[i]));
-    }
+    init_logged_timers(&q, t, tag, 8, &log);
     static const int arm_order[8] = { 7, 2, 5, 0, 6, 3, 1, 4 };
     for (int i = 0; i < 8; i++)
         timer_arm(&t[arm_order[i]], 100);
@@ -90,10 +94,7 @@ START_TEST(test_rearm_and_cancel)
     Fired log = { 0 };
     Timer t[3];
     Tag tag[3];
-    for (int i = 0; i < 3; i++) {
-        tag[i] = (Tag){ .log = &log, .id = i };
-        ck_assert(timer_init(&q, &t[i], "t", fire, &tag[i]));
-    }
+    init_logged_timers(&q, t, tag, 3, &log);
     timer_arm(&t[0], 10);
     timer_arm(&t[1], 20);
     timer_arm(&t[2], 30);
@@ -123,10 +124,7 @@ START_TEST(test_callback_rearms)
     Fired log = { 0 };
     Timer t[3];
     Tag tag[3];
-    for (int i = 0; i < 3; i++) {
-        tag[i] = (Tag){ .log = &log, .id = i };
-        ck_assert(timer_init(&q, &t[i], "t", fire, &tag[i]));
-    }
+    init_logged_timers(&q, t, tag, 3, &log);
     tag[0].rearm = &t[1];
     tag[0].rearm_at = 7;
     tag[1].rearm = &t[0];

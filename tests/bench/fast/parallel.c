@@ -5,6 +5,7 @@
  * sooner. Hart 0 sums the harts' checksums, prints it and exits through
  * the virt test finisher (-DRT_VIRT). */
 #include "rt.h"
+#include "fdt_cpus.h"
 
 enum { MAX_HARTS = 8, ROUNDS = 1500, BUF_WORDS = 2048 };
 
@@ -42,39 +43,11 @@ void rt_other_hart(uint64_t hartid, const void *fdt)
         __asm__ volatile("wfi");
 }
 
-static uint32_t be32(const void *p)
-{
-    const uint8_t *b = p;
-    return (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 | (uint32_t)b[2] << 8 | b[3];
-}
-
-static unsigned count_cpus(const uint8_t *fdt)
-{
-    if (!fdt || be32(fdt) != 0xd00dfeed)
-        return 1;
-    const uint8_t *p = fdt + be32(fdt + 8);
-    unsigned n = 0;
-    for (;;) {
-        uint32_t token = be32(p);
-        p += 4;
-        if (token == 1) {
-            const char *name = (const char *)p;
-            if (name[0] == 'c' && name[1] == 'p' && name[2] == 'u' && name[3] == '@')
-                n++;
-            p += (strlen(name) + 1 + 3) & ~(size_t)3;
-        } else if (token == 3) {
-            p += 8 + ((be32(p) + 3) & ~3u);
-        } else if (token == 2 || token == 4) {
-        } else {
-            break;
-        }
-    }
-    return n ? n : 1;
-}
-
 int main(void)
 {
-    nharts = count_cpus(rt_fdt);
+    nharts = rt_fdt_count_cpus(rt_fdt);
+    if (nharts == 0)
+        nharts = 1; /* no device tree: hart 0 alone */
     if (nharts > MAX_HARTS)
         nharts = MAX_HARTS;
     __atomic_thread_fence(__ATOMIC_SEQ_CST);

@@ -20,6 +20,7 @@
  * Exit code: 0 pass; 10 + hart for a stale read; 99: fewer than 2 harts or
  * no device tree. */
 #include "rt.h"
+#include "fdt_cpus.h"
 
 enum { MAX_HARTS = 8, ROUNDS = 500 };
 
@@ -124,39 +125,9 @@ void rt_other_hart(uint64_t hartid, const void *fdt)
         __asm__ volatile("wfi");
 }
 
-static uint32_t be32(const void *p)
-{
-    const uint8_t *b = p;
-    return (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 | (uint32_t)b[2] << 8 | b[3];
-}
-
-static unsigned count_cpus(const uint8_t *fdt)
-{
-    if (!fdt || be32(fdt) != 0xd00dfeed)
-        return 0;
-    const uint8_t *p = fdt + be32(fdt + 8);
-    unsigned n = 0;
-    for (;;) {
-        uint32_t token = be32(p);
-        p += 4;
-        if (token == 1) {
-            const char *name = (const char *)p;
-            if (name[0] == 'c' && name[1] == 'p' && name[2] == 'u' && name[3] == '@')
-                n++;
-            p += (strlen(name) + 1 + 3) & ~(size_t)3;
-        } else if (token == 3) {
-            p += 8 + ((be32(p) + 3) & ~3u);
-        } else if (token == 2 || token == 4) {
-        } else {
-            break;
-        }
-    }
-    return n;
-}
-
 int main(void)
 {
-    nharts = count_cpus(rt_fdt);
+    nharts = rt_fdt_count_cpus(rt_fdt);
     if (nharts > MAX_HARTS)
         nharts = MAX_HARTS;
     if (nharts < 2) {

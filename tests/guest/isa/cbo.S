@@ -29,20 +29,6 @@
 /* prefetch.i/r/w offset(rs1): ori x0 with imm[4:0] = 0, 1, 3 */
 #define PREFETCH(kind, rs1) .insn i 0x13, 6, x0, rs1, (32 + kind)
 
-#define GOTO_MODE(mpp)                              \
-    li t0, MSTATUS_MPP;                             \
-    csrc mstatus, t0;                               \
-    li t0, mpp;                                     \
-    csrs mstatus, t0;                               \
-    la t0, 8881f;                                   \
-    csrw mepc, t0;                                  \
-    mret;                                           \
-8881:
-#define BACK_TO_M                                   \
-    la TRAP_RESUME, 8882f;                          \
-    ecall;                                          \
-8882:
-
 /* fill buf (3 blocks) with 0xa5 bytes */
 #define FILL                                        \
     la t0, buf;                                     \
@@ -77,35 +63,28 @@ TEST_BEGIN
     FILL
     la a1, buf
     /* (a caught trap resumes in M: one trap per visit) */
-    GOTO_MODE(1 << 11)
-    TEST_TRAP(10, CAUSE_ILLEGAL, CBO_ZERO(a1))
-    GOTO_MODE(1 << 11)
-    TEST_TRAP(11, CAUSE_ILLEGAL, CBO_CLEAN(a1))
-    GOTO_MODE(1 << 11)
-    TEST_TRAP(12, CAUSE_ILLEGAL, CBO_FLUSH(a1))
-    GOTO_MODE(1 << 11)
-    TEST_TRAP(13, CAUSE_ILLEGAL, CBO_INVAL(a1))
-    GOTO_MODE(1 << 11)
+    TEST_TRAP_IN(MPP_S, 10, CAUSE_ILLEGAL, CBO_ZERO(a1))
+    TEST_TRAP_IN(MPP_S, 11, CAUSE_ILLEGAL, CBO_CLEAN(a1))
+    TEST_TRAP_IN(MPP_S, 12, CAUSE_ILLEGAL, CBO_FLUSH(a1))
+    TEST_TRAP_IN(MPP_S, 13, CAUSE_ILLEGAL, CBO_INVAL(a1))
+    GOTO_MODE(MPP_S)
     TEST_NO_TRAP(14, PREFETCH(1, a1))
     BACK_TO_M
     TEST_CASE(15, a0, 0xa5a5a5a5a5a5a5a5, BUF(0))
     li t0, CBZE | CBCFE | CBIE_FLUSH
     csrw CSR_MENVCFG, t0
-    GOTO_MODE(1 << 11)
+    GOTO_MODE(MPP_S)
     TEST_NO_TRAP(16, CBO_ZERO(a1); CBO_CLEAN(a1); CBO_FLUSH(a1); CBO_INVAL(a1))
     BACK_TO_M
     TEST_CASE(17, a0, 0, BUF(0))
     /* the same from U needs senvcfg too */
-    GOTO_MODE(0)
-    TEST_TRAP(20, CAUSE_ILLEGAL, CBO_ZERO(a1))
-    GOTO_MODE(0)
-    TEST_TRAP(21, CAUSE_ILLEGAL, CBO_CLEAN(a1))
-    GOTO_MODE(0)
-    TEST_TRAP(22, CAUSE_ILLEGAL, CBO_INVAL(a1))
+    TEST_TRAP_IN(MPP_U, 20, CAUSE_ILLEGAL, CBO_ZERO(a1))
+    TEST_TRAP_IN(MPP_U, 21, CAUSE_ILLEGAL, CBO_CLEAN(a1))
+    TEST_TRAP_IN(MPP_U, 22, CAUSE_ILLEGAL, CBO_INVAL(a1))
     li t0, CBZE | CBCFE | CBIE_INVAL
     csrw CSR_SENVCFG, t0
     FILL
-    GOTO_MODE(0)
+    GOTO_MODE(MPP_U)
     TEST_NO_TRAP(23, CBO_ZERO(a1); CBO_CLEAN(a1); CBO_FLUSH(a1); CBO_INVAL(a1))
     BACK_TO_M
     TEST_CASE(24, a0, 0, BUF(8))

@@ -11,26 +11,6 @@
 
     .option norvc
 
-#define MPP_U 0
-#define MPP_S (1 << 11)
-
-#define GOTO_MODE(mpp)                              \
-    li t0, MSTATUS_MPP;                             \
-    csrc mstatus, t0;                               \
-    li t0, mpp;                                     \
-    csrs mstatus, t0;                               \
-    la t0, 8881f;                                   \
-    csrw mepc, t0;                                  \
-    mret;                                           \
-8881:
-
-#define BACK_TO_M                                   \
-    la TRAP_RESUME, 8882f;                          \
-    ecall;                                          \
-8882:
-
-#define CHECK_REG(reg, value) li TEST_EXP, value; TEST_FAIL_IF_NE(reg, TEST_EXP)
-
 /* a1 - a0 must be expected (exact mode, s4 = 1) or not negative */
 #define CHECK_DELTA(expected)                       \
     sub a2, a1, a0;                                 \
@@ -149,22 +129,15 @@ TEST_BEGIN
     /* ---- mcounteren / scounteren ---- */
     csrw mcounteren, zero
     csrw scounteren, zero
-    GOTO_MODE(MPP_S)
-    TEST_TRAP(70, CAUSE_ILLEGAL, rdcycle a0)
+    TEST_TRAP_IN(MPP_S, 70, CAUSE_ILLEGAL, rdcycle a0)
     TEST_TRAP_TVAL(0xc0002573)
-    GOTO_MODE(MPP_S)
-    TEST_TRAP(71, CAUSE_ILLEGAL, rdtime a0)
-    GOTO_MODE(MPP_S)
-    TEST_TRAP(72, CAUSE_ILLEGAL, rdinstret a0)
-    GOTO_MODE(MPP_S)
-    TEST_TRAP(73, CAUSE_ILLEGAL, csrr a0, hpmcounter3)
-    GOTO_MODE(MPP_U)
-    TEST_TRAP(74, CAUSE_ILLEGAL, rdcycle a0)
-    GOTO_MODE(MPP_U)
-    TEST_TRAP(75, CAUSE_ILLEGAL, rdinstret a0)
+    TEST_TRAP_IN(MPP_S, 71, CAUSE_ILLEGAL, rdtime a0)
+    TEST_TRAP_IN(MPP_S, 72, CAUSE_ILLEGAL, rdinstret a0)
+    TEST_TRAP_IN(MPP_S, 73, CAUSE_ILLEGAL, csrr a0, hpmcounter3)
+    TEST_TRAP_IN(MPP_U, 74, CAUSE_ILLEGAL, rdcycle a0)
+    TEST_TRAP_IN(MPP_U, 75, CAUSE_ILLEGAL, rdinstret a0)
     /* S never reaches the M counters */
-    GOTO_MODE(MPP_S)
-    TEST_TRAP(76, CAUSE_ILLEGAL, csrr a0, minstret)
+    TEST_TRAP_IN(MPP_S, 76, CAUSE_ILLEGAL, csrr a0, minstret)
     /* mcounteren lets S in, U still needs scounteren */
     li t0, 7                    /* CY, TM, IR */
     csrw mcounteren, t0
@@ -176,10 +149,8 @@ TEST_BEGIN
     rdinstret a1
     BACK_TO_M
     CHECK_DELTA(1)
-    GOTO_MODE(MPP_U)
-    TEST_TRAP(79, CAUSE_ILLEGAL, rdinstret a0)
-    GOTO_MODE(MPP_U)
-    TEST_TRAP(80, CAUSE_ILLEGAL, rdtime a0)
+    TEST_TRAP_IN(MPP_U, 79, CAUSE_ILLEGAL, rdinstret a0)
+    TEST_TRAP_IN(MPP_U, 80, CAUSE_ILLEGAL, rdtime a0)
     /* bit by bit: only IR for U */
     li TNUM, 81
     li t0, 4
@@ -192,27 +163,23 @@ TEST_BEGIN
     rdinstret a1
     BACK_TO_M
     CHECK_DELTA(11)
-    GOTO_MODE(MPP_U)
-    TEST_TRAP(83, CAUSE_ILLEGAL, rdcycle a0)
+    TEST_TRAP_IN(MPP_U, 83, CAUSE_ILLEGAL, rdcycle a0)
     /* scounteren alone is not enough: mcounteren gates S and U */
     li t0, 1
     csrw mcounteren, t0
     li t0, 7
     csrw scounteren, t0
-    GOTO_MODE(MPP_U)
-    TEST_TRAP(84, CAUSE_ILLEGAL, rdinstret a0)
+    TEST_TRAP_IN(MPP_U, 84, CAUSE_ILLEGAL, rdinstret a0)
     li TNUM, 85
     GOTO_MODE(MPP_U)
     rdcycle a0
     BACK_TO_M
-    GOTO_MODE(MPP_S)
-    TEST_TRAP(86, CAUSE_ILLEGAL, rdinstret a0)
+    TEST_TRAP_IN(MPP_S, 86, CAUSE_ILLEGAL, rdinstret a0)
     /* counters are read-only from every mode */
     li t0, 7
     csrw mcounteren, t0
     TEST_TRAP(87, CAUSE_ILLEGAL, csrw cycle, zero)
-    GOTO_MODE(MPP_S)
-    TEST_TRAP(88, CAUSE_ILLEGAL, csrw instret, zero)
+    TEST_TRAP_IN(MPP_S, 88, CAUSE_ILLEGAL, csrw instret, zero)
     csrw mcounteren, zero
     csrw scounteren, zero
 

@@ -13,28 +13,9 @@
 
     .option norvc
 
-#define MPP_U 0
-#define MPP_S (1 << 11)
 #define SSIP (1 << IRQ_SSI)
 #define STIP (1 << IRQ_STI)
 #define SEIP (1 << IRQ_SEI)
-
-#define GOTO_MODE(mpp)                              \
-    li t0, MSTATUS_MPP;                             \
-    csrc mstatus, t0;                               \
-    li t0, mpp;                                     \
-    csrs mstatus, t0;                               \
-    la t0, 8881f;                                   \
-    csrw mepc, t0;                                  \
-    mret;                                           \
-8881:
-
-#define BACK_TO_M                                   \
-    la TRAP_RESUME, 8882f;                          \
-    ecall;                                          \
-8882:
-
-#define CHECK_REG(reg, value) li TEST_EXP, value; TEST_FAIL_IF_NE(reg, TEST_EXP)
 
 /* empty the log */
 #define LOG_RESET li s2, 0
@@ -356,29 +337,39 @@ TEST_END
 
 /* ---- handlers ---- */
     .align 2
+/* The handlers of M and S differ only in their CSRs and what they clear. */
+
+/* irq_last = cause (in t6), epc, status; t6 = the cause's code */
+#define KEEP_LAST(epc, status)                      \
+    la t5, irq_last;                                \
+    sd t6, 0(t5);                                   \
+    csrr t6, epc;                                   \
+    sd t6, 8(t5);                                   \
+    csrr t6, status;                                \
+    sd t6, 16(t5);                                  \
+    ld t6, 0(t5);                                   \
+    slli t6, t6, 1;                                 \
+    srli t6, t6, 1
+
+/* append t6 to irq_log; t5 = the bit of the interrupt in mip/sip */
+#define LOG_AND_MASK                                \
+    la t5, irq_log;                                 \
+    slli TEST_EXP, s2, 3;                           \
+    add t5, t5, TEST_EXP;                           \
+    sd t6, 0(t5);                                   \
+    addi s2, s2, 1;                                 \
+    andi t6, t6, 0xff;                              \
+    li t5, 1;                                       \
+    sll t5, t5, t6
+
 irq_m_handler:
     csrr t6, mcause
     bltz t6, 1f
     j rt_catch_m                /* exceptions: the usual catcher */
 1:
-    la t5, irq_last
-    sd t6, 0(t5)
-    csrr t6, mepc
-    sd t6, 8(t5)
-    csrr t6, mstatus
-    sd t6, 16(t5)
-    ld t6, 0(t5)
-    slli t6, t6, 1
-    srli t6, t6, 1
+    KEEP_LAST(mepc, mstatus)
 irq_m_log:
-    la t5, irq_log
-    slli TEST_EXP, s2, 3
-    add t5, t5, TEST_EXP
-    sd t6, 0(t5)
-    addi s2, s2, 1
-    andi t6, t6, 0xff
-    li t5, 1
-    sll t5, t5, t6
+    LOG_AND_MASK
     csrc mip, t5                /* consume the request */
     mret
 
@@ -388,25 +379,10 @@ irq_s_handler:
     bltz t6, 1f
     j rt_catch_s
 1:
-    la t5, irq_last
-    sd t6, 0(t5)
-    csrr t6, sepc
-    sd t6, 8(t5)
-    csrr t6, sstatus
-    sd t6, 16(t5)
-    ld t6, 0(t5)
-    slli t6, t6, 1
-    srli t6, t6, 1
+    KEEP_LAST(sepc, sstatus)
     ori t6, t6, 0x100
 irq_s_log:
-    la t5, irq_log
-    slli TEST_EXP, s2, 3
-    add t5, t5, TEST_EXP
-    sd t6, 0(t5)
-    addi s2, s2, 1
-    andi t6, t6, 0xff
-    li t5, 1
-    sll t5, t5, t6
+    LOG_AND_MASK
     csrc sie, t5                /* S cannot clear STIP/SEIP: mask it */
     csrc sip, t5                /* (clears SSIP) */
     sret

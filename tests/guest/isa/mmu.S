@@ -17,9 +17,6 @@
 
     .option norvc
 
-#define MPP_U 0
-#define MPP_S (1 << 11)
-
 #define PTE_V (1 << 0)
 #define PTE_R (1 << 1)
 #define PTE_W (1 << 2)
@@ -51,28 +48,10 @@
     la t3, label;                                   \
     SET_PTE(table, index, t3, flags)
 
-#define GOTO_MODE(mpp)                              \
-    li t0, MSTATUS_MPP;                             \
-    csrc mstatus, t0;                               \
-    li t0, mpp;                                     \
-    csrs mstatus, t0;                               \
-    la t0, 8881f;                                   \
-    csrw mepc, t0;                                  \
-    mret;                                           \
-8881:
-
-#define BACK_TO_M                                   \
-    la TRAP_RESUME, 8882f;                          \
-    ecall;                                          \
-8882:
-
-#define CHECK_REG(reg, value) li TEST_EXP, value; TEST_FAIL_IF_NE(reg, TEST_EXP)
-
 /* S-mode access that must fault into M with cause and tval = address */
 #define TEST_S_FAULT(n, cause, addr, ...)           \
     li a1, addr;                                    \
-    GOTO_MODE(MPP_S);                               \
-    TEST_TRAP(n, cause, __VA_ARGS__);               \
+    TEST_TRAP_IN(MPP_S, n, cause, __VA_ARGS__);     \
     li TEST_EXP, addr;                              \
     TEST_FAIL_IF_NE(TRAP_TVAL, TEST_EXP)
 
@@ -225,8 +204,7 @@ TEST_BEGIN
     /* a misaligned access that crosses into an invalid page faults; tval
      * is the access address or the start of the faulting page */
     li a1, VA(PAGE_NOD + 1) - 4
-    GOTO_MODE(MPP_S)
-    TEST_TRAP(31, CAUSE_LOAD_PAGE, ld a0, 0(a1))
+    TEST_TRAP_IN(MPP_S, 31, CAUSE_LOAD_PAGE, ld a0, 0(a1))
     beq TRAP_TVAL, a1, 1f
     li TEST_EXP, VA(PAGE_NOD + 1)
     TEST_FAIL_IF_NE(TRAP_TVAL, TEST_EXP)

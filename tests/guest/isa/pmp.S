@@ -8,9 +8,6 @@
 
     .option norvc
 
-#define MPP_U 0
-#define MPP_S (1 << 11)
-
 #define PMP_R 0x01
 #define PMP_W 0x02
 #define PMP_X 0x04
@@ -19,27 +16,9 @@
 #define PMP_NAPOT 0x18
 #define PMP_L 0x80
 
-#define GOTO_MODE(mpp)                              \
-    li t0, MSTATUS_MPP;                             \
-    csrc mstatus, t0;                               \
-    li t0, mpp;                                     \
-    csrs mstatus, t0;                               \
-    la t0, 8881f;                                   \
-    csrw mepc, t0;                                  \
-    mret;                                           \
-8881:
-
-#define BACK_TO_M                                   \
-    la TRAP_RESUME, 8882f;                          \
-    ecall;                                          \
-8882:
-
-#define CHECK_REG(reg, value) li TEST_EXP, value; TEST_FAIL_IF_NE(reg, TEST_EXP)
-
 /* an access from mode that must fault with cause, tval = a1 */
 #define TEST_FAULT(n, mpp, cause, ...)              \
-    GOTO_MODE(mpp);                                 \
-    TEST_TRAP(n, cause, __VA_ARGS__);               \
+    TEST_TRAP_IN(mpp, n, cause, __VA_ARGS__);       \
     TEST_FAIL_IF_NE(TRAP_TVAL, a1)
 
 /* pmpcfg0 holds entries 0-7, pmpcfg2 entries 8-15 (RV64) */

@@ -21,20 +21,6 @@
 #define STCE_ON  li t0, 1; slli t0, t0, 63; csrs CSR_MENVCFG, t0
 #define STCE_OFF li t0, 1; slli t0, t0, 63; csrc CSR_MENVCFG, t0
 
-#define GOTO_S                                      \
-    li t0, MSTATUS_MPP;                             \
-    csrc mstatus, t0;                               \
-    li t0, MSTATUS_MPP_S;                           \
-    csrs mstatus, t0;                               \
-    la t0, 8881f;                                   \
-    csrw mepc, t0;                                  \
-    mret;                                           \
-8881:
-#define BACK_TO_M                                   \
-    la TRAP_RESUME, 8882f;                          \
-    ecall;                                          \
-8882:
-
 TEST_BEGIN
     csrw mie, zero
     csrw mideleg, zero
@@ -45,20 +31,17 @@ TEST_BEGIN
     /* M reads and writes it whatever STCE says */
     TEST_CASE(1, a0, 1234, li a1, 1234; csrw CSR_STIMECMP, a1; csrr a0, CSR_STIMECMP)
     /* from S: illegal without STCE, or without TM */
-    GOTO_S
-    TEST_TRAP(2, CAUSE_ILLEGAL, csrr a0, CSR_STIMECMP)
+    TEST_TRAP_IN(MPP_S, 2, CAUSE_ILLEGAL, csrr a0, CSR_STIMECMP)
     BACK_TO_M
     csrwi mcounteren, TM
-    GOTO_S
-    TEST_TRAP(3, CAUSE_ILLEGAL, csrr a0, CSR_STIMECMP)
+    TEST_TRAP_IN(MPP_S, 3, CAUSE_ILLEGAL, csrr a0, CSR_STIMECMP)
     BACK_TO_M
     STCE_ON
     csrw mcounteren, zero
-    GOTO_S
-    TEST_TRAP(4, CAUSE_ILLEGAL, csrr a0, CSR_STIMECMP)
+    TEST_TRAP_IN(MPP_S, 4, CAUSE_ILLEGAL, csrr a0, CSR_STIMECMP)
     BACK_TO_M
     csrwi mcounteren, TM
-    GOTO_S
+    GOTO_MODE(MPP_S)
     TEST_CASE(5, a0, 3, li a1, 3; csrw CSR_STIMECMP, a1; csrr a0, CSR_STIMECMP)
     BACK_TO_M
     /* menvcfg keeps STCE */

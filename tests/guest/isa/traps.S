@@ -7,50 +7,17 @@
 
     .option norvc
 
-#define MPP_U 0
-#define MPP_S (1 << 11)
-
-/* Continue at the next instruction in the given mode (from M). */
-#define GOTO_MODE(mpp)                              \
-    li t0, MSTATUS_MPP;                             \
-    csrc mstatus, t0;                               \
-    li t0, mpp;                                     \
-    csrs mstatus, t0;                               \
-    la t0, 8881f;                                   \
-    csrw mepc, t0;                                  \
-    mret;                                           \
-8881:
-
-/* Back to M from S or U through an ecall that M catches. */
-#define BACK_TO_M                                   \
-    la TRAP_RESUME, 8882f;                          \
-    ecall;                                          \
-8882:
-
-/* From S, continue at the next instruction in U (sret with SPP=0). */
-#define S_GOTO_U                                    \
-    li t0, MSTATUS_SPP;                             \
-    csrc sstatus, t0;                               \
-    la t0, 8883f;                                   \
-    csrw sepc, t0;                                  \
-    sret;                                           \
-8883:
-
-#define CHECK_REG(reg, value) li TEST_EXP, value; TEST_FAIL_IF_NE(reg, TEST_EXP)
-
 TEST_BEGIN
     /* ---- ecall from each mode, not delegated ---- */
     TEST_TRAP(1, CAUSE_ECALL_M, ecall_m: ecall)
     TEST_TRAP_EPC_LABEL(ecall_m)
     TEST_TRAP_TVAL(0)
     li TNUM, 2
-    GOTO_MODE(MPP_S)
-    TEST_TRAP(2, CAUSE_ECALL_S, ecall_s: ecall)
+    TEST_TRAP_IN(MPP_S, 2, CAUSE_ECALL_S, ecall_s: ecall)
     TEST_TRAP_EPC_LABEL(ecall_s)
     /* the trap recorded the previous mode in MPP */
     TEST_CASE(3, a0, MPP_S, li a1, MSTATUS_MPP; and a0, TRAP_STATUS, a1)
-    GOTO_MODE(MPP_U)
-    TEST_TRAP(4, CAUSE_ECALL_U, ecall_u: ecall)
+    TEST_TRAP_IN(MPP_U, 4, CAUSE_ECALL_U, ecall_u: ecall)
     TEST_TRAP_EPC_LABEL(ecall_u)
     TEST_CASE(5, a0, MPP_U, li a1, MSTATUS_MPP; and a0, TRAP_STATUS, a1)
 
@@ -73,8 +40,7 @@ TEST_BEGIN
     /* ---- ebreak ---- */
     TEST_TRAP(20, CAUSE_BREAKPOINT, ebreak_m: ebreak)
     TEST_TRAP_EPC_LABEL(ebreak_m)
-    GOTO_MODE(MPP_U)
-    TEST_TRAP(21, CAUSE_BREAKPOINT, ebreak)
+    TEST_TRAP_IN(MPP_U, 21, CAUSE_BREAKPOINT, ebreak)
 
     /* ---- access faults on unmapped physical addresses ---- */
     li a1, 0x50000000
@@ -156,13 +122,11 @@ TEST_BEGIN
     /* trap entry: MPIE <- MIE, MIE <- 0 (MIE in U comes from MPIE) */
     li t0, MSTATUS_MPIE
     csrs mstatus, t0
-    GOTO_MODE(MPP_U)
-    TEST_TRAP(43, CAUSE_ECALL_U, ecall)
+    TEST_TRAP_IN(MPP_U, 43, CAUSE_ECALL_U, ecall)
     TEST_CASE(44, a0, MSTATUS_MPIE, li a1, MSTATUS_MPIE | MSTATUS_MIE; and a0, TRAP_STATUS, a1)
     li t0, MSTATUS_MPIE
     csrc mstatus, t0
-    GOTO_MODE(MPP_U)
-    TEST_TRAP(43, CAUSE_ECALL_U, ecall)
+    TEST_TRAP_IN(MPP_U, 43, CAUSE_ECALL_U, ecall)
     TEST_CASE(44, a0, 0, li a1, MSTATUS_MPIE | MSTATUS_MIE; and a0, TRAP_STATUS, a1)
     li t0, MSTATUS_MIE
     csrc mstatus, t0
@@ -198,36 +162,23 @@ TEST_BEGIN
     TEST_CASE(50, a0, MPP_S, li a1, MSTATUS_MPP; and a0, TRAP_STATUS, a1)
 
     /* ---- xRET and other privileged instructions from lower modes ---- */
-    GOTO_MODE(MPP_S)
-    TEST_TRAP(55, CAUSE_ILLEGAL, mret_s: mret)
+    TEST_TRAP_IN(MPP_S, 55, CAUSE_ILLEGAL, mret_s: mret)
     TEST_TRAP_TVAL(0x30200073)
-    GOTO_MODE(MPP_U)
-    TEST_TRAP(56, CAUSE_ILLEGAL, mret)
-    GOTO_MODE(MPP_U)
-    TEST_TRAP(57, CAUSE_ILLEGAL, sret)
+    TEST_TRAP_IN(MPP_U, 56, CAUSE_ILLEGAL, mret)
+    TEST_TRAP_IN(MPP_U, 57, CAUSE_ILLEGAL, sret)
     TEST_TRAP_TVAL(0x10200073)
-    GOTO_MODE(MPP_U)
-    TEST_TRAP(58, CAUSE_ILLEGAL, sfence.vma)
-    GOTO_MODE(MPP_U)
-    TEST_TRAP(59, CAUSE_ILLEGAL, wfi)
+    TEST_TRAP_IN(MPP_U, 58, CAUSE_ILLEGAL, sfence.vma)
+    TEST_TRAP_IN(MPP_U, 59, CAUSE_ILLEGAL, wfi)
 
     /* ---- CSR privilege: the CSR number decides ---- */
-    GOTO_MODE(MPP_U)
-    TEST_TRAP(60, CAUSE_ILLEGAL, csrr a0, sscratch)
-    GOTO_MODE(MPP_U)
-    TEST_TRAP(61, CAUSE_ILLEGAL, csrr a0, mscratch)
-    GOTO_MODE(MPP_U)
-    TEST_TRAP(62, CAUSE_ILLEGAL, csrw satp, zero)
-    GOTO_MODE(MPP_U)
-    TEST_TRAP(63, CAUSE_ILLEGAL, csrr a0, mhartid)
-    GOTO_MODE(MPP_S)
-    TEST_TRAP(64, CAUSE_ILLEGAL, csrr a0, mscratch)
-    GOTO_MODE(MPP_S)
-    TEST_TRAP(65, CAUSE_ILLEGAL, csrr a0, mhartid)
-    GOTO_MODE(MPP_S)
-    TEST_TRAP(66, CAUSE_ILLEGAL, csrw medeleg, zero)
-    GOTO_MODE(MPP_S)
-    TEST_TRAP(67, CAUSE_ILLEGAL, csrr a0, pmpcfg0)
+    TEST_TRAP_IN(MPP_U, 60, CAUSE_ILLEGAL, csrr a0, sscratch)
+    TEST_TRAP_IN(MPP_U, 61, CAUSE_ILLEGAL, csrr a0, mscratch)
+    TEST_TRAP_IN(MPP_U, 62, CAUSE_ILLEGAL, csrw satp, zero)
+    TEST_TRAP_IN(MPP_U, 63, CAUSE_ILLEGAL, csrr a0, mhartid)
+    TEST_TRAP_IN(MPP_S, 64, CAUSE_ILLEGAL, csrr a0, mscratch)
+    TEST_TRAP_IN(MPP_S, 65, CAUSE_ILLEGAL, csrr a0, mhartid)
+    TEST_TRAP_IN(MPP_S, 66, CAUSE_ILLEGAL, csrw medeleg, zero)
+    TEST_TRAP_IN(MPP_S, 67, CAUSE_ILLEGAL, csrr a0, pmpcfg0)
     /* S-mode reaches its own CSRs */
     li TNUM, 68
     GOTO_MODE(MPP_S)
@@ -319,8 +270,7 @@ deleg_brk:
     TEST_CASE(89, a0, 0x50000000, csrr a0, stval)
     /* ecall from S is not delegated: reaches M */
     li TNUM, 90
-    GOTO_MODE(MPP_S)
-    TEST_TRAP(90, CAUSE_ECALL_S, ecall)
+    TEST_TRAP_IN(MPP_S, 90, CAUSE_ECALL_S, ecall)
     /* traps taken in M are never delegated, even if the bit is set */
     TEST_TRAP(91, CAUSE_ILLEGAL, csrr a0, 0x5c0)
     TEST_TRAP(92, CAUSE_BREAKPOINT, ebreak)
@@ -342,16 +292,14 @@ deleg_brk:
     /* ---- TSR, TW, TVM ---- */
     li t0, MSTATUS_TSR
     csrs mstatus, t0
-    GOTO_MODE(MPP_S)
-    TEST_TRAP(100, CAUSE_ILLEGAL, sret)
+    TEST_TRAP_IN(MPP_S, 100, CAUSE_ILLEGAL, sret)
     TEST_TRAP_TVAL(0x10200073)
     li t0, MSTATUS_TSR
     csrc mstatus, t0
 
     li t0, MSTATUS_TW
     csrs mstatus, t0
-    GOTO_MODE(MPP_S)
-    TEST_TRAP(101, CAUSE_ILLEGAL, wfi)
+    TEST_TRAP_IN(MPP_S, 101, CAUSE_ILLEGAL, wfi)
     TEST_TRAP_TVAL(0x10500073)
     li t0, MSTATUS_TW
     csrc mstatus, t0
@@ -372,15 +320,11 @@ deleg_brk:
 
     li t0, MSTATUS_TVM
     csrs mstatus, t0
-    GOTO_MODE(MPP_S)
-    TEST_TRAP(103, CAUSE_ILLEGAL, csrr a0, satp)
+    TEST_TRAP_IN(MPP_S, 103, CAUSE_ILLEGAL, csrr a0, satp)
     TEST_TRAP_TVAL(0x18002573)
-    GOTO_MODE(MPP_S)
-    TEST_TRAP(104, CAUSE_ILLEGAL, csrw satp, zero)
-    GOTO_MODE(MPP_S)
-    TEST_TRAP(105, CAUSE_ILLEGAL, sfence.vma)
-    GOTO_MODE(MPP_S)
-    TEST_TRAP(106, CAUSE_ILLEGAL, sfence.vma a0, a1)
+    TEST_TRAP_IN(MPP_S, 104, CAUSE_ILLEGAL, csrw satp, zero)
+    TEST_TRAP_IN(MPP_S, 105, CAUSE_ILLEGAL, sfence.vma)
+    TEST_TRAP_IN(MPP_S, 106, CAUSE_ILLEGAL, sfence.vma a0, a1)
     /* M-mode is not affected by TVM */
     TEST_NO_TRAP(107, csrr a0, satp; sfence.vma)
     li t0, MSTATUS_TVM

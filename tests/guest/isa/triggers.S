@@ -40,20 +40,6 @@
     csrw CSR_TDATA1, t0
 #define DISARM csrw CSR_TDATA1, zero
 
-#define GOTO_MODE(mpp)                              \
-    li t0, MSTATUS_MPP;                             \
-    csrc mstatus, t0;                               \
-    li t0, mpp;                                     \
-    csrs mstatus, t0;                               \
-    la t0, 8881f;                                   \
-    csrw mepc, t0;                                  \
-    mret;                                           \
-8881:
-#define BACK_TO_M                                   \
-    la TRAP_RESUME, 8882f;                          \
-    ecall;                                          \
-8882:
-
 TEST_BEGIN
     /* ---- counting: a tselect past the last trigger does not stick ---- */
     li a0, 0                    /* triggers found */
@@ -136,19 +122,16 @@ TEST_BEGIN
     la a2, var
     ARM(2, T_U | T_LOAD, a2)
     TEST_NO_TRAP(40, ld a0, 0(a2))
-    GOTO_MODE(0)
-    TEST_TRAP(41, CAUSE_BREAKPOINT, ld a0, 0(a2))
+    TEST_TRAP_IN(MPP_U, 41, CAUSE_BREAKPOINT, ld a0, 0(a2))
     /* S only: not in U, in S */
     ARM(2, T_S | T_LOAD, a2)
-    GOTO_MODE(0)
+    GOTO_MODE(MPP_U)
     TEST_NO_TRAP(42, ld a0, 0(a2))
     BACK_TO_M
-    GOTO_MODE(1 << 11)
-    TEST_TRAP(43, CAUSE_BREAKPOINT, ld a0, 0(a2))
+    TEST_TRAP_IN(MPP_S, 43, CAUSE_BREAKPOINT, ld a0, 0(a2))
     /* in S and U a trigger fires whatever mte says */
     csrw CSR_TCONTROL, zero
-    GOTO_MODE(1 << 11)
-    TEST_TRAP(44, CAUSE_BREAKPOINT, ld a0, 0(a2))
+    TEST_TRAP_IN(MPP_S, 44, CAUSE_BREAKPOINT, ld a0, 0(a2))
     /* with mte clear, an M trigger does not fire in M */
     ARM(2, T_M | T_LOAD, a2)
     TEST_NO_TRAP(45, ld a0, 0(a2))

@@ -118,6 +118,9 @@ test_fail:                                          \
 #define TEST_FAIL_IF_EQ(a, b) \
     bne a, b, 1111f; j test_fail; 1111:
 
+/* Check that reg holds value. */
+#define CHECK_REG(reg, value) li TEST_EXP, value; TEST_FAIL_IF_NE(reg, TEST_EXP)
+
 /* Generic check: run code, then compare reg with the expected value. */
 #define TEST_CASE(n, reg, expected, ...)            \
     li TNUM, n;                                     \
@@ -225,6 +228,46 @@ test_fail:                                          \
 7771:                                               \
     li reg, 0;                                      \
 7772:
+
+/* ---- privilege mode switches ----
+ * The mode tests (traps, pmp, mmu, interrupts, counters, cbo, sstc,
+ * triggers) leave M for S or U and come back: these keep them alike. */
+
+/* MPP values for GOTO_MODE */
+#define MPP_U 0
+#define MPP_S MSTATUS_MPP_S
+
+/* Continue at the next instruction in the given mode (from M). */
+#define GOTO_MODE(mpp)                              \
+    li t0, MSTATUS_MPP;                             \
+    csrc mstatus, t0;                               \
+    li t0, mpp;                                     \
+    csrs mstatus, t0;                               \
+    la t0, 8881f;                                   \
+    csrw mepc, t0;                                  \
+    mret;                                           \
+8881:
+
+/* Back to M from S or U through an ecall that M catches. */
+#define BACK_TO_M                                   \
+    la TRAP_RESUME, 8882f;                          \
+    ecall;                                          \
+8882:
+
+/* Run code in the given mode (entered from M) that must trap into M with
+ * the given cause; execution resumes after the macro in M-mode. */
+#define TEST_TRAP_IN(mpp, n, cause, ...)            \
+    GOTO_MODE(mpp);                                 \
+    TEST_TRAP(n, cause, __VA_ARGS__)
+
+/* From S, continue at the next instruction in U (sret with SPP=0). */
+#define S_GOTO_U                                    \
+    li t0, MSTATUS_SPP;                             \
+    csrc sstatus, t0;                               \
+    la t0, 8883f;                                   \
+    csrw sepc, t0;                                  \
+    sret;                                           \
+8883:
 
 /* Run code that must not trap. */
 #define TEST_NO_TRAP(n, ...)                        \

@@ -11,6 +11,7 @@
  * pass, 1 counter wrong, 2 sum wrong, 3 no device tree in a1, 4
  * milestones wrong. */
 #include "rt.h"
+#include "fdt_cpus.h"
 
 enum { ROUNDS = 300, MAX_HARTS = 8 };
 
@@ -83,38 +84,6 @@ static void work(uint64_t hartid)
     __atomic_fetch_add(&finished, 1, __ATOMIC_SEQ_CST);
 }
 
-static uint32_t be32(const void *p)
-{
-    const uint8_t *b = p;
-    return (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 | (uint32_t)b[2] << 8 | b[3];
-}
-
-/* The number of nodes named cpu@N in the flattened device tree, 0 if
- * there is none. */
-static unsigned count_cpus(const uint8_t *fdt)
-{
-    if (!fdt || be32(fdt) != 0xd00dfeed)
-        return 0;
-    const uint8_t *p = fdt + be32(fdt + 8); /* off_dt_struct */
-    unsigned n = 0;
-    for (;;) {
-        uint32_t token = be32(p);
-        p += 4;
-        if (token == 1) { /* FDT_BEGIN_NODE: the name, NUL, padding */
-            const char *name = (const char *)p;
-            if (name[0] == 'c' && name[1] == 'p' && name[2] == 'u' && name[3] == '@')
-                n++;
-            p += (strlen(name) + 1 + 3) & ~(size_t)3;
-        } else if (token == 3) { /* FDT_PROP: len, nameoff, value */
-            p += 8 + ((be32(p) + 3) & ~3u);
-        } else if (token == 2 || token == 4) { /* END_NODE, NOP */
-        } else {
-            break; /* FDT_END or damage */
-        }
-    }
-    return n;
-}
-
 void rt_other_hart(uint64_t hartid, const void *fdt);
 void rt_other_hart(uint64_t hartid, const void *fdt)
 {
@@ -131,7 +100,7 @@ void rt_other_hart(uint64_t hartid, const void *fdt)
 
 int main(void)
 {
-    unsigned n = count_cpus(rt_fdt);
+    unsigned n = rt_fdt_count_cpus(rt_fdt);
     if (n == 0) {
         printf("lrsc: no device tree in a1\n");
         return 3;
