@@ -3,12 +3,14 @@
  * Register use inside a TB's code: rbx holds the Hart * for the whole TB;
  * rbp and r12-r15 cache guest registers (all five callee-saved, so handler
  * calls keep them; see "The guest-register cache" below); rax, rcx, rdx,
- * rsi, rdi are scratch. Every write of a guest register also goes to
- * h->x[] (write-through), so h->x[] is the hart's exact state after every
- * op, whatever happens in the next one (an exception, an abandoned I/O
- * access, a debugger stop), and no state needs to be written back on an
- * exit. Every exit jumps to the TB's epilogue, which restores the host's
- * registers.
+ * rsi, rdi are scratch. A guest register an inline op writes stays in its
+ * host register (write-back, "dirty") until an exit (each exit stores the
+ * dirty ones before its jmp), a handler call (which reads h->x[]), a slow
+ * path (before its call: a fault, a watchpoint, an abandoned I/O access
+ * see h->x[] exact) or its host register's reuse. So h->x[] is the hart's
+ * exact state whenever anything but this TB's own code looks at it: the
+ * run loop, the debugger and the trace events run between TBs. Every exit
+ * jumps to the TB's epilogue, which restores the host's registers.
  *
  * Each op is one of:
  *  - inline: integer ALU (immediates, W forms, shifts, slt, lui/auipc,
@@ -220,17 +222,22 @@ typedef struct SlowPath {
     unsigned kind;
     int reload;            /* a load's destination register to read back
                             * from h->x[] after the call, or -1 */
+    uint8_t dirty;         /* the cache's dirty slots at the jne, and */
+    int8_t guest[5];       /* the guest registers they hold: stored to
+                            * h->x[] before the call */
 } SlowPath;
 
 /* The guest-register cache. Inside a TB, guest registers are kept in the
  * callee-saved host registers below (rbx holds the hart), so a value an op
  * computes reaches the next op that reads it through a register, not
  * through a store and a load of h->x[] (a store-to-load forwarding delay,
- * about 4-5 cycles, on every dependency). Every write also goes to h->x[]
- * (write-through): memory is always the hart's exact state, so an exit,
- * an exception, a handler or a slow path anywhere in the TB needs no
- * write-back, and dropping a cached register (to reuse its host register)
- * costs nothing. The cache starts empty at each TB's entry (a TB is
+ * about 4-5 cycles, on every dependency). A write marks its slot dirty
+ * (write-back): the value goes to h->x[] only where something else may
+ * read it there: at each exit (flush_dirty, on that path only: the code
+ * after a branch's exit still sees the slots dirty), before a handler
+ * call (sync_dirty: clean from there on), in a load or store's slow path
+ * (the dirty slots as they were at its jne) and when the slot is reused
+ * (cache_take). The cache starts empty at each TB's entry (a TB is
  * entered from the run loop or from any TB chained to it); a handler call
  * may write x[op->rd] (the only guest register a handler writes), so that
  * one is dropped after it; callee-saved registers survive every call. */
@@ -248,12 +255,15 @@ typedef struct Emit {
     uint32_t last_use[NCACHE];  /* for least-recently-used replacement */
     uint32_t clock;
     unsigned pinned;            /* slots the current op reads: not replaced */
+    unsigned dirty;             /* slots written since h->x[] was (write-back) */
     /* A TB that loops to its own start (see emit_loop_entry): the guest
      * registers loaded into the slots at its start, and the slot of its
      * exit that goes back there (-1: not such a TB). */
     int8_t loop_regs[NCACHE];
     int loop_slot;
     uint8_t *loop_head;
+    unsigned loop_dirty;        /* slots dirty at the loop head: the loop
+                                 * registers the TB writes */
     SlowPath slow[TB_MAX_INSNS + 2];
     unsigned nslow;
 } Emit;
@@ -264,14 +274,40 @@ static void cache_clear(Emit *e)
     memset(e->guest_of, -1, sizeof(e->guest_of));
     memset(e->last_use, 0, sizeof(e->last_use));
     e->pinned = 0;
+    e->dirty = 0;
 }
 
 static void cache_drop(Emit *e, unsigned xr)
 {
     if (xr > 32 || e->slot_of[xr] < 0)
         return;
+    e->dirty &= ~(1u << e->slot_of[xr]);
     e->guest_of[e->slot_of[xr]] = -1;
     e->slot_of[xr] = -1;
+}
+
+/* Store slot s's guest register to h->x[]. */
+static void store_slot(Emit *e, int s)
+{
+    x86_store64(&e->b, RBX, XOFF(e->guest_of[s]), cache_regs[s]);
+}
+
+/* Store the dirty slots to h->x[], on a path that leaves the TB (an
+ * exit): the code after it still sees them dirty (the other path of a
+ * branch did not store them). */
+static void flush_dirty(Emit *e)
+{
+    for (int s = 0; s < (int)NCACHE; s++)
+        if (e->dirty & (1u << s))
+            store_slot(e, s);
+}
+
+/* Store the dirty slots before a handler call, which reads h->x[]: from
+ * here on they are clean. */
+static void sync_dirty(Emit *e)
+{
+    flush_dirty(e);
+    e->dirty = 0;
 }
 
 /* A slot for x[xr] (not cached yet): a free one, else the least recently
@@ -290,8 +326,12 @@ static int cache_take(Emit *e, unsigned xr)
             best = s;
     }
     /* An op reads at most two registers, so one of five slots is free. */
-    if (e->guest_of[best] >= 0)
+    if (e->guest_of[best] >= 0) {
+        if (e->dirty & (1u << best)) /* its value is only there */
+            store_slot(e, best);
+        e->dirty &= ~(1u << best);
         e->slot_of[e->guest_of[best]] = -1;
+    }
     e->guest_of[best] = (int8_t)xr;
     e->slot_of[xr] = (int8_t)best;
     return best;
@@ -332,7 +372,15 @@ static X86Reg dst(Emit *e, unsigned rd)
 
 static void written(Emit *e, unsigned rd, X86Reg r)
 {
+    int slot = e->slot_of[rd];
+    if (slot >= 0 && cache_regs[slot] == r) {
+        e->dirty |= 1u << slot; /* stored at an exit, a call, a slow path */
+        return;
+    }
+    /* A value in a scratch register (jal, jalr's link): to h->x[], and a
+     * cached copy of rd is stale. */
     x86_store64(&e->b, RBX, XOFF(rd), r);
+    cache_drop(e, rd);
 }
 
 /* rd of an op that writes a guest register: x0's writes go to the sink
@@ -362,15 +410,31 @@ static void leave(Emit *e)
 
 static void leave_with(Emit *e, int code)
 {
+    flush_dirty(e);
     x86_mov_imm(&e->b, RAX, (uint64_t)code);
     leave(e);
 }
 
+/* Store the loop registers the TB writes, which may be dirty where they
+ * are all in their slots: the loop head, its entry, its exit. */
+static void store_loop_dirty(Emit *e)
+{
+    for (unsigned s = 0; s < NCACHE; s++)
+        if (e->loop_dirty & (1u << s))
+            x86_store64(&e->b, RBX, XOFF(e->loop_regs[s]), cache_regs[s]);
+}
+
 /* Before the exit that goes back to the TB's own start: put the guest
- * registers that the loop head expects into their slots (they are in
- * h->x[], written through). Usually they are there already. */
+ * registers that the loop head expects into their slots. A slot that
+ * holds its loop register already keeps it, dirty or not (the loop head
+ * counts the loop registers the TB writes as dirty); the other dirty
+ * slots are stored, then the missing loop registers loaded from h->x[].
+ * Usually they are all in place. */
 static void loop_reconcile(Emit *e)
 {
+    for (unsigned s = 0; s < NCACHE; s++)
+        if ((e->dirty & (1u << s)) && e->guest_of[s] != e->loop_regs[s])
+            store_slot(e, (int)s);
     for (unsigned s = 0; s < NCACHE; s++) {
         int xr = e->loop_regs[s];
         if (xr >= 0 && e->guest_of[s] != xr)
@@ -388,15 +452,22 @@ static void loop_reconcile(Emit *e)
  * leaves the TB). */
 static void leave_direct(Emit *e, int slot, uint64_t target)
 {
-    if (slot == e->loop_slot && target == e->tb->vpc)
+    bool loop = slot == e->loop_slot && target == e->tb->vpc;
+    if (loop) {
         loop_reconcile(e);
-    else
+    } else {
+        flush_dirty(e);
         set_pc(e, target);
+    }
     x86_mov_imm(&e->b, RAX, (uint64_t)(OP_EXIT_JUMP0 + slot));
     x86_align4(&e->b, 1); /* the jmp's opcode byte, then the rel32 */
     uint8_t *site = x86_jmp_fwd(&e->b);
     if (site && !e->tb->host_exit[slot])
         e->tb->host_exit[slot] = (uint8_t *)code_buffer_exec_addr(e->cb, site);
+    /* Not linked (yet) to the loop entry: the loop registers are in
+     * their slots, those the TB writes maybe dirty, as at the loop head. */
+    if (loop)
+        store_loop_dirty(e);
     leave(e);
 }
 
@@ -428,6 +499,9 @@ static SlowPath *emit_tlb_lookup(Emit *e, const Op *op, int acc, unsigned size, 
     s->store = acc == ACC_WRITE;
     s->kind = kind;
     s->reload = -1;
+    s->dirty = (uint8_t)e->dirty;
+    for (unsigned i = 0; i < NCACHE; i++)
+        s->guest[i] = e->guest_of[i];
     x86_alu_rm(b, ALU_ADD, true, RAX, RCX, 8);         /* + addend */
     return s;
 }
@@ -440,6 +514,11 @@ static void emit_slow_paths(Emit *e)
         if (b->overflow)
             return;
         x86_patch_rel32(s->jump, b->p);
+        /* h->x[] exact for the slow path: a fault, a watchpoint, an
+         * abandoned I/O access that the run loop runs again alone. */
+        for (unsigned r = 0; r < NCACHE; r++)
+            if (s->dirty & (1u << r))
+                x86_store64(b, RBX, XOFF(s->guest[r]), cache_regs[r]);
         x86_mov_rr(b, RDX, RAX); /* va */
         x86_mov_rr(b, RDI, RBX);
         x86_mov_imm(b, RSI, (uint64_t)(uintptr_t)s->op);
@@ -874,12 +953,12 @@ void native_unlink(NativeBackend *nb, uint8_t *exit)
  * that reaches a device runs that access alone, then goes back to the run
  * loop; the hart's own CSR writes, xRETs and traps end the TB unchained.
  * hart_set_mip lowers icount_end anyway, which the budget check sees. */
-static void emit_irq_check(Emit *e)
+static void emit_irq_check(Emit *e, const uint8_t *fail)
 {
     X86Buf *b = &e->b;
     x86_load64(b, RDX, RBX, HART_OFF(csr.mip));
     x86_alu_rm(b, ALU_AND, true, RDX, RBX, HART_OFF(csr.mie));
-    x86_patch_rel32(x86_jcc_fwd(b, CC_NE), e->epilogue);
+    x86_patch_rel32(x86_jcc_fwd(b, CC_NE), fail);
 }
 
 /* What a chain entry and a loop entry check and count before the TB
@@ -888,15 +967,15 @@ static void emit_irq_check(Emit *e)
  * the epilogue with eax as it is: the exit code of the TB that jumped
  * here, h->pc its target. No look at m->stop or m->debug_pending:
  * whatever sets them lowers icount_end (machine_break_chains). */
-static void emit_entry_checks(Emit *e, const TB *tb)
+static void emit_entry_checks(Emit *e, const TB *tb, const uint8_t *fail)
 {
     X86Buf *b = &e->b;
     x86_load64(b, RCX, RBX, HART_OFF(icount));
     x86_alu_ri(b, ALU_ADD, true, RCX, tb->ninsns);
     x86_alu_rm(b, ALU_CMP, true, RCX, RBX, HART_OFF(icount_end));
-    x86_patch_rel32(x86_jcc_fwd(b, CC_A), e->epilogue);
+    x86_patch_rel32(x86_jcc_fwd(b, CC_A), fail);
     if (e->fast_mode)
-        emit_irq_check(e);
+        emit_irq_check(e, fail);
     x86_store64(b, RBX, HART_OFF(icount), RCX);
 }
 
@@ -904,7 +983,7 @@ static void emit_entry_checks(Emit *e, const TB *tb)
 static void emit_chain_entry(Emit *e, const TB *tb)
 {
     X86Buf *b = &e->b;
-    emit_entry_checks(e, tb);
+    emit_entry_checks(e, tb, e->epilogue);
     x86_mov_imm(b, RDX, (uint64_t)(uintptr_t)tb);
     x86_store64(b, RBX, HART_OFF(cur_tb), RDX);
 }
@@ -916,7 +995,11 @@ static void emit_chain_entry(Emit *e, const TB *tb)
  * and the guest registers the TB uses stay in host registers from one
  * iteration to the next. For that the TB's code loads them at its start
  * (loop_regs, then the loop head), and the looping exit puts them back in
- * the same slots (loop_reconcile) before its jump. */
+ * the same slots (loop_reconcile) before its jump. They stay dirty across
+ * the loop too: the loop head counts the loop registers that any op of
+ * the TB writes as dirty (loop_dirty), so every other exit stores them,
+ * and so do the loop entry's failed check and the looping exit while it
+ * is not linked yet (store_loop_dirty). */
 static int find_loop_slot(const TB *tb, const OpInfo *info)
 {
     if (tb->nochain || tb->nops == 0)
@@ -972,6 +1055,14 @@ static void choose_loop_regs(Emit *e, const TB *tb, const OpInfo *info)
             n++;
         }
     }
+    /* The loop registers any op of the TB writes may come back dirty
+     * from the looping exit: the loop head counts them as dirty. */
+    e->loop_dirty = 0;
+    for (unsigned i = 0; i < tb->nops; i++) {
+        unsigned rd = tb->ops[i].rd;
+        if (rd < 32 && e->slot_of[rd] >= 0)
+            e->loop_dirty |= 1u << e->slot_of[rd];
+    }
 }
 
 /* The loads of the loop head's registers, at the TB's start. */
@@ -987,9 +1078,15 @@ static void emit_loop_preload(Emit *e)
  * eax holds the exit code). */
 static uint8_t *emit_loop_entry(Emit *e, const TB *tb)
 {
-    uint8_t *at = e->b.p;
-    emit_entry_checks(e, tb);
-    x86_jmp_to(&e->b, e->loop_head);
+    X86Buf *b = &e->b;
+    /* Where a failed check goes: the loop registers the TB writes may be
+     * dirty (loop_dirty), so they are stored before the epilogue. */
+    uint8_t *fail = b->p;
+    store_loop_dirty(e);
+    x86_jmp_to(b, e->epilogue);
+    uint8_t *at = b->p;
+    emit_entry_checks(e, tb, fail);
+    x86_jmp_to(b, e->loop_head);
     return at;
 }
 
@@ -1067,11 +1164,13 @@ TbHostFn native_emit(NativeBackend *nb, TB *tb, bool fast_mode)
     emit_chain_entry(e, tb);
     if (!e->b.overflow)
         x86_patch_rel32(to_body, e->b.p);
+    e->loop_dirty = 0;
     if (e->loop_slot >= 0) {
         choose_loop_regs(e, tb, info);
         emit_loop_preload(e);
     }
     e->loop_head = e->b.p;
+    e->dirty = e->loop_dirty;
     /* Offsets from the code's start, for -d out_asm (NativeTbMap). */
     NativeTbMap *map = &nb->map;
     nb->have_map = false;
@@ -1089,6 +1188,7 @@ TbHostFn native_emit(NativeBackend *nb, TB *tb, bool fast_mode)
                                      .idx = (uint16_t)(op->idx + 1) };
             const Op *pair_exec =
                 (const Op *)code_buffer_exec_addr(cb, (const uint8_t *)&pairs[2 * k]);
+            sync_dirty(e); /* the handler reads h->x[] */
             emit_call(e, pair_exec, op->fn, i + 1 == nops);
             cache_drop(e, op->rd); /* the one register a handler writes */
             k++;
