@@ -1,9 +1,10 @@
 /* The x86-64 emitter: one host function per TB.
  *
  * Register use inside a TB's code: rbx holds the Hart * for the whole TB;
- * rbp and r12-r15 cache guest registers (all five callee-saved, so handler
- * calls keep them; see "The guest-register cache" below); rax, rcx, rdx,
- * rsi, rdi are scratch. A guest register an inline op writes stays in its
+ * rbp, r12-r15 (callee-saved: handler calls keep them) and rsi, rdi,
+ * r8-r11 (caller-saved: dropped at a handler call, loaded again after a
+ * slow path's call) cache guest registers (see "The guest-register cache"
+ * below); rax, rcx, rdx are scratch, rdi and rsi also a call's arguments. A guest register an inline op writes stays in its
  * host register (write-back, "dirty") until an exit (each exit stores the
  * dirty ones before its jmp), a handler call (which reads h->x[]), a slow
  * path (before its call: a fault, a watchpoint, an abandoned I/O access
@@ -213,6 +214,15 @@ static OpInfo classify(const Op *op, bool fast_mode)
 
 /* ------------------------------------------------------------ emission */
 
+/* The host registers of the guest-register cache (see below): first the
+ * callee-saved ones, which handler calls keep (the prologue saves them),
+ * then caller-saved ones, which a call clobbers: a handler call drops
+ * them, and a slow path loads them again after its call. rax, rcx, rdx
+ * are the ops' scratch registers; rdi and rsi carry a call's arguments,
+ * set after the stores that come before every call. */
+static const X86Reg cache_regs[] = { RBP, R12, R13, R14, R15, RSI, RDI, R8, R9, R10, R11 };
+enum { NCACHE = sizeof(cache_regs) / sizeof(cache_regs[0]), NCALLEE = 5 };
+
 /* A load or store's slow path, emitted after the TB's ops. */
 typedef struct SlowPath {
     uint8_t *jump;         /* rel32 of the fast path's jne */
@@ -222,9 +232,10 @@ typedef struct SlowPath {
     unsigned kind;
     int reload;            /* a load's destination register to read back
                             * from h->x[] after the call, or -1 */
-    uint8_t dirty;         /* the cache's dirty slots at the jne, and */
-    int8_t guest[5];       /* the guest registers they hold: stored to
-                            * h->x[] before the call */
+    uint16_t dirty;        /* the cache's dirty slots at the jne, and */
+    int8_t guest[NCACHE];  /* the guest registers the slots hold: the
+                            * dirty ones stored to h->x[] before the call,
+                            * the caller-saved ones loaded again after */
 } SlowPath;
 
 /* The guest-register cache. Inside a TB, guest registers are kept in the
@@ -240,9 +251,9 @@ typedef struct SlowPath {
  * (cache_take). The cache starts empty at each TB's entry (a TB is
  * entered from the run loop or from any TB chained to it); a handler call
  * may write x[op->rd] (the only guest register a handler writes), so that
- * one is dropped after it; callee-saved registers survive every call. */
-static const X86Reg cache_regs[] = { RBP, R12, R13, R14, R15 };
-enum { NCACHE = sizeof(cache_regs) / sizeof(cache_regs[0]) };
+ * one is dropped after it, and so are the caller-saved slots, which the
+ * call clobbers; a slow path loads the caller-saved slots again after its
+ * call, as they were at its jne. */
 
 typedef struct Emit {
     X86Buf b;
@@ -325,7 +336,7 @@ static int cache_take(Emit *e, unsigned xr)
         if (best < 0 || e->last_use[s] < e->last_use[best])
             best = s;
     }
-    /* An op reads at most two registers, so one of five slots is free. */
+    /* An op reads at most two registers, so a slot is free. */
     if (e->guest_of[best] >= 0) {
         if (e->dirty & (1u << best)) /* its value is only there */
             store_slot(e, best);
@@ -499,7 +510,7 @@ static SlowPath *emit_tlb_lookup(Emit *e, const Op *op, int acc, unsigned size, 
     s->store = acc == ACC_WRITE;
     s->kind = kind;
     s->reload = -1;
-    s->dirty = (uint8_t)e->dirty;
+    s->dirty = (uint16_t)e->dirty;
     for (unsigned i = 0; i < NCACHE; i++)
         s->guest[i] = e->guest_of[i];
     x86_alu_rm(b, ALU_ADD, true, RAX, RCX, 8);         /* + addend */
@@ -528,6 +539,9 @@ static void emit_slow_paths(Emit *e)
         x86_call_reg(b, RAX);
         x86_test_rr(b, false, RAX, RAX);
         x86_patch_rel32(x86_jcc_fwd(b, CC_NE), e->epilogue);
+        for (unsigned r = NCALLEE; r < NCACHE; r++) /* as they were at the jne */
+            if (s->guest[r] >= 0)
+                x86_load64(b, cache_regs[r], RBX, XOFF(s->guest[r]));
         if (s->reload >= 0) /* the value the slow path stored in h->x[] */
             x86_load64(b, (X86Reg)s->reload, RBX, XOFF(s->op->rd));
         x86_jmp_to(b, s->resume);
@@ -1102,7 +1116,7 @@ static size_t align16(size_t n)
 static void emit_epilogue(Emit *e)
 {
     x86_alu_ri(&e->b, ALU_ADD, true, RSP, 8);
-    for (int i = NCACHE - 1; i >= 0; i--)
+    for (int i = NCALLEE - 1; i >= 0; i--)
         x86_pop(&e->b, cache_regs[i]);
     x86_pop(&e->b, RBX);
     x86_ret(&e->b);
@@ -1111,13 +1125,13 @@ static void emit_epilogue(Emit *e)
 static void emit_prologue(Emit *e)
 {
     x86_push(&e->b, RBX);
-    for (unsigned i = 0; i < NCACHE; i++)
+    for (unsigned i = 0; i < NCALLEE; i++)
         x86_push(&e->b, cache_regs[i]);
     /* 8 (return address) + 8 * 6 pushes + 8: calls see rsp 16-aligned */
     x86_alu_ri(&e->b, ALU_SUB, true, RSP, 8);
     x86_mov_rr(&e->b, RBX, RDI);
 }
-_Static_assert(NCACHE == 5, "emit_prologue's stack alignment counts 6 pushes");
+_Static_assert(NCALLEE == 5, "emit_prologue's stack alignment counts 6 pushes");
 
 TbHostFn native_emit(NativeBackend *nb, TB *tb, bool fast_mode)
 {
@@ -1191,6 +1205,9 @@ TbHostFn native_emit(NativeBackend *nb, TB *tb, bool fast_mode)
             sync_dirty(e); /* the handler reads h->x[] */
             emit_call(e, pair_exec, op->fn, i + 1 == nops);
             cache_drop(e, op->rd); /* the one register a handler writes */
+            for (unsigned r = NCALLEE; r < NCACHE; r++) /* the call clobbered them */
+                if (e->guest_of[r] >= 0)
+                    cache_drop(e, (unsigned)e->guest_of[r]);
             k++;
         } else {
             emit_op(e, op, info[i]);
