@@ -59,6 +59,8 @@ static void check_same(const uint32_t *words, unsigned count, uint64_t n, Hart *
     /* x0..x31: not x[32], the sink of x0's writes, which native code
      * does not write (nothing reads it; checkpoints leave it out) */
     ck_assert_mem_eq(p.x, native->x, 32 * sizeof(p.x[0]));
+    ck_assert_mem_eq(p.f, native->f, sizeof(p.f));
+    ck_assert_uint_eq(p.csr.mstatus, native->csr.mstatus);
     ck_assert_uint_eq(p.pc, native->pc);
     ck_assert_uint_eq(p.icount, native->icount);
     ck_assert_uint_eq(p.csr.mepc, native->csr.mepc);
@@ -246,6 +248,58 @@ START_TEST(test_caller_saved_cache_registers_across_calls)
         ck_assert_uint_eq(h.x[6], 11);
         ck_assert_uint_eq(h.x[7], 7);
         ck_assert_uint_eq(h.x[28], 2);
+    }
+}
+END_TEST
+
+START_TEST(test_fp_loads_and_stores_inline)
+{
+    /* flw, fld, fsw and fsd are emitted inline (the TLB lookup of the
+     * integer ones): a single is NaN-boxed, a load makes mstatus.FS dirty,
+     * an MMIO access (the CLINT's mtime) and a page-crossing one go to the
+     * slow path, at every budget.
+     *   lui t0,0x2 ; csrs mstatus,t0 (FS initial) ; lui t0,0x200c ;
+     *   auipc sp,0x100 ; addi a0,x0,-3 ; sd a0,0(sp) ; fld f1,0(sp) ;
+     *   flw f2,0(sp) ; fsw f2,8(sp) ; fsd f1,16(sp) ; ld a1,8(sp) ;
+     *   ld a2,16(sp) ; fld f5,-8(t0) ; flw f6,-8(t0) ; addi s0,sp,2040 ;
+     *   fsw f1,2042(s0) ; fld f7,2042(s0) (these two cross a page) */
+    static const uint32_t prog[] = {
+        0x000022b7, 0x3002a073, 0x0200c2b7, 0x00100117, 0xffd00513, 0x00a13023,
+        0x00013087, 0x00012107, 0x00212427, 0x00113827, 0x00813583, 0x01013603,
+        0xff82b287, 0xff82a307, 0x7f810413, 0x7e142d27, 0x7fa43387,
+    };
+    for (uint64_t n = 1; n < 24; n++) {
+        Hart h;
+        check_same(prog, 17, n, &h);
+    }
+    Hart h;
+    check_same(prog, 17, 40, &h);
+    if (native_backend_available()) {
+        ck_assert_uint_eq(h.f[1], (uint64_t)-3);
+        ck_assert_uint_eq(h.f[2], 0xfffffffffffffffdULL);    /* boxed low half */
+        ck_assert_uint_eq(h.x[11], 0xfffffffdULL);           /* fsw: 4 bytes */
+        ck_assert_uint_eq(h.x[12], (uint64_t)-3);
+        ck_assert_uint_eq(h.f[6] >> 32, 0xffffffffULL);
+        ck_assert_uint_eq((h.csr.mstatus >> 13) & 3, 3);     /* FS dirty */
+    }
+    /* Only an inline fld (a hit in the TLB) after FS is set to initial:
+     *   lui t0,0x2 ; csrs mstatus,t0 ; auipc sp,0x100 ; ld a1,0(sp) (fills
+     *   the TLB) ; fld f1,0(sp) */
+    static const uint32_t dirty[] = { 0x000022b7, 0x3002a073, 0x00100117, 0x00013583,
+                                      0x00013087 };
+    check_same(dirty, 5, 10, &h);
+    if (native_backend_available())
+        ck_assert_uint_eq((h.csr.mstatus >> 13) & 3, 3); /* FS dirty */
+    /* A fault in the slow path (no memory at 0) after an inline write:
+     *   lui t0,0x2 ; csrs mstatus,t0 ; addi a0,a0,1 ; fsd f0,0(x0) ;
+     *   addi a0,a0,1 */
+    static const uint32_t fault[] = { 0x000022b7, 0x3002a073, 0x00150513, 0x00003027,
+                                      0x00150513 };
+    check_same(fault, 5, 10, &h);
+    if (native_backend_available()) {
+        ck_assert_uint_eq(h.x[10], 1);
+        ck_assert_uint_eq(h.csr.mcause, 7); /* store access fault */
+        ck_assert_uint_eq(h.csr.mepc, 0x8000000c);
     }
 }
 END_TEST
@@ -514,6 +568,7 @@ Suite *suite_native(void)
     tcase_add_test(tc, test_loop_to_itself);
     tcase_add_test(tc, test_write_back_before_calls_and_slow_paths);
     tcase_add_test(tc, test_caller_saved_cache_registers_across_calls);
+    tcase_add_test(tc, test_fp_loads_and_stores_inline);
     tcase_add_test(tc, test_interrupt_raised_by_a_store_in_a_loop);
     tcase_add_test(tc, test_division_and_high_multiply_inline);
     tcase_add_test(tc, test_host_code_buffer_full_flushes);

@@ -16,7 +16,8 @@
  * Each op is one of:
  *  - inline: integer ALU (immediates, W forms, shifts, slt, lui/auipc,
  *    mul/mulw), branches, jal, jalr, the closing goto, fence (nothing);
- *  - a load or store: the soft-TLB lookup inline; a miss, an MMIO page, a
+ *  - a load or store (integer, or flw/fld/fsw/fsd to and from h->f[]):
+ *    the soft-TLB lookup inline; a miss, an MMIO page, a
  *    watched page, a code page or a page-crossing access goes to a slow
  *    path out of line that calls mmu_read_slow / mmu_write_slow with the
  *    TB's own op, exactly as the portable handler's slow path does;
@@ -49,6 +50,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/csr.h"
 #include "core/machine.h"
 #include "core/mmu.h"
 #include "translator/insn_table.h"
@@ -68,6 +70,9 @@ _Static_assert(sizeof(TlbEntry) == 32 && offsetof(TlbEntry, vpage) == 0 &&
 _Static_assert(TLB_SIZE <= 4096, "the inline TLB lookup masks the index (<< 5) with an imm32");
 
 #define XOFF(r) ((int32_t)(offsetof(Hart, x) + 8 * (size_t)(r)))
+#define FOFF(r) ((int32_t)(offsetof(Hart, f) + 8 * (size_t)(r)))
+/* BOX_S of translator/ops_fp.c: a single is NaN-boxed in an f register */
+#define FP_BOX_S 0xffffffff00000000ULL
 #define PC_OFF ((int32_t)offsetof(Hart, pc))
 #define DTLB_OFF(acc) ((int32_t)(offsetof(Hart, dtlb) + sizeof(TlbEntry *) * (acc)))
 #define HART_OFF(field) ((int32_t)offsetof(Hart, field))
@@ -104,6 +109,27 @@ static int native_store_slow(Hart *h, const Op *op, uint64_t va, unsigned kind)
     return mmu_write_slow(h, op, va, kind & 15, X(op->rs2)) ? OP_NEXT : OP_EXIT_EXC;
 }
 
+/* The same for flw/fld and fsw/fsd (op_flw ... in translator/ops_fp.c):
+ * a single is NaN-boxed in its 64-bit register, and a load makes FS
+ * dirty. */
+static int native_fload_slow(Hart *h, const Op *op, uint64_t va, unsigned kind)
+{
+    unsigned size = kind & 15;
+    uint64_t v;
+    if (!mmu_read_slow(h, op, va, size, &v))
+        return OP_EXIT_EXC;
+    h->f[op->rd] = size == 4 ? FP_BOX_S | v : v;
+    csr_set_fs_dirty(h);
+    return OP_NEXT;
+}
+
+static int native_fstore_slow(Hart *h, const Op *op, uint64_t va, unsigned kind)
+{
+    unsigned size = kind & 15;
+    uint64_t v = size == 4 ? (uint32_t)h->f[op->rs2] : h->f[op->rs2];
+    return mmu_write_slow(h, op, va, size, v) ? OP_NEXT : OP_EXIT_EXC;
+}
+
 /* ------------------------------------------------------------ op kinds */
 
 typedef enum {
@@ -119,6 +145,7 @@ typedef enum {
     K_DIV,               /* div, divu, rem, remu (64 bits) */
     K_JAL, K_JALR, K_BRANCH, K_GOTO,
     K_LOAD, K_STORE,
+    K_FLOAD, K_FSTORE,   /* flw, fld, fsw, fsd */
 } Kind;
 
 typedef struct OpInfo {
@@ -208,6 +235,10 @@ static OpInfo classify(const Op *op, bool fast_mode)
     if (IS(sh)) return oi(K_STORE, 0, false, 2, false);
     if (IS(sw)) return oi(K_STORE, 0, false, 4, false);
     if (IS(sd)) return oi(K_STORE, 0, false, 8, false);
+    if (IS(flw)) return oi(K_FLOAD, 0, false, 4, false);
+    if (IS(fld)) return oi(K_FLOAD, 0, false, 8, false);
+    if (IS(fsw)) return oi(K_FSTORE, 0, false, 4, false);
+    if (IS(fsd)) return oi(K_FSTORE, 0, false, 8, false);
 #undef IS
     return oi(K_CALL, 0, false, 0, false);
 }
@@ -229,6 +260,7 @@ typedef struct SlowPath {
     uint8_t *resume;       /* where the fast path goes on */
     const Op *op;          /* the TB's own op (pc, idx, registers) */
     bool store;
+    bool fp;               /* flw, fld, fsw, fsd */
     unsigned kind;
     int reload;            /* a load's destination register to read back
                             * from h->x[] after the call, or -1 */
@@ -508,6 +540,7 @@ static SlowPath *emit_tlb_lookup(Emit *e, const Op *op, int acc, unsigned size, 
     s->jump = x86_jcc_fwd(b, CC_NE);
     s->op = op;
     s->store = acc == ACC_WRITE;
+    s->fp = false;
     s->kind = kind;
     s->reload = -1;
     s->dirty = (uint16_t)e->dirty;
@@ -534,8 +567,10 @@ static void emit_slow_paths(Emit *e)
         x86_mov_rr(b, RDI, RBX);
         x86_mov_imm(b, RSI, (uint64_t)(uintptr_t)s->op);
         x86_mov_imm(b, RCX, s->kind);
-        x86_mov_imm(b, RAX, (uint64_t)(uintptr_t)(s->store ? native_store_slow
-                                                           : native_load_slow));
+        int (*fn)(Hart *, const Op *, uint64_t, unsigned) =
+            s->fp ? (s->store ? native_fstore_slow : native_fload_slow)
+                  : (s->store ? native_store_slow : native_load_slow);
+        x86_mov_imm(b, RAX, (uint64_t)(uintptr_t)fn);
         x86_call_reg(b, RAX);
         x86_test_rr(b, false, RAX, RAX);
         x86_patch_rel32(x86_jcc_fwd(b, CC_NE), e->epilogue);
@@ -872,6 +907,30 @@ static void emit_op(Emit *e, const Op *op, OpInfo in)
         s->resume = b->p;
         break;
     }
+    case K_FLOAD: {
+        /* f[rd] = the value (a single NaN-boxed), then FS dirty, as
+         * op_flw / op_fld do. FP registers are not cached. */
+        SlowPath *s = emit_tlb_lookup(e, op, ACC_READ, in.size, in.size);
+        s->fp = true;
+        x86_load_ext(b, RCX, RAX, 0, in.size, false);
+        if (in.size == 4) {
+            x86_mov_imm(b, RDX, FP_BOX_S);
+            x86_alu_rr(b, ALU_OR, true, RCX, RDX);
+        }
+        x86_store64(b, RBX, FOFF(op->rd), RCX);
+        x86_mov_imm(b, RDX, MSTATUS_FS | MSTATUS_SD);
+        x86_op_mem(b, 0x09, true, RDX, RBX, HART_OFF(csr.mstatus), false); /* or [m], rdx */
+        s->resume = b->p;
+        break;
+    }
+    case K_FSTORE: {
+        SlowPath *s = emit_tlb_lookup(e, op, ACC_WRITE, in.size, in.size);
+        s->fp = true;
+        x86_load64(b, RCX, RBX, FOFF(op->rs2));
+        x86_store_sized(b, RAX, 0, RCX, in.size);
+        s->resume = b->p;
+        break;
+    }
     case K_CALL:
         break; /* emit_tb does it: it owns the op copies */
     }
@@ -1052,6 +1111,9 @@ static void choose_loop_regs(Emit *e, const TB *tb, const OpInfo *info)
         case K_STORE: case K_BRANCH:
             regs[k++] = op->rs1;
             regs[k++] = op->rs2;
+            break;
+        case K_FLOAD: case K_FSTORE: /* rd, rs2: FP registers */
+            regs[k++] = op->rs1;
             break;
         case K_LUI: case K_AUIPC:
             regs[k++] = op->rd;
