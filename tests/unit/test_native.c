@@ -376,6 +376,48 @@ START_TEST(test_division_and_high_multiply_inline)
 }
 END_TEST
 
+START_TEST(test_div_and_rem_of_the_same_operands_paired)
+{
+    /* A div and a rem (either order) of the same operands share one x86
+     * divide: the first keeps the other result for the second, in each
+     * case (normal, divisor -1 with overflow, zero divisor), and not when
+     * an operand changes in between. a0 = -1, a1 = INT64_MIN, a2 = 7,
+     * a3 = -100, t0 = 0:
+     *   div a4,a3,a2 ; rem a5,a3,a2 ; divu a6,a3,a2 ; addi s1,s1,1 ;
+     *   remu a7,a3,a2 ; rem s2,a1,a0 ; div s3,a1,a0 ; div s4,a3,t0 ;
+     *   rem s5,a3,t0 ; remu s6,a3,t0 ; divu s7,a3,t0 ; div s8,a2,a0 ;
+     *   rem s9,a2,a0 ; rem t3,a2,a0 ; div t4,a2,a0 ; divu s10,a3,a2 ;
+     *   addi a2,a2,1 ; remu s11,a3,a2 */
+    static const uint32_t prog[] = {
+        0xfff00513, 0x03f51593, 0x00700613, 0xf9c00693, 0x00000293, 0x02c6c733,
+        0x02c6e7b3, 0x02c6d833, 0x00148493, 0x02c6f8b3, 0x02a5e933, 0x02a5c9b3,
+        0x0256ca33, 0x0256eab3, 0x0256fb33, 0x0256dbb3, 0x02a64c33, 0x02a66cb3,
+        0x02a66e33, 0x02a64eb3, 0x02c6dd33, 0x00160613, 0x02c6fdb3,
+    };
+    Hart h;
+    check_same(prog, 23, 30, &h); /* past the end: not a budget-cut copy */
+    if (!native_backend_available())
+        return;
+    const uint64_t min = 1ULL << 63, m100 = (uint64_t)-100;
+    ck_assert_uint_eq(h.x[14], (uint64_t)-14);
+    ck_assert_uint_eq(h.x[15], (uint64_t)-2);
+    ck_assert_uint_eq(h.x[16], m100 / 7);
+    ck_assert_uint_eq(h.x[17], m100 % 7);
+    ck_assert_uint_eq(h.x[18], 0);
+    ck_assert_uint_eq(h.x[19], min);
+    ck_assert_uint_eq(h.x[20], UINT64_MAX);
+    ck_assert_uint_eq(h.x[21], m100);
+    ck_assert_uint_eq(h.x[22], m100);
+    ck_assert_uint_eq(h.x[23], UINT64_MAX);
+    ck_assert_uint_eq(h.x[24], (uint64_t)-7);
+    ck_assert_uint_eq(h.x[25], 0);
+    ck_assert_uint_eq(h.x[28], 0);
+    ck_assert_uint_eq(h.x[29], (uint64_t)-7);
+    ck_assert_uint_eq(h.x[26], m100 / 7);
+    ck_assert_uint_eq(h.x[27], m100 % 8);
+}
+END_TEST
+
 START_TEST(test_host_code_buffer_full_flushes)
 {
     if (!native_backend_available())
@@ -571,6 +613,7 @@ Suite *suite_native(void)
     tcase_add_test(tc, test_fp_loads_and_stores_inline);
     tcase_add_test(tc, test_interrupt_raised_by_a_store_in_a_loop);
     tcase_add_test(tc, test_division_and_high_multiply_inline);
+    tcase_add_test(tc, test_div_and_rem_of_the_same_operands_paired);
     tcase_add_test(tc, test_host_code_buffer_full_flushes);
     tcase_add_test(tc, test_store_unlinks_chained_code);
     tcase_add_test(tc, test_backend_resolution);

@@ -15,7 +15,9 @@
  *
  * Each op is one of:
  *  - inline: integer ALU (immediates, W forms, shifts, slt, lui/auipc,
- *    mul/mulw), branches, jal, jalr, the closing goto, fence (nothing);
+ *    mul/mulw, mulh/mulhu, div/divu/rem/remu: a div and a rem of the same
+ *    operands share one divide, see pair_divisions), branches, jal, jalr,
+ *    the closing goto, fence (nothing);
  *  - a load or store (integer, or flw/fld/fsw/fsd to and from h->f[]):
  *    the soft-TLB lookup inline; a miss, an MMIO page, a
  *    watched page, a code page or a page-crossing access goes to a slow
@@ -309,7 +311,14 @@ typedef struct Emit {
                                  * registers the TB writes */
     SlowPath slow[TB_MAX_INSNS + 2];
     unsigned nslow;
+    /* A div and a rem of the same operands (see pair_divisions): the
+     * first one also stores the other result in the frame's spare slot
+     * [rsp], the second one takes it from there. */
+    uint8_t div_role[TB_MAX_INSNS + 2];
+    uint8_t cur_div_role;
 } Emit;
+
+enum { DIV_ALONE = 0, DIV_KEEP_OTHER, DIV_TAKE_KEPT };
 
 static void cache_clear(Emit *e)
 {
@@ -667,6 +676,13 @@ static void emit_mulh(Emit *e, const Op *op, bool sign)
 static void emit_div(Emit *e, const Op *op, bool sign, bool rem)
 {
     X86Buf *b = &e->b;
+    if (e->cur_div_role == DIV_TAKE_KEPT) { /* computed by the div before */
+        X86Reg d = dst(e, op->rd);
+        x86_load64(b, d, RSP, 0);
+        written(e, op->rd, d);
+        return;
+    }
+    bool keep = e->cur_div_role == DIV_KEEP_OTHER; /* rd is neither source */
     if (op->rs2 == 0) { /* the zero divisor, known here */
         X86Reg s1 = src(e, op->rs1, RAX);
         X86Reg d = dst(e, op->rd);
@@ -697,16 +713,25 @@ static void emit_div(Emit *e, const Op *op, bool sign, bool rem)
     }
     x86_grp3(b, sign ? GRP3_IDIV : GRP3_DIV, s2);
     x86_mov_rr(b, d, rem ? RDX : RAX);
+    if (keep)
+        x86_store64(b, RSP, 0, rem ? RAX : RDX);
     uint8_t *done = x86_jmp_fwd(b);
     uint8_t *done2 = NULL;
     if (sign) {
         x86_patch_rel32(minus_one, b->p);
         if (rem) {
             x86_mov_imm(b, d, 0);
+            if (keep) { /* the quotient: -s1 */
+                x86_mov_rr(b, RAX, s1);
+                x86_grp3(b, GRP3_NEG, RAX);
+                x86_store64(b, RSP, 0, RAX);
+            }
         } else {
             if (d != s1)
                 x86_mov_rr(b, d, s1);
             x86_grp3(b, GRP3_NEG, d);
+            if (keep) /* the remainder: 0 */
+                x86_store_imm32(b, RSP, 0, 0);
         }
         done2 = x86_jmp_fwd(b);
     }
@@ -714,8 +739,12 @@ static void emit_div(Emit *e, const Op *op, bool sign, bool rem)
     if (rem) {
         if (d != s1)
             x86_mov_rr(b, d, s1);
+        if (keep) /* the quotient: all ones */
+            x86_store_imm32(b, RSP, 0, -1);
     } else {
         x86_mov_imm(b, d, UINT64_MAX);
+        if (keep) /* the remainder: the dividend */
+            x86_store64(b, RSP, 0, s1);
     }
     x86_patch_rel32(done, b->p);
     if (done2)
@@ -1195,6 +1224,37 @@ static void emit_prologue(Emit *e)
 }
 _Static_assert(NCALLEE == 5, "emit_prologue's stack alignment counts 6 pushes");
 
+/* A div (or rem) followed later in the TB by the rem (or div) of the
+ * same operands, signedness and width (guest programs compute both, and
+ * x86's divide gives both): the first keeps the other result, the second
+ * takes it, if nothing in between writes either operand and the first's
+ * rd is neither (it would change them). Straight-line code: only a TB's
+ * last op leaves it. */
+static void pair_divisions(Emit *e, const TB *tb, const OpInfo *info)
+{
+    memset(e->div_role, DIV_ALONE, tb->nops);
+    for (unsigned i = 0; i < tb->nops; i++) {
+        const Op *a = &tb->ops[i];
+        if (info[i].kind != K_DIV || e->div_role[i] != DIV_ALONE || !real_rd(a) ||
+            a->rs2 == 0 || a->rd == a->rs1 || a->rd == a->rs2)
+            continue;
+        for (unsigned j = i + 1; j < tb->nops; j++) {
+            const Op *c = &tb->ops[j];
+            if (info[j].kind == K_DIV && info[j].sign == info[i].sign &&
+                info[j].rem != info[i].rem && info[j].w == info[i].w &&
+                c->rs1 == a->rs1 && c->rs2 == a->rs2) {
+                if (real_rd(c)) {
+                    e->div_role[i] = DIV_KEEP_OTHER;
+                    e->div_role[j] = DIV_TAKE_KEPT;
+                }
+                break;
+            }
+            if (c->rd == a->rs1 || c->rd == a->rs2)
+                break;
+        }
+    }
+}
+
 TbHostFn native_emit(NativeBackend *nb, TB *tb, bool fast_mode)
 {
     CodeBuffer *cb = &nb->cb;
@@ -1224,6 +1284,7 @@ TbHostFn native_emit(NativeBackend *nb, TB *tb, bool fast_mode)
     e->clock = 0;
     cache_clear(e);
     e->loop_slot = find_loop_slot(tb, info);
+    pair_divisions(e, tb, info);
     memset(e->loop_regs, -1, sizeof(e->loop_regs));
     e->b = (X86Buf){ .p = cb->rw + code_at, .end = cb->rw + cb->size };
     tb->host_exit[0] = tb->host_exit[1] = NULL;
@@ -1272,6 +1333,7 @@ TbHostFn native_emit(NativeBackend *nb, TB *tb, bool fast_mode)
                     cache_drop(e, (unsigned)e->guest_of[r]);
             k++;
         } else {
+            e->cur_div_role = e->div_role[i];
             emit_op(e, op, info[i]);
         }
     }
