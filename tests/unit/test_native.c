@@ -603,6 +603,9 @@ Suite *suite_native(void)
 {
     Suite *s = suite_create("native");
     TCase *tc = tcase_create("native");
+    /* Each test builds machines for dozens of budgets: minutes of margin
+     * for an ASan build on a loaded host (the default is 4 s). */
+    tcase_set_timeout(tc, 60);
     tcase_add_test(tc, test_load_fault_mid_tb);
     tcase_add_test(tc, test_store_fault_mid_tb);
     tcase_add_test(tc, test_x0_reads_zero);
