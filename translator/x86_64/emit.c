@@ -4,8 +4,9 @@
  * rbp, r12-r15 (callee-saved: handler calls keep them) and rsi, rdi,
  * r8-r11 (caller-saved: dropped at a handler call, loaded again after a
  * slow path's call) cache guest registers (see "The guest-register cache"
- * below); rax, rcx, rdx are scratch, rdi and rsi also a call's arguments. A guest register an inline op writes stays in its
- * host register (write-back, "dirty") until an exit (each exit stores the
+ * below); rax, rcx, rdx are scratch, rdi and rsi also a call's
+ * arguments. A guest register an inline op writes stays in its host
+ * register (write-back, "dirty") until an exit (each exit stores the
  * dirty ones before its jmp), a handler call (which reads h->x[]), a slow
  * path (before its call: a fault, a watchpoint, an abandoned I/O access
  * see h->x[] exact) or its host register's reuse. So h->x[] is the hart's
