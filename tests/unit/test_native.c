@@ -304,6 +304,24 @@ START_TEST(test_fp_loads_and_stores_inline)
 }
 END_TEST
 
+START_TEST(test_jal_link_in_a_self_loop)
+{
+    /* A self loop closed by jal whose link register an inline op of the
+     * loop reads: the link (computed in a scratch register) replaces the
+     * cached copy, which the loop must not carry into the next iteration.
+     *   loop: add a1,a1,ra ; addi a0,a0,1 ; jal ra,loop */
+    static const uint32_t prog[] = { 0x001585b3, 0x00150513, 0xff9ff0ef };
+    for (uint64_t n = 3; n < 40; n += 3) {
+        Hart h;
+        check_same(prog, 3, n, &h);
+        if (native_backend_available()) { /* ra: 0, then the link each time */
+            ck_assert_uint_eq(h.x[1], 0x8000000c);
+            ck_assert_uint_eq(h.x[11], (n / 3 - 1) * 0x8000000cULL);
+        }
+    }
+}
+END_TEST
+
 START_TEST(test_interrupt_raised_by_a_store_in_a_loop)
 {
     /* A store to the CLINT raises the hart's own software interrupt in a
@@ -611,6 +629,7 @@ Suite *suite_native(void)
     tcase_add_test(tc, test_x0_reads_zero);
     tcase_add_test(tc, test_guest_registers_cached_in_host_registers);
     tcase_add_test(tc, test_loop_to_itself);
+    tcase_add_test(tc, test_jal_link_in_a_self_loop);
     tcase_add_test(tc, test_write_back_before_calls_and_slow_paths);
     tcase_add_test(tc, test_caller_saved_cache_registers_across_calls);
     tcase_add_test(tc, test_fp_loads_and_stores_inline);
