@@ -59,6 +59,8 @@ static void check_same(const uint32_t *words, unsigned count, uint64_t n, Hart *
     /* x0..x31: not x[32], the sink of x0's writes, which native code
      * does not write (nothing reads it; checkpoints leave it out) */
     ck_assert_mem_eq(p.x, native->x, 32 * sizeof(p.x[0]));
+    ck_assert_mem_eq(p.f, native->f, sizeof(p.f));
+    ck_assert_uint_eq(p.csr.mstatus, native->csr.mstatus);
     ck_assert_uint_eq(p.pc, native->pc);
     ck_assert_uint_eq(p.icount, native->icount);
     ck_assert_uint_eq(p.csr.mepc, native->csr.mepc);
@@ -197,6 +199,129 @@ START_TEST(test_loop_to_itself)
 }
 END_TEST
 
+START_TEST(test_write_back_before_calls_and_slow_paths)
+{
+    /* Inside a TB the emitter keeps written guest registers in host
+     * registers only (write-back), storing them to h->x[] at exits, before
+     * handler calls and in slow paths. Here a handler (csrw) reads a0
+     * right after an inline op wrote it, and a load from the CLINT (MMIO:
+     * abandoned in the TB, run again alone by the run loop, which reads
+     * h->x[]) follows inline writes, in a loop, at every budget.
+     *   lui t0,0x200c ; addi a3,x0,20 ; loop: addi a0,a0,1 ;
+     *   csrw mscratch,a0 ; csrr a4,mscratch ; add a5,a5,a4 ;
+     *   ld a1,-8(t0) (mtime) ; addi a2,a2,3 ; bne a0,a3,loop */
+    static const uint32_t prog[] = { 0x0200c2b7, 0x01400693, 0x00150513, 0x34051073,
+                                     0x34002773, 0x00e787b3, 0xff82b583, 0x00360613,
+                                     0xfed512e3 };
+    for (uint64_t n = 1; n < 150; n += 5) {
+        Hart h;
+        check_same(prog, 9, n, &h);
+    }
+    Hart h;
+    check_same(prog, 9, 400, &h); /* past the end: the trap's `j .` */
+    if (native_backend_available()) {
+        ck_assert_uint_eq(h.x[10], 20);
+        ck_assert_uint_eq(h.x[14], 20);
+        ck_assert_uint_eq(h.x[15], 20 * 21 / 2);
+        ck_assert_uint_eq(h.x[12], 60);
+    }
+}
+END_TEST
+
+START_TEST(test_caller_saved_cache_registers_across_calls)
+{
+    /* The cache uses caller-saved host registers too (after the five
+     * callee-saved ones): a handler call clobbers them, so the values
+     * they held must be read again after it. Seven registers written,
+     * then a handler that does not end the TB (amoadd.d), then two ops
+     * that read the sixth and seventh (the first two caller-saved slots:
+     * rsi and rdi, which the call itself sets).
+     *   auipc sp,0x100 ; addi a0..a5 = 1..6 ; amoadd.d t0,a1,(sp) ;
+     *   add t1,a4,a5 ; add t2,a5,a0 ; ld t3,0(sp) */
+    static const uint32_t prog[] = { 0x00100117, 0x00100513, 0x00200593, 0x00300613,
+                                     0x00400693, 0x00500713, 0x00600793, 0x00b132af,
+                                     0x00f70333, 0x00a783b3, 0x00013e03 };
+    Hart h;
+    check_same(prog, 11, 15, &h); /* past the end: not a budget-cut copy */
+    if (native_backend_available()) {
+        ck_assert_uint_eq(h.x[5], 0);
+        ck_assert_uint_eq(h.x[6], 11);
+        ck_assert_uint_eq(h.x[7], 7);
+        ck_assert_uint_eq(h.x[28], 2);
+    }
+}
+END_TEST
+
+START_TEST(test_fp_loads_and_stores_inline)
+{
+    /* flw, fld, fsw and fsd are emitted inline (the TLB lookup of the
+     * integer ones): a single is NaN-boxed, a load makes mstatus.FS dirty,
+     * an MMIO access (the CLINT's mtime) and a page-crossing one go to the
+     * slow path, at every budget.
+     *   lui t0,0x2 ; csrs mstatus,t0 (FS initial) ; lui t0,0x200c ;
+     *   auipc sp,0x100 ; addi a0,x0,-3 ; sd a0,0(sp) ; fld f1,0(sp) ;
+     *   flw f2,0(sp) ; fsw f2,8(sp) ; fsd f1,16(sp) ; ld a1,8(sp) ;
+     *   ld a2,16(sp) ; fld f5,-8(t0) ; flw f6,-8(t0) ; addi s0,sp,2040 ;
+     *   fsw f1,2042(s0) ; fld f7,2042(s0) (these two cross a page) */
+    static const uint32_t prog[] = {
+        0x000022b7, 0x3002a073, 0x0200c2b7, 0x00100117, 0xffd00513, 0x00a13023,
+        0x00013087, 0x00012107, 0x00212427, 0x00113827, 0x00813583, 0x01013603,
+        0xff82b287, 0xff82a307, 0x7f810413, 0x7e142d27, 0x7fa43387,
+    };
+    for (uint64_t n = 1; n < 24; n++) {
+        Hart h;
+        check_same(prog, 17, n, &h);
+    }
+    Hart h;
+    check_same(prog, 17, 40, &h);
+    if (native_backend_available()) {
+        ck_assert_uint_eq(h.f[1], (uint64_t)-3);
+        ck_assert_uint_eq(h.f[2], 0xfffffffffffffffdULL);    /* boxed low half */
+        ck_assert_uint_eq(h.x[11], 0xfffffffdULL);           /* fsw: 4 bytes */
+        ck_assert_uint_eq(h.x[12], (uint64_t)-3);
+        ck_assert_uint_eq(h.f[6] >> 32, 0xffffffffULL);
+        ck_assert_uint_eq((h.csr.mstatus >> 13) & 3, 3);     /* FS dirty */
+    }
+    /* Only an inline fld (a hit in the TLB) after FS is set to initial:
+     *   lui t0,0x2 ; csrs mstatus,t0 ; auipc sp,0x100 ; ld a1,0(sp) (fills
+     *   the TLB) ; fld f1,0(sp) */
+    static const uint32_t dirty[] = { 0x000022b7, 0x3002a073, 0x00100117, 0x00013583,
+                                      0x00013087 };
+    check_same(dirty, 5, 10, &h);
+    if (native_backend_available())
+        ck_assert_uint_eq((h.csr.mstatus >> 13) & 3, 3); /* FS dirty */
+    /* A fault in the slow path (no memory at 0) after an inline write:
+     *   lui t0,0x2 ; csrs mstatus,t0 ; addi a0,a0,1 ; fsd f0,0(x0) ;
+     *   addi a0,a0,1 */
+    static const uint32_t fault[] = { 0x000022b7, 0x3002a073, 0x00150513, 0x00003027,
+                                      0x00150513 };
+    check_same(fault, 5, 10, &h);
+    if (native_backend_available()) {
+        ck_assert_uint_eq(h.x[10], 1);
+        ck_assert_uint_eq(h.csr.mcause, 7); /* store access fault */
+        ck_assert_uint_eq(h.csr.mepc, 0x8000000c);
+    }
+}
+END_TEST
+
+START_TEST(test_jal_link_in_a_self_loop)
+{
+    /* A self loop closed by jal whose link register an inline op of the
+     * loop reads: the link (computed in a scratch register) replaces the
+     * cached copy, which the loop must not carry into the next iteration.
+     *   loop: add a1,a1,ra ; addi a0,a0,1 ; jal ra,loop */
+    static const uint32_t prog[] = { 0x001585b3, 0x00150513, 0xff9ff0ef };
+    for (uint64_t n = 3; n < 40; n += 3) {
+        Hart h;
+        check_same(prog, 3, n, &h);
+        if (native_backend_available()) { /* ra: 0, then the link each time */
+            ck_assert_uint_eq(h.x[1], 0x8000000c);
+            ck_assert_uint_eq(h.x[11], (n / 3 - 1) * 0x8000000cULL);
+        }
+    }
+}
+END_TEST
+
 START_TEST(test_interrupt_raised_by_a_store_in_a_loop)
 {
     /* A store to the CLINT raises the hart's own software interrupt in a
@@ -266,6 +391,48 @@ START_TEST(test_division_and_high_multiply_inline)
     ck_assert_uint_eq(h.x[7], min);
     ck_assert_uint_eq(h.x[28], UINT64_MAX);
     ck_assert_uint_eq(h.x[29], min);
+}
+END_TEST
+
+START_TEST(test_div_and_rem_of_the_same_operands_paired)
+{
+    /* A div and a rem (either order) of the same operands share one x86
+     * divide: the first keeps the other result for the second, in each
+     * case (normal, divisor -1 with overflow, zero divisor), and not when
+     * an operand changes in between. a0 = -1, a1 = INT64_MIN, a2 = 7,
+     * a3 = -100, t0 = 0:
+     *   div a4,a3,a2 ; rem a5,a3,a2 ; divu a6,a3,a2 ; addi s1,s1,1 ;
+     *   remu a7,a3,a2 ; rem s2,a1,a0 ; div s3,a1,a0 ; div s4,a3,t0 ;
+     *   rem s5,a3,t0 ; remu s6,a3,t0 ; divu s7,a3,t0 ; div s8,a2,a0 ;
+     *   rem s9,a2,a0 ; rem t3,a2,a0 ; div t4,a2,a0 ; divu s10,a3,a2 ;
+     *   addi a2,a2,1 ; remu s11,a3,a2 */
+    static const uint32_t prog[] = {
+        0xfff00513, 0x03f51593, 0x00700613, 0xf9c00693, 0x00000293, 0x02c6c733,
+        0x02c6e7b3, 0x02c6d833, 0x00148493, 0x02c6f8b3, 0x02a5e933, 0x02a5c9b3,
+        0x0256ca33, 0x0256eab3, 0x0256fb33, 0x0256dbb3, 0x02a64c33, 0x02a66cb3,
+        0x02a66e33, 0x02a64eb3, 0x02c6dd33, 0x00160613, 0x02c6fdb3,
+    };
+    Hart h;
+    check_same(prog, 23, 30, &h); /* past the end: not a budget-cut copy */
+    if (!native_backend_available())
+        return;
+    const uint64_t min = 1ULL << 63, m100 = (uint64_t)-100;
+    ck_assert_uint_eq(h.x[14], (uint64_t)-14);
+    ck_assert_uint_eq(h.x[15], (uint64_t)-2);
+    ck_assert_uint_eq(h.x[16], m100 / 7);
+    ck_assert_uint_eq(h.x[17], m100 % 7);
+    ck_assert_uint_eq(h.x[18], 0);
+    ck_assert_uint_eq(h.x[19], min);
+    ck_assert_uint_eq(h.x[20], UINT64_MAX);
+    ck_assert_uint_eq(h.x[21], m100);
+    ck_assert_uint_eq(h.x[22], m100);
+    ck_assert_uint_eq(h.x[23], UINT64_MAX);
+    ck_assert_uint_eq(h.x[24], (uint64_t)-7);
+    ck_assert_uint_eq(h.x[25], 0);
+    ck_assert_uint_eq(h.x[28], 0);
+    ck_assert_uint_eq(h.x[29], (uint64_t)-7);
+    ck_assert_uint_eq(h.x[26], m100 / 7);
+    ck_assert_uint_eq(h.x[27], m100 % 8);
 }
 END_TEST
 
@@ -454,13 +621,21 @@ Suite *suite_native(void)
 {
     Suite *s = suite_create("native");
     TCase *tc = tcase_create("native");
+    /* Each test builds machines for dozens of budgets: minutes of margin
+     * for an ASan build on a loaded host (the default is 4 s). */
+    tcase_set_timeout(tc, 60);
     tcase_add_test(tc, test_load_fault_mid_tb);
     tcase_add_test(tc, test_store_fault_mid_tb);
     tcase_add_test(tc, test_x0_reads_zero);
     tcase_add_test(tc, test_guest_registers_cached_in_host_registers);
     tcase_add_test(tc, test_loop_to_itself);
+    tcase_add_test(tc, test_jal_link_in_a_self_loop);
+    tcase_add_test(tc, test_write_back_before_calls_and_slow_paths);
+    tcase_add_test(tc, test_caller_saved_cache_registers_across_calls);
+    tcase_add_test(tc, test_fp_loads_and_stores_inline);
     tcase_add_test(tc, test_interrupt_raised_by_a_store_in_a_loop);
     tcase_add_test(tc, test_division_and_high_multiply_inline);
+    tcase_add_test(tc, test_div_and_rem_of_the_same_operands_paired);
     tcase_add_test(tc, test_host_code_buffer_full_flushes);
     tcase_add_test(tc, test_store_unlinks_chained_code);
     tcase_add_test(tc, test_backend_resolution);

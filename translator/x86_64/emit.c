@@ -1,19 +1,26 @@
 /* The x86-64 emitter: one host function per TB.
  *
  * Register use inside a TB's code: rbx holds the Hart * for the whole TB;
- * rbp and r12-r15 cache guest registers (all five callee-saved, so handler
- * calls keep them; see "The guest-register cache" below); rax, rcx, rdx,
- * rsi, rdi are scratch. Every write of a guest register also goes to
- * h->x[] (write-through), so h->x[] is the hart's exact state after every
- * op, whatever happens in the next one (an exception, an abandoned I/O
- * access, a debugger stop), and no state needs to be written back on an
- * exit. Every exit jumps to the TB's epilogue, which restores the host's
- * registers.
+ * rbp, r12-r15 (callee-saved: handler calls keep them) and rsi, rdi,
+ * r8-r11 (caller-saved: dropped at a handler call, loaded again after a
+ * slow path's call) cache guest registers (see "The guest-register cache"
+ * below); rax, rcx, rdx are scratch, rdi and rsi also a call's
+ * arguments. A guest register an inline op writes stays in its host
+ * register (write-back, "dirty") until an exit (each exit stores the
+ * dirty ones before its jmp), a handler call (which reads h->x[]), a slow
+ * path (before its call: a fault, a watchpoint, an abandoned I/O access
+ * see h->x[] exact) or its host register's reuse. So h->x[] is the hart's
+ * exact state whenever anything but this TB's own code looks at it: the
+ * run loop, the debugger and the trace events run between TBs. Every exit
+ * jumps to the TB's epilogue, which restores the host's registers.
  *
  * Each op is one of:
  *  - inline: integer ALU (immediates, W forms, shifts, slt, lui/auipc,
- *    mul/mulw), branches, jal, jalr, the closing goto, fence (nothing);
- *  - a load or store: the soft-TLB lookup inline; a miss, an MMIO page, a
+ *    mul/mulw, mulh/mulhu, div/divu/rem/remu: a div and a rem of the same
+ *    operands share one divide, see pair_divisions), branches, jal, jalr,
+ *    the closing goto, fence (nothing);
+ *  - a load or store (integer, or flw/fld/fsw/fsd to and from h->f[]):
+ *    the soft-TLB lookup inline; a miss, an MMIO page, a
  *    watched page, a code page or a page-crossing access goes to a slow
  *    path out of line that calls mmu_read_slow / mmu_write_slow with the
  *    TB's own op, exactly as the portable handler's slow path does;
@@ -46,6 +53,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/csr.h"
 #include "core/machine.h"
 #include "core/mmu.h"
 #include "translator/insn_table.h"
@@ -65,6 +73,9 @@ _Static_assert(sizeof(TlbEntry) == 32 && offsetof(TlbEntry, vpage) == 0 &&
 _Static_assert(TLB_SIZE <= 4096, "the inline TLB lookup masks the index (<< 5) with an imm32");
 
 #define XOFF(r) ((int32_t)(offsetof(Hart, x) + 8 * (size_t)(r)))
+#define FOFF(r) ((int32_t)(offsetof(Hart, f) + 8 * (size_t)(r)))
+/* BOX_S of translator/ops_fp.c: a single is NaN-boxed in an f register */
+#define FP_BOX_S 0xffffffff00000000ULL
 #define PC_OFF ((int32_t)offsetof(Hart, pc))
 #define DTLB_OFF(acc) ((int32_t)(offsetof(Hart, dtlb) + sizeof(TlbEntry *) * (acc)))
 #define HART_OFF(field) ((int32_t)offsetof(Hart, field))
@@ -101,6 +112,27 @@ static int native_store_slow(Hart *h, const Op *op, uint64_t va, unsigned kind)
     return mmu_write_slow(h, op, va, kind & 15, X(op->rs2)) ? OP_NEXT : OP_EXIT_EXC;
 }
 
+/* The same for flw/fld and fsw/fsd (op_flw ... in translator/ops_fp.c):
+ * a single is NaN-boxed in its 64-bit register, and a load makes FS
+ * dirty. */
+static int native_fload_slow(Hart *h, const Op *op, uint64_t va, unsigned kind)
+{
+    unsigned size = kind & 15;
+    uint64_t v;
+    if (!mmu_read_slow(h, op, va, size, &v))
+        return OP_EXIT_EXC;
+    h->f[op->rd] = size == 4 ? FP_BOX_S | v : v;
+    csr_set_fs_dirty(h);
+    return OP_NEXT;
+}
+
+static int native_fstore_slow(Hart *h, const Op *op, uint64_t va, unsigned kind)
+{
+    unsigned size = kind & 15;
+    uint64_t v = size == 4 ? (uint32_t)h->f[op->rs2] : h->f[op->rs2];
+    return mmu_write_slow(h, op, va, size, v) ? OP_NEXT : OP_EXIT_EXC;
+}
+
 /* ------------------------------------------------------------ op kinds */
 
 typedef enum {
@@ -116,6 +148,7 @@ typedef enum {
     K_DIV,               /* div, divu, rem, remu (64 bits) */
     K_JAL, K_JALR, K_BRANCH, K_GOTO,
     K_LOAD, K_STORE,
+    K_FLOAD, K_FSTORE,   /* flw, fld, fsw, fsd */
 } Kind;
 
 typedef struct OpInfo {
@@ -205,11 +238,24 @@ static OpInfo classify(const Op *op, bool fast_mode)
     if (IS(sh)) return oi(K_STORE, 0, false, 2, false);
     if (IS(sw)) return oi(K_STORE, 0, false, 4, false);
     if (IS(sd)) return oi(K_STORE, 0, false, 8, false);
+    if (IS(flw)) return oi(K_FLOAD, 0, false, 4, false);
+    if (IS(fld)) return oi(K_FLOAD, 0, false, 8, false);
+    if (IS(fsw)) return oi(K_FSTORE, 0, false, 4, false);
+    if (IS(fsd)) return oi(K_FSTORE, 0, false, 8, false);
 #undef IS
     return oi(K_CALL, 0, false, 0, false);
 }
 
 /* ------------------------------------------------------------ emission */
+
+/* The host registers of the guest-register cache (see below): first the
+ * callee-saved ones, which handler calls keep (the prologue saves them),
+ * then caller-saved ones, which a call clobbers: a handler call drops
+ * them, and a slow path loads them again after its call. rax, rcx, rdx
+ * are the ops' scratch registers; rdi and rsi carry a call's arguments,
+ * set after the stores that come before every call. */
+static const X86Reg cache_regs[] = { RBP, R12, R13, R14, R15, RSI, RDI, R8, R9, R10, R11 };
+enum { NCACHE = sizeof(cache_regs) / sizeof(cache_regs[0]), NCALLEE = 5 };
 
 /* A load or store's slow path, emitted after the TB's ops. */
 typedef struct SlowPath {
@@ -217,25 +263,32 @@ typedef struct SlowPath {
     uint8_t *resume;       /* where the fast path goes on */
     const Op *op;          /* the TB's own op (pc, idx, registers) */
     bool store;
+    bool fp;               /* flw, fld, fsw, fsd */
     unsigned kind;
     int reload;            /* a load's destination register to read back
                             * from h->x[] after the call, or -1 */
+    uint16_t dirty;        /* the cache's dirty slots at the jne, and */
+    int8_t guest[NCACHE];  /* the guest registers the slots hold: the
+                            * dirty ones stored to h->x[] before the call,
+                            * the caller-saved ones loaded again after */
 } SlowPath;
 
 /* The guest-register cache. Inside a TB, guest registers are kept in the
  * callee-saved host registers below (rbx holds the hart), so a value an op
  * computes reaches the next op that reads it through a register, not
  * through a store and a load of h->x[] (a store-to-load forwarding delay,
- * about 4-5 cycles, on every dependency). Every write also goes to h->x[]
- * (write-through): memory is always the hart's exact state, so an exit,
- * an exception, a handler or a slow path anywhere in the TB needs no
- * write-back, and dropping a cached register (to reuse its host register)
- * costs nothing. The cache starts empty at each TB's entry (a TB is
+ * about 4-5 cycles, on every dependency). A write marks its slot dirty
+ * (write-back): the value goes to h->x[] only where something else may
+ * read it there: at each exit (flush_dirty, on that path only: the code
+ * after a branch's exit still sees the slots dirty), before a handler
+ * call (sync_dirty: clean from there on), in a load or store's slow path
+ * (the dirty slots as they were at its jne) and when the slot is reused
+ * (cache_take). The cache starts empty at each TB's entry (a TB is
  * entered from the run loop or from any TB chained to it); a handler call
  * may write x[op->rd] (the only guest register a handler writes), so that
- * one is dropped after it; callee-saved registers survive every call. */
-static const X86Reg cache_regs[] = { RBP, R12, R13, R14, R15 };
-enum { NCACHE = sizeof(cache_regs) / sizeof(cache_regs[0]) };
+ * one is dropped after it, and so are the caller-saved slots, which the
+ * call clobbers; a slow path loads the caller-saved slots again after its
+ * call, as they were at its jne. */
 
 typedef struct Emit {
     X86Buf b;
@@ -248,15 +301,25 @@ typedef struct Emit {
     uint32_t last_use[NCACHE];  /* for least-recently-used replacement */
     uint32_t clock;
     unsigned pinned;            /* slots the current op reads: not replaced */
+    unsigned dirty;             /* slots written since h->x[] was (write-back) */
     /* A TB that loops to its own start (see emit_loop_entry): the guest
      * registers loaded into the slots at its start, and the slot of its
      * exit that goes back there (-1: not such a TB). */
     int8_t loop_regs[NCACHE];
     int loop_slot;
     uint8_t *loop_head;
+    unsigned loop_dirty;        /* slots dirty at the loop head: the loop
+                                 * registers the TB writes */
     SlowPath slow[TB_MAX_INSNS + 2];
     unsigned nslow;
+    /* A div and a rem of the same operands (see pair_divisions): the
+     * first one also stores the other result in the frame's spare slot
+     * [rsp], the second one takes it from there. */
+    uint8_t div_role[TB_MAX_INSNS + 2];
+    uint8_t cur_div_role;
 } Emit;
+
+enum { DIV_ALONE = 0, DIV_KEEP_OTHER, DIV_TAKE_KEPT };
 
 static void cache_clear(Emit *e)
 {
@@ -264,14 +327,40 @@ static void cache_clear(Emit *e)
     memset(e->guest_of, -1, sizeof(e->guest_of));
     memset(e->last_use, 0, sizeof(e->last_use));
     e->pinned = 0;
+    e->dirty = 0;
 }
 
 static void cache_drop(Emit *e, unsigned xr)
 {
     if (xr > 32 || e->slot_of[xr] < 0)
         return;
+    e->dirty &= ~(1u << e->slot_of[xr]);
     e->guest_of[e->slot_of[xr]] = -1;
     e->slot_of[xr] = -1;
+}
+
+/* Store slot s's guest register to h->x[]. */
+static void store_slot(Emit *e, int s)
+{
+    x86_store64(&e->b, RBX, XOFF(e->guest_of[s]), cache_regs[s]);
+}
+
+/* Store the dirty slots to h->x[], on a path that leaves the TB (an
+ * exit): the code after it still sees them dirty (the other path of a
+ * branch did not store them). */
+static void flush_dirty(Emit *e)
+{
+    for (int s = 0; s < (int)NCACHE; s++)
+        if (e->dirty & (1u << s))
+            store_slot(e, s);
+}
+
+/* Store the dirty slots before a handler call, which reads h->x[]: from
+ * here on they are clean. */
+static void sync_dirty(Emit *e)
+{
+    flush_dirty(e);
+    e->dirty = 0;
 }
 
 /* A slot for x[xr] (not cached yet): a free one, else the least recently
@@ -289,9 +378,13 @@ static int cache_take(Emit *e, unsigned xr)
         if (best < 0 || e->last_use[s] < e->last_use[best])
             best = s;
     }
-    /* An op reads at most two registers, so one of five slots is free. */
-    if (e->guest_of[best] >= 0)
+    /* An op reads at most two registers, so a slot is free. */
+    if (e->guest_of[best] >= 0) {
+        if (e->dirty & (1u << best)) /* its value is only there */
+            store_slot(e, best);
+        e->dirty &= ~(1u << best);
         e->slot_of[e->guest_of[best]] = -1;
+    }
     e->guest_of[best] = (int8_t)xr;
     e->slot_of[xr] = (int8_t)best;
     return best;
@@ -332,7 +425,15 @@ static X86Reg dst(Emit *e, unsigned rd)
 
 static void written(Emit *e, unsigned rd, X86Reg r)
 {
+    int slot = e->slot_of[rd];
+    if (slot >= 0 && cache_regs[slot] == r) {
+        e->dirty |= 1u << slot; /* stored at an exit, a call, a slow path */
+        return;
+    }
+    /* A value in a scratch register (jal, jalr's link): to h->x[], and a
+     * cached copy of rd is stale. */
     x86_store64(&e->b, RBX, XOFF(rd), r);
+    cache_drop(e, rd);
 }
 
 /* rd of an op that writes a guest register: x0's writes go to the sink
@@ -362,15 +463,31 @@ static void leave(Emit *e)
 
 static void leave_with(Emit *e, int code)
 {
+    flush_dirty(e);
     x86_mov_imm(&e->b, RAX, (uint64_t)code);
     leave(e);
 }
 
+/* Store the loop registers the TB writes, which may be dirty where they
+ * are all in their slots: the loop head, its entry, its exit. */
+static void store_loop_dirty(Emit *e)
+{
+    for (unsigned s = 0; s < NCACHE; s++)
+        if (e->loop_dirty & (1u << s))
+            x86_store64(&e->b, RBX, XOFF(e->loop_regs[s]), cache_regs[s]);
+}
+
 /* Before the exit that goes back to the TB's own start: put the guest
- * registers that the loop head expects into their slots (they are in
- * h->x[], written through). Usually they are there already. */
+ * registers that the loop head expects into their slots. A slot that
+ * holds its loop register already keeps it, dirty or not (the loop head
+ * counts the loop registers the TB writes as dirty); the other dirty
+ * slots are stored, then the missing loop registers loaded from h->x[].
+ * Usually they are all in place. */
 static void loop_reconcile(Emit *e)
 {
+    for (unsigned s = 0; s < NCACHE; s++)
+        if ((e->dirty & (1u << s)) && e->guest_of[s] != e->loop_regs[s])
+            store_slot(e, (int)s);
     for (unsigned s = 0; s < NCACHE; s++) {
         int xr = e->loop_regs[s];
         if (xr >= 0 && e->guest_of[s] != xr)
@@ -388,15 +505,22 @@ static void loop_reconcile(Emit *e)
  * leaves the TB). */
 static void leave_direct(Emit *e, int slot, uint64_t target)
 {
-    if (slot == e->loop_slot && target == e->tb->vpc)
+    bool loop = slot == e->loop_slot && target == e->tb->vpc;
+    if (loop) {
         loop_reconcile(e);
-    else
+    } else {
+        flush_dirty(e);
         set_pc(e, target);
+    }
     x86_mov_imm(&e->b, RAX, (uint64_t)(OP_EXIT_JUMP0 + slot));
     x86_align4(&e->b, 1); /* the jmp's opcode byte, then the rel32 */
     uint8_t *site = x86_jmp_fwd(&e->b);
     if (site && !e->tb->host_exit[slot])
         e->tb->host_exit[slot] = (uint8_t *)code_buffer_exec_addr(e->cb, site);
+    /* Not linked (yet) to the loop entry: the loop registers are in
+     * their slots, those the TB writes maybe dirty, as at the loop head. */
+    if (loop)
+        store_loop_dirty(e);
     leave(e);
 }
 
@@ -426,8 +550,12 @@ static SlowPath *emit_tlb_lookup(Emit *e, const Op *op, int acc, unsigned size, 
     s->jump = x86_jcc_fwd(b, CC_NE);
     s->op = op;
     s->store = acc == ACC_WRITE;
+    s->fp = false;
     s->kind = kind;
     s->reload = -1;
+    s->dirty = (uint16_t)e->dirty;
+    for (unsigned i = 0; i < NCACHE; i++)
+        s->guest[i] = e->guest_of[i];
     x86_alu_rm(b, ALU_ADD, true, RAX, RCX, 8);         /* + addend */
     return s;
 }
@@ -440,15 +568,25 @@ static void emit_slow_paths(Emit *e)
         if (b->overflow)
             return;
         x86_patch_rel32(s->jump, b->p);
+        /* h->x[] exact for the slow path: a fault, a watchpoint, an
+         * abandoned I/O access that the run loop runs again alone. */
+        for (unsigned r = 0; r < NCACHE; r++)
+            if (s->dirty & (1u << r))
+                x86_store64(b, RBX, XOFF(s->guest[r]), cache_regs[r]);
         x86_mov_rr(b, RDX, RAX); /* va */
         x86_mov_rr(b, RDI, RBX);
         x86_mov_imm(b, RSI, (uint64_t)(uintptr_t)s->op);
         x86_mov_imm(b, RCX, s->kind);
-        x86_mov_imm(b, RAX, (uint64_t)(uintptr_t)(s->store ? native_store_slow
-                                                           : native_load_slow));
+        int (*fn)(Hart *, const Op *, uint64_t, unsigned) =
+            s->fp ? (s->store ? native_fstore_slow : native_fload_slow)
+                  : (s->store ? native_store_slow : native_load_slow);
+        x86_mov_imm(b, RAX, (uint64_t)(uintptr_t)fn);
         x86_call_reg(b, RAX);
         x86_test_rr(b, false, RAX, RAX);
         x86_patch_rel32(x86_jcc_fwd(b, CC_NE), e->epilogue);
+        for (unsigned r = NCALLEE; r < NCACHE; r++) /* as they were at the jne */
+            if (s->guest[r] >= 0)
+                x86_load64(b, cache_regs[r], RBX, XOFF(s->guest[r]));
         if (s->reload >= 0) /* the value the slow path stored in h->x[] */
             x86_load64(b, (X86Reg)s->reload, RBX, XOFF(s->op->rd));
         x86_jmp_to(b, s->resume);
@@ -539,6 +677,13 @@ static void emit_mulh(Emit *e, const Op *op, bool sign)
 static void emit_div(Emit *e, const Op *op, bool sign, bool rem)
 {
     X86Buf *b = &e->b;
+    if (e->cur_div_role == DIV_TAKE_KEPT) { /* computed by the div before */
+        X86Reg d = dst(e, op->rd);
+        x86_load64(b, d, RSP, 0);
+        written(e, op->rd, d);
+        return;
+    }
+    bool keep = e->cur_div_role == DIV_KEEP_OTHER; /* rd is neither source */
     if (op->rs2 == 0) { /* the zero divisor, known here */
         X86Reg s1 = src(e, op->rs1, RAX);
         X86Reg d = dst(e, op->rd);
@@ -569,16 +714,25 @@ static void emit_div(Emit *e, const Op *op, bool sign, bool rem)
     }
     x86_grp3(b, sign ? GRP3_IDIV : GRP3_DIV, s2);
     x86_mov_rr(b, d, rem ? RDX : RAX);
+    if (keep)
+        x86_store64(b, RSP, 0, rem ? RAX : RDX);
     uint8_t *done = x86_jmp_fwd(b);
     uint8_t *done2 = NULL;
     if (sign) {
         x86_patch_rel32(minus_one, b->p);
         if (rem) {
             x86_mov_imm(b, d, 0);
+            if (keep) { /* the quotient: -s1 */
+                x86_mov_rr(b, RAX, s1);
+                x86_grp3(b, GRP3_NEG, RAX);
+                x86_store64(b, RSP, 0, RAX);
+            }
         } else {
             if (d != s1)
                 x86_mov_rr(b, d, s1);
             x86_grp3(b, GRP3_NEG, d);
+            if (keep) /* the remainder: 0 */
+                x86_store_imm32(b, RSP, 0, 0);
         }
         done2 = x86_jmp_fwd(b);
     }
@@ -586,8 +740,12 @@ static void emit_div(Emit *e, const Op *op, bool sign, bool rem)
     if (rem) {
         if (d != s1)
             x86_mov_rr(b, d, s1);
+        if (keep) /* the quotient: all ones */
+            x86_store_imm32(b, RSP, 0, -1);
     } else {
         x86_mov_imm(b, d, UINT64_MAX);
+        if (keep) /* the remainder: the dividend */
+            x86_store64(b, RSP, 0, s1);
     }
     x86_patch_rel32(done, b->p);
     if (done2)
@@ -779,6 +937,30 @@ static void emit_op(Emit *e, const Op *op, OpInfo in)
         s->resume = b->p;
         break;
     }
+    case K_FLOAD: {
+        /* f[rd] = the value (a single NaN-boxed), then FS dirty, as
+         * op_flw / op_fld do. FP registers are not cached. */
+        SlowPath *s = emit_tlb_lookup(e, op, ACC_READ, in.size, in.size);
+        s->fp = true;
+        x86_load_ext(b, RCX, RAX, 0, in.size, false);
+        if (in.size == 4) {
+            x86_mov_imm(b, RDX, FP_BOX_S);
+            x86_alu_rr(b, ALU_OR, true, RCX, RDX);
+        }
+        x86_store64(b, RBX, FOFF(op->rd), RCX);
+        x86_mov_imm(b, RDX, MSTATUS_FS | MSTATUS_SD);
+        x86_op_mem(b, 0x09, true, RDX, RBX, HART_OFF(csr.mstatus), false); /* or [m], rdx */
+        s->resume = b->p;
+        break;
+    }
+    case K_FSTORE: {
+        SlowPath *s = emit_tlb_lookup(e, op, ACC_WRITE, in.size, in.size);
+        s->fp = true;
+        x86_load64(b, RCX, RBX, FOFF(op->rs2));
+        x86_store_sized(b, RAX, 0, RCX, in.size);
+        s->resume = b->p;
+        break;
+    }
     case K_CALL:
         break; /* emit_tb does it: it owns the op copies */
     }
@@ -874,12 +1056,12 @@ void native_unlink(NativeBackend *nb, uint8_t *exit)
  * that reaches a device runs that access alone, then goes back to the run
  * loop; the hart's own CSR writes, xRETs and traps end the TB unchained.
  * hart_set_mip lowers icount_end anyway, which the budget check sees. */
-static void emit_irq_check(Emit *e)
+static void emit_irq_check(Emit *e, const uint8_t *fail)
 {
     X86Buf *b = &e->b;
     x86_load64(b, RDX, RBX, HART_OFF(csr.mip));
     x86_alu_rm(b, ALU_AND, true, RDX, RBX, HART_OFF(csr.mie));
-    x86_patch_rel32(x86_jcc_fwd(b, CC_NE), e->epilogue);
+    x86_patch_rel32(x86_jcc_fwd(b, CC_NE), fail);
 }
 
 /* What a chain entry and a loop entry check and count before the TB
@@ -888,15 +1070,15 @@ static void emit_irq_check(Emit *e)
  * the epilogue with eax as it is: the exit code of the TB that jumped
  * here, h->pc its target. No look at m->stop or m->debug_pending:
  * whatever sets them lowers icount_end (machine_break_chains). */
-static void emit_entry_checks(Emit *e, const TB *tb)
+static void emit_entry_checks(Emit *e, const TB *tb, const uint8_t *fail)
 {
     X86Buf *b = &e->b;
     x86_load64(b, RCX, RBX, HART_OFF(icount));
     x86_alu_ri(b, ALU_ADD, true, RCX, tb->ninsns);
     x86_alu_rm(b, ALU_CMP, true, RCX, RBX, HART_OFF(icount_end));
-    x86_patch_rel32(x86_jcc_fwd(b, CC_A), e->epilogue);
+    x86_patch_rel32(x86_jcc_fwd(b, CC_A), fail);
     if (e->fast_mode)
-        emit_irq_check(e);
+        emit_irq_check(e, fail);
     x86_store64(b, RBX, HART_OFF(icount), RCX);
 }
 
@@ -904,7 +1086,7 @@ static void emit_entry_checks(Emit *e, const TB *tb)
 static void emit_chain_entry(Emit *e, const TB *tb)
 {
     X86Buf *b = &e->b;
-    emit_entry_checks(e, tb);
+    emit_entry_checks(e, tb, e->epilogue);
     x86_mov_imm(b, RDX, (uint64_t)(uintptr_t)tb);
     x86_store64(b, RBX, HART_OFF(cur_tb), RDX);
 }
@@ -916,7 +1098,11 @@ static void emit_chain_entry(Emit *e, const TB *tb)
  * and the guest registers the TB uses stay in host registers from one
  * iteration to the next. For that the TB's code loads them at its start
  * (loop_regs, then the loop head), and the looping exit puts them back in
- * the same slots (loop_reconcile) before its jump. */
+ * the same slots (loop_reconcile) before its jump. They stay dirty across
+ * the loop too: the loop head counts the loop registers that any op of
+ * the TB writes as dirty (loop_dirty), so every other exit stores them,
+ * and so do the loop entry's failed check and the looping exit while it
+ * is not linked yet (store_loop_dirty). */
 static int find_loop_slot(const TB *tb, const OpInfo *info)
 {
     if (tb->nochain || tb->nops == 0)
@@ -956,6 +1142,9 @@ static void choose_loop_regs(Emit *e, const TB *tb, const OpInfo *info)
             regs[k++] = op->rs1;
             regs[k++] = op->rs2;
             break;
+        case K_FLOAD: case K_FSTORE: /* rd, rs2: FP registers */
+            regs[k++] = op->rs1;
+            break;
         case K_LUI: case K_AUIPC:
             regs[k++] = op->rd;
             break;
@@ -972,6 +1161,14 @@ static void choose_loop_regs(Emit *e, const TB *tb, const OpInfo *info)
             n++;
         }
     }
+    /* The loop registers any op of the TB writes may come back dirty
+     * from the looping exit: the loop head counts them as dirty. */
+    e->loop_dirty = 0;
+    for (unsigned i = 0; i < tb->nops; i++) {
+        unsigned rd = tb->ops[i].rd;
+        if (rd < 32 && e->slot_of[rd] >= 0)
+            e->loop_dirty |= 1u << e->slot_of[rd];
+    }
 }
 
 /* The loads of the loop head's registers, at the TB's start. */
@@ -987,9 +1184,15 @@ static void emit_loop_preload(Emit *e)
  * eax holds the exit code). */
 static uint8_t *emit_loop_entry(Emit *e, const TB *tb)
 {
-    uint8_t *at = e->b.p;
-    emit_entry_checks(e, tb);
-    x86_jmp_to(&e->b, e->loop_head);
+    X86Buf *b = &e->b;
+    /* Where a failed check goes: the loop registers the TB writes may be
+     * dirty (loop_dirty), so they are stored before the epilogue. */
+    uint8_t *fail = b->p;
+    store_loop_dirty(e);
+    x86_jmp_to(b, e->epilogue);
+    uint8_t *at = b->p;
+    emit_entry_checks(e, tb, fail);
+    x86_jmp_to(b, e->loop_head);
     return at;
 }
 
@@ -1005,7 +1208,7 @@ static size_t align16(size_t n)
 static void emit_epilogue(Emit *e)
 {
     x86_alu_ri(&e->b, ALU_ADD, true, RSP, 8);
-    for (int i = NCACHE - 1; i >= 0; i--)
+    for (int i = NCALLEE - 1; i >= 0; i--)
         x86_pop(&e->b, cache_regs[i]);
     x86_pop(&e->b, RBX);
     x86_ret(&e->b);
@@ -1014,13 +1217,44 @@ static void emit_epilogue(Emit *e)
 static void emit_prologue(Emit *e)
 {
     x86_push(&e->b, RBX);
-    for (unsigned i = 0; i < NCACHE; i++)
+    for (unsigned i = 0; i < NCALLEE; i++)
         x86_push(&e->b, cache_regs[i]);
     /* 8 (return address) + 8 * 6 pushes + 8: calls see rsp 16-aligned */
     x86_alu_ri(&e->b, ALU_SUB, true, RSP, 8);
     x86_mov_rr(&e->b, RBX, RDI);
 }
-_Static_assert(NCACHE == 5, "emit_prologue's stack alignment counts 6 pushes");
+_Static_assert(NCALLEE == 5, "emit_prologue's stack alignment counts 6 pushes");
+
+/* A div (or rem) followed later in the TB by the rem (or div) of the
+ * same operands, signedness and width (guest programs compute both, and
+ * x86's divide gives both): the first keeps the other result, the second
+ * takes it, if nothing in between writes either operand and the first's
+ * rd is neither (it would change them). Straight-line code: only a TB's
+ * last op leaves it. */
+static void pair_divisions(Emit *e, const TB *tb, const OpInfo *info)
+{
+    memset(e->div_role, DIV_ALONE, tb->nops);
+    for (unsigned i = 0; i < tb->nops; i++) {
+        const Op *a = &tb->ops[i];
+        if (info[i].kind != K_DIV || e->div_role[i] != DIV_ALONE || !real_rd(a) ||
+            a->rs2 == 0 || a->rd == a->rs1 || a->rd == a->rs2)
+            continue;
+        for (unsigned j = i + 1; j < tb->nops; j++) {
+            const Op *c = &tb->ops[j];
+            if (info[j].kind == K_DIV && info[j].sign == info[i].sign &&
+                info[j].rem != info[i].rem && info[j].w == info[i].w &&
+                c->rs1 == a->rs1 && c->rs2 == a->rs2) {
+                if (real_rd(c)) {
+                    e->div_role[i] = DIV_KEEP_OTHER;
+                    e->div_role[j] = DIV_TAKE_KEPT;
+                }
+                break;
+            }
+            if (c->rd == a->rs1 || c->rd == a->rs2)
+                break;
+        }
+    }
+}
 
 TbHostFn native_emit(NativeBackend *nb, TB *tb, bool fast_mode)
 {
@@ -1051,6 +1285,7 @@ TbHostFn native_emit(NativeBackend *nb, TB *tb, bool fast_mode)
     e->clock = 0;
     cache_clear(e);
     e->loop_slot = find_loop_slot(tb, info);
+    pair_divisions(e, tb, info);
     memset(e->loop_regs, -1, sizeof(e->loop_regs));
     e->b = (X86Buf){ .p = cb->rw + code_at, .end = cb->rw + cb->size };
     tb->host_exit[0] = tb->host_exit[1] = NULL;
@@ -1067,11 +1302,13 @@ TbHostFn native_emit(NativeBackend *nb, TB *tb, bool fast_mode)
     emit_chain_entry(e, tb);
     if (!e->b.overflow)
         x86_patch_rel32(to_body, e->b.p);
+    e->loop_dirty = 0;
     if (e->loop_slot >= 0) {
         choose_loop_regs(e, tb, info);
         emit_loop_preload(e);
     }
     e->loop_head = e->b.p;
+    e->dirty = e->loop_dirty;
     /* Offsets from the code's start, for -d out_asm (NativeTbMap). */
     NativeTbMap *map = &nb->map;
     nb->have_map = false;
@@ -1089,10 +1326,15 @@ TbHostFn native_emit(NativeBackend *nb, TB *tb, bool fast_mode)
                                      .idx = (uint16_t)(op->idx + 1) };
             const Op *pair_exec =
                 (const Op *)code_buffer_exec_addr(cb, (const uint8_t *)&pairs[2 * k]);
+            sync_dirty(e); /* the handler reads h->x[] */
             emit_call(e, pair_exec, op->fn, i + 1 == nops);
             cache_drop(e, op->rd); /* the one register a handler writes */
+            for (unsigned r = NCALLEE; r < NCACHE; r++) /* the call clobbered them */
+                if (e->guest_of[r] >= 0)
+                    cache_drop(e, (unsigned)e->guest_of[r]);
             k++;
         } else {
+            e->cur_div_role = e->div_role[i];
             emit_op(e, op, info[i]);
         }
     }
