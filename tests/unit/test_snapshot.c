@@ -845,6 +845,41 @@ START_TEST(test_checkpoint_file_refused)
 }
 END_TEST
 
+/* Found by tests/fuzz/fuzz_trace (an embedded start checkpoint): a section
+ * header declaring gigabytes made the reader allocate them before it
+ * looked at the compressed bytes. The declared size is now checked
+ * against what the section can hold first, and the message says so. */
+START_TEST(test_checkpoint_file_section_size_checked_first)
+{
+    SnapFix f;
+    fix_setup(&f, 1, 0, false);
+    char path[128], err[512];
+    snprintf(path, sizeof(path), "%s/ok.ckpt", f.dir);
+    TraceHeader h = { .ram_size = f.m->mem.ram_size, .nharts = 1 };
+    ck_assert_msg(checkpoint_write(f.m, &h, path, err, sizeof(err)), "%s", err);
+    FILE *fp = fopen(path, "rb");
+    ck_assert_ptr_nonnull(fp);
+    static uint8_t bytes[4 << 20];
+    size_t n = fread(bytes, 1, sizeof(bytes), fp);
+    fclose(fp);
+    ck_assert_uint_gt(n, 100);
+    /* The state section (after the 16-byte file header): magic, compressed
+     * size, uncompressed size. Declare 3.75 GiB and make the checksum
+     * (XXH64 of everything before the 24-byte footer) match again. */
+    ck_assert_int_eq(memcmp(bytes + 16, "RWST", 4), 0);
+    bytes[24] = 0x00, bytes[25] = 0x00, bytes[26] = 0x00, bytes[27] = 0xf0;
+    uint64_t sum = XXH64(bytes, n - 24, 0);
+    for (int i = 0; i < 8; i++)
+        bytes[n - 8 + i] = (uint8_t)(sum >> (8 * i));
+    Checkpoint *c = checkpoint_open_bytes(bytes, n, "crafted", err, sizeof(err));
+    ck_assert_msg(c == NULL, "accepted a state section of 3.75 GiB");
+    ck_assert_msg(strstr(err, "crafted: damaged: state section at offset 16 declares "
+                              "4026531840 bytes") != NULL, "%s", err);
+    unlink(path);
+    fix_teardown(&f);
+}
+END_TEST
+
 Suite *suite_snapshot(void)
 {
     Suite *s = suite_create("snapshot");
@@ -866,6 +901,7 @@ Suite *suite_snapshot(void)
     tcase_add_test(tc, test_checkpoint_file_uart_input_and_timer);
     tcase_add_test(tc, test_checkpoint_file_disk_overlay);
     tcase_add_test(tc, test_checkpoint_file_refused);
+    tcase_add_test(tc, test_checkpoint_file_section_size_checked_first);
     suite_add_tcase(s, tc);
     return s;
 }
