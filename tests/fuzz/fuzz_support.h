@@ -23,6 +23,14 @@ int LLVMFuzzerInitialize(int *argc, char ***argv);
  * compiler keeps the reads that compute it. */
 static volatile uint64_t fuzz_sink;
 
+/* REWIND_FUZZ_VERBOSE=1: harnesses say what became of an input (run a
+ * harness on a file to check that it reaches the code it is meant to). */
+#define fuzz_note(...)                                                             \
+    do {                                                                           \
+        if (getenv("REWIND_FUZZ_VERBOSE"))                                         \
+            fprintf(stderr, "fuzz: " __VA_ARGS__);                                 \
+    } while (0)
+
 /* The bytes as a file: its path, valid until the next call. Aborts when
  * the memory file cannot be made (a host problem, not a finding). */
 static inline const char *fuzz_file_path(const uint8_t *data, size_t size)

@@ -1,0 +1,128 @@
+/* Fuzz the checkpoint reader (replay/checkpoint.c) with whole files, the
+ * way `rewind run --from-checkpoint FILE` and `rewind dump FILE` take
+ * them: open and check the file, print it, build the machine its header
+ * describes (every image replaced by a stand-in file: the point is the
+ * checkpoint, not the images) and load the state into it.
+ *
+ * A load is all or nothing: when checkpoint_load refuses a state (other
+ * than a device refusing its own bytes, which checkpoint.h documents as
+ * leaving the machine to be given up), the harts and RAM must be as they
+ * were; the harness aborts otherwise. Machines larger than 64 MiB of RAM
+ * or 8 harts are not built (the fuzzer would spend its time in memset).
+ * Seed corpus: tests/fuzz/corpus/checkpoint (make-corpus). */
+#include "tests/fuzz/fuzz_support.h"
+
+#include <string.h>
+#include <xxhash.h>
+
+#include "core/digest.h"
+#include "replay/checkpoint.h"
+#include "tools/commands.h"
+#include "tools/trace_config.h"
+
+enum { MAX_RAM = 64 << 20, MAX_HARTS = 8 };
+
+static char standin[64];
+static FILE *devnull;
+
+static void remove_standin(void)
+{
+    unlink(standin);
+}
+
+int LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+    (void)argc, (void)argv;
+    /* The stand-in for every image: 4 KiB of nops (addi x0, x0, 0). */
+    snprintf(standin, sizeof(standin), "/tmp/rewind-fuzz-image-%d", (int)getpid());
+    FILE *f = fopen(standin, "wb");
+    devnull = fopen("/dev/null", "w");
+    if (!f || !devnull)
+        abort();
+    for (int i = 0; i < 1024; i++)
+        fwrite("\x13\x00\x00\x00", 1, 4, f);
+    fclose(f);
+    atexit(remove_standin);
+    return 0;
+}
+
+static uint64_t machine_hash(Machine *m)
+{
+    Digest d = digest_take(m);
+    return d.harts ^ XXH3_64bits(m->mem.ram, m->mem.ram_size);
+}
+
+static void load_into_machine(const Checkpoint *c)
+{
+    const TraceHeader *h = checkpoint_machine(c);
+    if (h->ram_size > MAX_RAM || h->nharts > MAX_HARTS)
+        return;
+    TraceImageMap maps[TRACE_CONFIG_MAX_IMAGES + 3];
+    unsigned nmaps = 0;
+    for (size_t i = 0; i < h->nimages && nmaps < TRACE_CONFIG_MAX_IMAGES; i++)
+        if (h->images[i].path)
+            maps[nmaps++] = (TraceImageMap){ h->images[i].path, standin };
+    const char *roles[] = { "bios", "kernel", "initrd" };
+    for (int i = 0; i < 3; i++) {
+        const char *p = trace_header_option(h, roles[i]);
+        if (p && strcmp(p, "none") != 0)
+            maps[nmaps++] = (TraceImageMap){ p, standin };
+    }
+    RunOptions o;
+    MachineConfig cfg;
+    TraceConfig tc;
+    memset(&tc, 0, sizeof(tc));
+    char err[512] = "";
+    char *noargs[] = { NULL };
+    if (!options_parse_run(&o, 0, noargs, err, sizeof(err)))
+        abort();
+    if (trace_config_to_options(&tc, h, maps, nmaps, &o, &cfg, err, sizeof(err))) {
+        o.serial = "none"; /* no terminal, no stdin */
+        o.console_out = devnull;
+        RunSession s;
+        err[0] = '\0';
+        if (run_session_open(&s, &o, &cfg, NULL, NULL, err, sizeof(err))) {
+            uint64_t before = machine_hash(s.m);
+            bool loaded = checkpoint_load(c, s.m, err, sizeof(err));
+            fuzz_note("load: %s\n", loaded ? "loaded" : err);
+            if (!loaded) {
+                if (!err[0])
+                    abort(); /* refused without saying why */
+                if (!strstr(err, "refused its saved state") && machine_hash(s.m) != before) {
+                    fprintf(stderr, "fuzz: half loaded: %s\n", err);
+                    abort();
+                }
+            } else {
+                fuzz_sink = machine_hash(s.m);
+            }
+        } else {
+            fuzz_note("machine: %s\n", err);
+            if (!err[0])
+                abort();
+        }
+        run_session_close(&s);
+    } else {
+        fuzz_note("options: %s\n", err);
+        if (!err[0])
+            abort();
+    }
+    trace_config_free(&tc);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    const char *path = fuzz_file_path(data, size);
+    char err[512] = "";
+    Checkpoint *c = checkpoint_open(path, err, sizeof(err));
+    if (!c) {
+        fuzz_note("open: %s\n", err);
+        if (!strstr(err, path))
+            abort(); /* the message names the file */
+        return 0;
+    }
+    checkpoint_print(c, devnull);
+    fuzz_sink = checkpoint_icount(c);
+    load_into_machine(c);
+    checkpoint_close(c);
+    return 0;
+}
