@@ -609,12 +609,21 @@ static bool state_check(const Rewind__Checkpoint__State *st, char *err, size_t e
             snprintf(err, errlen, "damaged: hart %zu's state", i);
             return false;
         }
-        for (size_t k = 0; k < hs->n_csrs; k++)
+        for (size_t k = 0; k < hs->n_csrs; k++) {
             if (!hs->csrs[k]->name || csr_find(hs->csrs[k]->name) < 0) {
                 snprintf(err, errlen, "hart %zu: unknown CSR %s", i,
                          hs->csrs[k]->name ? hs->csrs[k]->name : "(unnamed)");
                 return false;
             }
+            /* Checked here, not only when loading: a load that fails
+             * half-way would leave the machine half loaded. */
+            Csrs scratch;
+            if (!csr_set(&scratch, (unsigned)csr_find(hs->csrs[k]->name), hs->csrs[k]->value)) {
+                snprintf(err, errlen, "hart %zu: %s = 0x%" PRIx64 " does not fit", i,
+                         hs->csrs[k]->name, hs->csrs[k]->value);
+                return false;
+            }
+        }
     }
     ChaosState chaos;
     if (st->has_sched_chaos &&

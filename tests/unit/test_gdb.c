@@ -10,6 +10,7 @@
 #include "core/debug.h"
 #include "core/gdb_packet.h"
 #include "core/gdbstub.h"
+#include "core/memory.h"
 #include "devices/syscon.h"
 #include "tests/unit/helpers.h"
 #include "tests/unit/suites.h"
@@ -793,6 +794,64 @@ START_TEST(test_stop_without_a_front_end_fails_cleanly)
 }
 END_TEST
 
+/* The client in memory (gdbstub_start_memory, the fuzzing harness's
+ * transport) takes the same path as a TCP client: acks, replies framed
+ * with their checksum, memory reads, NoAck mode, a hang-up. */
+typedef struct MemoryClient {
+    char buf[4096];
+    size_t len;
+} MemoryClient;
+
+static void memory_client_got(void *opaque, const char *buf, size_t len)
+{
+    MemoryClient *c = opaque;
+    ck_assert_uint_lt(c->len + len, sizeof(c->buf));
+    memcpy(c->buf + c->len, buf, len);
+    c->len += len;
+    c->buf[c->len] = '\0';
+}
+
+static void memory_client_send(Machine *m, MemoryClient *c, const char *payload)
+{
+    char frame[256];
+    size_t n = gdb_packet_encode(frame, sizeof(frame), payload, strlen(payload), false);
+    ck_assert_uint_gt(n, 0);
+    c->len = 0;
+    c->buf[0] = '\0';
+    gdbstub_feed(m, frame, n);
+}
+
+START_TEST(test_memory_client)
+{
+    Machine *m = test_machine_new();
+    static const uint32_t words[] = { 0x00128293 }; /* addi t0, t0, 1 */
+    memcpy(memory_ram_ptr(&m->mem, MEM_RAM_BASE, 4), words, 4);
+    MemoryClient c = { .len = 0 };
+    char err[256];
+    ck_assert_msg(gdbstub_start_memory(m, memory_client_got, &c, err, sizeof(err)), "%s", err);
+    ck_assert(!gdbstub_connected(m));
+    ck_assert(!gdbstub_start_memory(m, memory_client_got, &c, err, sizeof(err)));
+    gdbstub_connect_memory(m);
+    ck_assert(gdbstub_connected(m));
+    memory_client_send(m, &c, "m80000000,4");
+    ck_assert_str_eq(c.buf, "+$93821200#99");
+    gdbstub_feed(m, "$g#00", 5); /* a bad checksum: NAK */
+    ck_assert_str_eq(c.buf + c.len - 1, "-");
+    memory_client_send(m, &c, "QStartNoAckMode");
+    ck_assert_str_eq(c.buf, "+$OK#9a");
+    memory_client_send(m, &c, "qAttached");
+    ck_assert_str_eq(c.buf, "$1#31"); /* no ack any more */
+    gdbstub_hang_up(m);
+    ck_assert(!gdbstub_connected(m));
+    memory_client_send(m, &c, "qAttached");
+    ck_assert_uint_eq(c.len, 0); /* nobody listens */
+    gdbstub_connect_memory(m); /* a new client: acks again */
+    memory_client_send(m, &c, "qAttached");
+    ck_assert_str_eq(c.buf, "+$1#31");
+    machine_free(m);
+}
+END_TEST
+
 Suite *suite_gdb(void)
 {
     Suite *s = suite_create("gdb");
@@ -815,6 +874,7 @@ Suite *suite_gdb(void)
     tcase_add_test(tc, test_debugger_keeps_the_schedule);
     tcase_add_test(tc, test_stop_at_an_icount);
     tcase_add_test(tc, test_stop_without_a_front_end_fails_cleanly);
+    tcase_add_test(tc, test_memory_client);
     suite_add_tcase(s, tc);
     return s;
 }
