@@ -9,7 +9,8 @@
  * leaving the machine to be given up), the harts and RAM must be as they
  * were; the harness aborts otherwise. Machines larger than 64 MiB of RAM
  * or 8 harts are not built (the fuzzer would spend its time in memset).
- * Seed corpus: tests/fuzz/corpus/checkpoint (make-corpus). */
+ * A custom mutator (at the end) also changes the compressed sections'
+ * content. Seed corpus: tests/fuzz/corpus/checkpoint (make-corpus). */
 #include "tests/fuzz/fuzz_support.h"
 
 #include <string.h>
@@ -125,4 +126,47 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     load_into_machine(c);
     checkpoint_close(c);
     return 0;
+}
+
+/* Half the mutations are libFuzzer's own on the file's bytes; the other
+ * half change the content of one compressed section (the state message,
+ * or a RAM section: fuzz_mutate_zstd), write its sizes into its header,
+ * and make the footer's length and checksum right again, so that the
+ * parsers behind the sections see mutated messages and page records. */
+enum { FILE_HDR = 16, SECTION_HDR = 12, FOOTER = 24, MAX_SECTIONS = 64 };
+
+size_t LLVMFuzzerCustomMutator(uint8_t *data, size_t size, size_t max_size, unsigned seed)
+{
+    if (seed % 2 == 0 || size < FILE_HDR + FOOTER)
+        return LLVMFuzzerMutate(data, size, max_size);
+    size_t at[MAX_SECTIONS], n = 0, end = size - FOOTER;
+    for (size_t off = FILE_HDR; n < MAX_SECTIONS && off + SECTION_HDR <= end;) {
+        size_t clen = fuzz_le32(data + off + 4);
+        if (clen > end - off - SECTION_HDR)
+            break;
+        at[n++] = off;
+        off += SECTION_HDR + clen;
+    }
+    if (n == 0)
+        return LLVMFuzzerMutate(data, size, max_size);
+    /* The state section half the time, else any section. */
+    size_t k = (seed / 2) % 2 ? 0 : (seed / 4) % n;
+    size_t off = at[k], clen = fuzz_le32(data + off + 4);
+    static uint8_t section[1 << 21];
+    size_t ulen = 0;
+    size_t c = fuzz_mutate_zstd(data, off + SECTION_HDR, clen, section, sizeof(section), &ulen);
+    size_t after = size - (off + SECTION_HDR + clen); /* later sections, footer */
+    if (!c || off + SECTION_HDR + c + after > max_size)
+        return LLVMFuzzerMutate(data, size, max_size);
+    memmove(data + off + SECTION_HDR + c, data + off + SECTION_HDR + clen, after);
+    memcpy(data + off + SECTION_HDR, section, c);
+    fuzz_put_le32(data + off + 4, (uint32_t)c);
+    fuzz_put_le32(data + off + 8, (uint32_t)ulen);
+    size_t total = off + SECTION_HDR + c + after, body = total - FOOTER;
+    uint64_t sum = XXH64(data, body, 0);
+    for (int i = 0; i < 8; i++) {
+        data[body + 8 + i] = (uint8_t)((uint64_t)body >> (8 * i));
+        data[body + 16 + i] = (uint8_t)(sum >> (8 * i));
+    }
+    return total;
 }

@@ -19,7 +19,7 @@
 #include "tools/options.h"
 #include "tools/run_checkpoint.h"
 
-enum { MAX_ARGS = 64, MAX_INPUT = 4096 };
+enum { MAX_ARGS = 64, INPUT_MAX = 4096 };
 
 static uint64_t use(const char *s)
 {
@@ -65,10 +65,10 @@ static void value_parsers(const char *arg)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    if (size > MAX_INPUT)
+    if (size > INPUT_MAX)
         return 0;
     /* One argument per line, each NUL-terminated in its own copy. */
-    static char buf[MAX_INPUT + 1];
+    static char buf[INPUT_MAX + 1];
     memcpy(buf, data, size);
     buf[size] = '\0';
     char *argv[MAX_ARGS + 1];

@@ -15,9 +15,12 @@
 #include <stdlib.h>
 #include <sys/mman.h>
 #include <unistd.h>
+#include <zstd.h>
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerInitialize(int *argc, char ***argv);
+size_t LLVMFuzzerMutate(uint8_t *data, size_t size, size_t max_size);
+size_t LLVMFuzzerCustomMutator(uint8_t *data, size_t size, size_t max_size, unsigned seed);
 
 /* Where a harness stores what it computed from the output, so that the
  * compiler keeps the reads that compute it. */
@@ -59,6 +62,41 @@ static inline const char *fuzz_file_path(const uint8_t *data, size_t size)
         done += (size_t)n;
     }
     return path;
+}
+
+/* Structure-aware mutation inside a zstd frame (custom mutators of the
+ * trace and checkpoint harnesses): a fuzzer that flips bits of compressed
+ * bytes only breaks the compression, so the decoders behind it (protobuf
+ * events, the checkpoint's state) would see nothing but seeds. This
+ * decompresses the frame at in[off..off+clen), lets libFuzzer mutate the
+ * content (up to twice its size), and compresses it again into
+ * out[0..cap): returns the new frame's size (*ulen: its content's), or 0
+ * when the frame does not decompress or does not fit. */
+static inline size_t fuzz_mutate_zstd(const uint8_t *in, size_t off, size_t clen, uint8_t *out,
+                                      size_t cap, size_t *ulen)
+{
+    static uint8_t content[1 << 20];
+    unsigned long long n = ZSTD_getFrameContentSize(in + off, clen);
+    if (n == ZSTD_CONTENTSIZE_ERROR || n == ZSTD_CONTENTSIZE_UNKNOWN || n > sizeof(content) / 2)
+        return 0;
+    size_t got = ZSTD_decompress(content, sizeof(content), in + off, clen);
+    if (ZSTD_isError(got))
+        return 0;
+    size_t max = 2 * got + 64 < sizeof(content) ? 2 * got + 64 : sizeof(content);
+    *ulen = LLVMFuzzerMutate(content, got, max);
+    size_t c = ZSTD_compress(out, cap, content, *ulen, 1);
+    return ZSTD_isError(c) ? 0 : c;
+}
+
+static inline uint32_t fuzz_le32(const uint8_t *p)
+{
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+static inline void fuzz_put_le32(uint8_t *p, uint32_t v)
+{
+    for (int i = 0; i < 4; i++)
+        p[i] = (uint8_t)(v >> (8 * i));
 }
 
 #endif

@@ -3,7 +3,9 @@
  * trace, every event of every frame, a seek into the middle, the header's
  * embedded start checkpoint, and `rewind dump` (text, then --json --stats)
  * on the same bytes, as a user handing rewind a damaged trace would.
- * Seed corpus: tests/fuzz/corpus/trace (real recordings). */
+ * A custom mutator (at the end) also changes the events inside the
+ * compressed frames. Seed corpus: tests/fuzz/corpus/trace (real
+ * recordings). */
 #include "tests/fuzz/fuzz_support.h"
 
 #include <string.h>
@@ -92,4 +94,42 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     cmd_dump(3, json);
     fuzz_sink = sum;
     return 0;
+}
+
+/* Half the mutations are libFuzzer's own on the file's bytes; the other
+ * half change the events inside one event frame (fuzz_mutate_zstd) and
+ * write the frame back with its sizes in its header. The index and
+ * footer are dropped then (they would name the old sizes): the reader
+ * scans the frames one by one, as for a recording that was cut short. */
+enum { FILE_HDR = 20, FRAME_HDR = 40, MAX_FRAMES = 64 };
+
+size_t LLVMFuzzerCustomMutator(uint8_t *data, size_t size, size_t max_size, unsigned seed)
+{
+    if (seed % 2 == 0 || size < FILE_HDR)
+        return LLVMFuzzerMutate(data, size, max_size);
+    /* The event frames: from the end of the header, while "RWFR" follows. */
+    size_t start = FILE_HDR + (size_t)fuzz_le32(data + 12), at[MAX_FRAMES], n = 0;
+    for (size_t off = start; n < MAX_FRAMES && off + FRAME_HDR <= size &&
+                             memcmp(data + off, "RWFR", 4) == 0;) {
+        size_t clen = fuzz_le32(data + off + 4);
+        if (clen > size - off - FRAME_HDR)
+            break;
+        at[n++] = off;
+        off += FRAME_HDR + clen;
+    }
+    if (n == 0)
+        return LLVMFuzzerMutate(data, size, max_size);
+    size_t k = (seed / 2) % n, off = at[k], clen = fuzz_le32(data + off + 4);
+    size_t end = at[n - 1] + FRAME_HDR + fuzz_le32(data + at[n - 1] + 4);
+    static uint8_t frame[1 << 21];
+    size_t ulen = 0;
+    size_t c = fuzz_mutate_zstd(data, off + FRAME_HDR, clen, frame, sizeof(frame), &ulen);
+    size_t after = end - (off + FRAME_HDR + clen); /* the frames after it */
+    if (!c || off + FRAME_HDR + c + after > max_size)
+        return LLVMFuzzerMutate(data, size, max_size);
+    memmove(data + off + FRAME_HDR + c, data + off + FRAME_HDR + clen, after);
+    memcpy(data + off + FRAME_HDR, frame, c);
+    fuzz_put_le32(data + off + 4, (uint32_t)c);
+    fuzz_put_le32(data + off + 8, (uint32_t)ulen);
+    return off + FRAME_HDR + c + after;
 }
