@@ -15,7 +15,7 @@
  * the client sends ctrl-C after two rounds (of 200 instructions a hart),
  * so each resume costs at most a few hundred instructions, and the run
  * ends after 50 rounds without a stop. At the end of the input the client
- * hangs up and the run ends. One machine serves every input, put back
+ * kills the machine (k) and the run ends. One machine serves every input, put back
  * each time to a snapshot taken before the first (core/snapshot.h: harts,
  * RAM, devices, the stop state), with its breakpoints and watchpoints
  * removed and a new client connected.
@@ -25,18 +25,11 @@
  * from tests/gdb); dictionary gdb.dict. */
 #include "tests/fuzz/fuzz_support.h"
 
-#include <string.h>
-
-#include <uv.h>
-
-#include "core/debug.h"
-#include "core/gdb_packet.h"
-#include "core/gdbstub.h"
-#include "core/machine.h"
 #include "core/memory.h"
 #include "core/snapshot.h"
+#include "tests/fuzz/gdb_client.h"
 
-enum { QUANTUM = 200, ROUNDS_BEFORE_CTRL_C = 2, MAX_RUNNING_ROUNDS = 50 };
+enum { QUANTUM = 200 };
 
 /* auipc t1,1; 1: c.addi t0,1; sd t0,0(t1); ld t2,8(t1); csrr t3,mhartid;
  * c.addi t4,1; c.j 1b */
@@ -44,106 +37,6 @@ static const uint8_t program[] = {
     0x17, 0x13, 0x00, 0x00, 0x85, 0x02, 0x23, 0x30, 0x53, 0x00, 0x83, 0x33,
     0x83, 0x00, 0x73, 0x2e, 0x40, 0xf1, 0x85, 0x0e, 0xc5, 0xbf,
 };
-
-/* GDB's first packets; Hg1 and Hc-1 put back the stub's thread choice,
- * which outlives a connection. */
-static const char handshake[] =
-    "qSupported:multiprocess+;swbreak+;hwbreak+;qRelocInsn+;fork-events+;"
-    "vfork-events+;exec-events+;vContSupported+;QThreadEvents+;no-resumed+\n"
-    "Hg1\nHc-1\n?\n";
-
-typedef struct Session {
-    Machine *m;
-    uv_idle_t idle;
-    const uint8_t *data; /* the input, then the handshake before it */
-    size_t size, pos;
-    bool in_handshake;
-    const uint8_t *input;
-    size_t input_size;
-    unsigned running_rounds;
-    GdbPacketParser *out; /* checks what the stub sends */
-} Session;
-
-/* Everything the stub sends: each packet must have a good checksum. */
-static void stub_sent(void *opaque, const char *buf, size_t len)
-{
-    Session *s = opaque;
-    fuzz_note("sent %.*s\n", len > 200 ? 200 : (int)len, buf);
-    for (size_t i = 0; i < len; i++)
-        if (gdb_packet_feed(s->out, (uint8_t)buf[i]) == GDB_EV_BAD_CHECKSUM) {
-            fprintf(stderr, "fuzz: the stub sent a packet with a bad checksum\n");
-            abort();
-        }
-}
-
-/* The next line of the input to the stub, framed unless it starts '!'. */
-static void send_line(Session *s)
-{
-    const uint8_t *p = s->data + s->pos;
-    const uint8_t *nl = memchr(p, '\n', s->size - s->pos);
-    size_t n = nl ? (size_t)(nl - p) : s->size - s->pos;
-    s->pos += n + (nl != NULL);
-    fuzz_note("line %.*s\n", (int)n, (const char *)p);
-    if (n && p[0] == '!') {
-        gdbstub_feed(s->m, p + 1, n - 1);
-        return;
-    }
-    static char frame[GDB_PACKET_MAX + 8];
-    if (n > GDB_PACKET_MAX)
-        n = GDB_PACKET_MAX;
-    uint8_t sum = 0;
-    for (size_t i = 0; i < n; i++)
-        sum = (uint8_t)(sum + p[i]);
-    frame[0] = '$';
-    memcpy(frame + 1, p, n);
-    snprintf(frame + 1 + n, 4, "#%02x", sum);
-    gdbstub_feed(s->m, frame, n + 4);
-}
-
-static void end_run(Session *s)
-{
-    uv_idle_stop(&s->idle);
-    if (gdbstub_connected(s->m))
-        gdbstub_hang_up(s->m);
-    if (s->m->stop == STOP_NONE)
-        machine_request_exit(s->m, 0);
-}
-
-/* Runs at every turn of the machine's loop: between rounds while the
- * machine runs, and while it waits stopped for the debugger. */
-static void on_idle(uv_idle_t *h)
-{
-    Session *s = h->data;
-    Machine *m = s->m;
-    if (!gdbstub_connected(m)) { /* k, D: the client is gone */
-        end_run(s);
-        return;
-    }
-    if (!debug_stopped(m)) {
-        s->running_rounds++;
-        if (s->running_rounds == ROUNDS_BEFORE_CTRL_C)
-            gdbstub_feed(m, "\x03", 1);
-        else if (s->running_rounds > MAX_RUNNING_ROUNDS)
-            end_run(s);
-        return;
-    }
-    s->running_rounds = 0;
-    if (s->pos >= s->size) {
-        if (!s->in_handshake) {
-            end_run(s);
-            return;
-        }
-        s->in_handshake = false;
-        s->data = s->input;
-        s->size = s->input_size;
-        s->pos = 0;
-        if (!s->size) {
-            end_run(s);
-            return;
-        }
-    }
-    send_line(s);
-}
 
 /* One machine for every input (building one costs more than most inputs):
  * each input starts from the same snapshot of it, with a new client. */
@@ -187,12 +80,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         abort();
     }
     debug_clear_points(m);
-    session = (Session){ .m = m, .idle = session.idle, .data = (const uint8_t *)handshake,
-                         .size = sizeof(handshake) - 1, .in_handshake = true,
-                         .input = data, .input_size = size, .out = &out };
-    gdb_packet_init(&out);
-    gdbstub_connect_memory(m);
-    uv_idle_start(&session.idle, on_idle);
+    session_start(&session, m, data, size, &out);
     machine_run(m);
     uv_idle_stop(&session.idle);
     if (gdbstub_connected(m))

@@ -852,6 +852,48 @@ START_TEST(test_memory_client)
 }
 END_TEST
 
+/* Found by tests/fuzz/fuzz_gdb_replay: with a breakpoint on a store and a
+ * watchpoint on what it writes, reverse-continue (bc) never answered. The
+ * controller counts hits going on with debug_continue; after the watch
+ * stop (the breakpoint was passed already at that instruction) it let the
+ * breakpoint fire again at the same instruction, and after that the
+ * watchpoint, for ever. Each is one hit. */
+static unsigned ctl_hits;
+
+static bool ctl_count_and_continue(void *opaque, DebugStop *why)
+{
+    Machine *m = opaque;
+    if ((why->kind == DEBUG_STOP_BREAK || why->kind == DEBUG_STOP_WATCH) && ++ctl_hits < 100) {
+        debug_continue(m);
+        return true;
+    }
+    return false;
+}
+
+START_TEST(test_continue_past_a_breakpoint_and_a_watchpoint_on_one_store)
+{
+    Machine *m = dbg_machine(1, 10000);
+    const uint32_t code[] = {
+        ADDI(A0, A0, 1), SD(A0, A3, 0), ADDI(A0, A0, 1), jump_to(CODE + 12, POWEROFF),
+    };
+    put_code(m, CODE, code, 4);
+    m->harts[0].x[A3] = DATA;
+    Rec *r = rec_attach(m);
+    DebugController ctl = { .opaque = m, .stopped = ctl_count_and_continue };
+    debug_set_controller(m, &ctl);
+    ck_assert(debug_bp_insert(m, CODE + 4, DEBUG_BP_SW));
+    ck_assert(debug_wp_insert(m, DATA, 8, DEBUG_WATCH_WRITE));
+    ctl_hits = 0;
+    machine_run(m);
+    ck_assert_int_eq(m->stop, STOP_EXIT);
+    ck_assert_uint_eq(ctl_hits, 2); /* the breakpoint, then the watchpoint */
+    ck_assert_uint_eq(r->nstops, 0);
+    ck_assert_uint_eq(m->harts[0].x[A0], 2);
+    machine_free(m);
+    free(r);
+}
+END_TEST
+
 Suite *suite_gdb(void)
 {
     Suite *s = suite_create("gdb");
@@ -875,6 +917,7 @@ Suite *suite_gdb(void)
     tcase_add_test(tc, test_stop_at_an_icount);
     tcase_add_test(tc, test_stop_without_a_front_end_fails_cleanly);
     tcase_add_test(tc, test_memory_client);
+    tcase_add_test(tc, test_continue_past_a_breakpoint_and_a_watchpoint_on_one_store);
     suite_add_tcase(s, tc);
     return s;
 }
