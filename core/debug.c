@@ -380,7 +380,10 @@ void debug_continue(Machine *m)
                               d->stop.kind == DEBUG_STOP_WATCH)) {
         DebugHart *hs = &d->hart[d->stop.hart];
         const Hart *h = &m->harts[d->stop.hart];
-        hs->skip_bp = d->stop.kind == DEBUG_STOP_BREAK;
+        /* A watch stop comes after the breakpoint at the same instruction
+         * (if any) was passed: both let it through now, as debug_resume
+         * does, or they would stop it in turn for ever. */
+        hs->skip_bp = d->stop.kind == DEBUG_STOP_BREAK || debug_bp_at(m, h->pc);
         hs->skip_watch = d->stop.kind == DEBUG_STOP_WATCH;
         hs->skip_pc = h->pc;
         hs->skip_icount = h->icount;

@@ -99,7 +99,19 @@ typedef struct GdbStub {
     size_t flen;
     char *xml;         /* target.xml */
     size_t xml_len;
+
+    /* A client without a socket (gdbstub_start_memory): what the stub
+     * sends goes to memory_write; gdbstub_feed hands it what it receives. */
+    GdbStubWriteFn memory_write;
+    void *memory_opaque;
+    bool memory_connected;
 } GdbStub;
+
+/* Is a debugger connected (by TCP or in memory)? */
+static bool stub_connected(const GdbStub *s)
+{
+    return s->client || s->memory_connected;
+}
 
 /* ------------------------------------------------------------ output */
 
@@ -116,8 +128,12 @@ static void on_write(uv_write_t *req, int status)
 
 static void stub_write_raw(GdbStub *s, const char *buf, size_t len)
 {
-    if (!s->client || len == 0)
+    if (!stub_connected(s) || len == 0)
         return;
+    if (s->memory_connected) {
+        s->memory_write(s->memory_opaque, buf, len);
+        return;
+    }
     uv_buf_t b = uv_buf_init((char *)buf, (unsigned)len);
     int n = uv_try_write((uv_stream_t *)s->client, &b, 1);
     if (n == (int)len)
@@ -532,7 +548,7 @@ static void stub_on_stopped(void *opaque, const DebugStop *why)
     /* While stopped, the listening socket keeps the loop alive, so that
      * debug_serve can wait for a (new) debugger. */
     uv_ref((uv_handle_t *)&s->server);
-    if (!s->waiting || !s->client)
+    if (!s->waiting || !stub_connected(s))
         return;
     s->waiting = false;
     reply_reset(s);
@@ -553,7 +569,7 @@ static void stub_on_exited(void *opaque)
 {
     GdbStub *s = opaque;
     Machine *m = s->m;
-    if (!s->waiting || !s->client)
+    if (!s->waiting || !stub_connected(s))
         return;
     s->waiting = false;
     if (s->monitor_pending) {
@@ -1154,10 +1170,14 @@ static void stub_handle_closed(uv_handle_t *hd)
 
 static void stub_close_client(GdbStub *s)
 {
-    if (!s->client)
+    if (s->memory_connected) {
+        s->memory_connected = false;
+    } else if (s->client) {
+        uv_close((uv_handle_t *)s->client, stub_handle_closed);
+        s->client = NULL;
+    } else {
         return;
-    uv_close((uv_handle_t *)s->client, stub_handle_closed);
-    s->client = NULL;
+    }
     s->noack = false;
     s->detaching = false;
     gdb_packet_init(&s->rx);
@@ -1170,23 +1190,12 @@ static void on_alloc(uv_handle_t *hd, size_t suggested, uv_buf_t *buf)
     *buf = uv_buf_init(s->rdbuf, sizeof(s->rdbuf));
 }
 
-static void on_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf)
+/* Bytes from the client: acknowledge and dispatch each packet. Stops
+ * when a packet ends the connection (k, D). */
+static void stub_receive(GdbStub *s, const char *data, size_t n)
 {
-    GdbStub *s = st->data;
-    if (nread < 0) {
-        /* Gone, maybe in the middle of a packet. Its breakpoints go with
-         * it; the machine stays stopped or running as it was. */
-        fprintf(stderr, "rewind: gdb disconnected%s\n",
-                debug_stopped(s->m) ? "; the machine stays stopped, waiting for gdb"
-                                    : "");
-        debug_clear_points(s->m);
-        debug_client_gone(s->m);
-        s->waiting = false;
-        stub_close_client(s);
-        return;
-    }
-    for (ssize_t i = 0; i < nread && s->client == (uv_tcp_t *)st; i++) {
-        switch (gdb_packet_feed(&s->rx, (uint8_t)buf->base[i])) {
+    for (size_t i = 0; i < n && stub_connected(s); i++) {
+        switch (gdb_packet_feed(&s->rx, (uint8_t)data[i])) {
         case GDB_EV_PACKET:
             if (!s->noack)
                 stub_write_raw(s, "+", 1);
@@ -1216,6 +1225,49 @@ static void on_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf)
     }
 }
 
+/* The client went away, maybe in the middle of a packet. Its breakpoints
+ * go with it; the machine stays stopped or running as it was. */
+static void stub_client_gone(GdbStub *s)
+{
+    debug_clear_points(s->m);
+    debug_client_gone(s->m);
+    s->waiting = false;
+    stub_close_client(s);
+}
+
+static void on_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf)
+{
+    GdbStub *s = st->data;
+    if (nread < 0) {
+        fprintf(stderr, "rewind: gdb disconnected%s\n",
+                debug_stopped(s->m) ? "; the machine stays stopped, waiting for gdb"
+                                    : "");
+        stub_client_gone(s);
+        return;
+    }
+    stub_receive(s, buf->base, (size_t)nread);
+}
+
+/* A new client: a fresh protocol state. */
+static void stub_client_reset(GdbStub *s)
+{
+    gdb_packet_init(&s->rx);
+    s->noack = false;
+    s->waiting = false;
+    s->flen = 0;
+}
+
+/* The new client is listened to: the machine stops for it. */
+static void stub_client_attached(GdbStub *s)
+{
+    debug_attach_client(s->m);
+    s->monitor_pending = false;
+    /* GDB expects a stopped target when it attaches. */
+    if (!debug_stopped(s->m))
+        debug_request_stop(s->m, DEBUG_STOP_REQUEST);
+    s->last_stop = (DebugStop){ .kind = DEBUG_STOP_REQUEST, .hart = -1 };
+}
+
 static void on_connection(uv_stream_t *server, int status)
 {
     GdbStub *s = server->data;
@@ -1234,21 +1286,13 @@ static void on_connection(uv_stream_t *server, int status)
     }
     uv_tcp_nodelay(c, 1);
     s->client = c;
-    gdb_packet_init(&s->rx);
-    s->noack = false;
-    s->waiting = false;
-    s->flen = 0;
+    stub_client_reset(s);
     if (uv_read_start((uv_stream_t *)c, on_alloc, on_read) != 0) {
         stub_close_client(s);
         return;
     }
     fprintf(stderr, "rewind: gdb connected\n");
-    debug_attach_client(s->m);
-    s->monitor_pending = false;
-    /* GDB expects a stopped target when it attaches. */
-    if (!debug_stopped(s->m))
-        debug_request_stop(s->m, DEBUG_STOP_REQUEST);
-    s->last_stop = (DebugStop){ .kind = DEBUG_STOP_REQUEST, .hart = -1 };
+    stub_client_attached(s);
 }
 
 static void stub_release(void *opaque)
@@ -1335,6 +1379,43 @@ bool gdbstub_set_hooks(Machine *m, const GdbStubHooks *hooks)
     return true;
 }
 
+/* A stub for m, its server handle initialised (not bound), or NULL when
+ * out of memory. */
+static GdbStub *stub_new(Machine *m)
+{
+    GdbStub *s = calloc(1, sizeof(*s));
+    if (s) {
+        s->reply = malloc(GDB_PACKET_MAX + 1);
+        s->frame = malloc(GDB_FRAME_MAX);
+    }
+    if (!s || !s->reply || !s->frame || !build_target_xml(s)) {
+        if (s) {
+            free(s->reply);
+            free(s->frame);
+            free(s->xml);
+        }
+        free(s);
+        return NULL;
+    }
+    s->m = m;
+    s->g_hart = 0;
+    s->c_hart = -1;
+    s->last_stop = (DebugStop){ .kind = DEBUG_STOP_REQUEST, .hart = -1 };
+    gdb_packet_init(&s->rx);
+    uv_tcp_init(m->loop, &s->server);
+    s->server.data = s;
+    s->handles_open = 1;
+    return s;
+}
+
+/* Attach s to its machine as the debugger front end. */
+static bool stub_attach(GdbStub *s)
+{
+    DebugFrontEnd fe = { .opaque = s, .stopped = stub_on_stopped,
+                         .exited = stub_on_exited, .release = stub_release };
+    return debug_attach(s->m, &fe);
+}
+
 bool gdbstub_start(Machine *m, const char *spec, bool wait, char *err, size_t errlen)
 {
     char host[64];
@@ -1361,31 +1442,13 @@ bool gdbstub_start(Machine *m, const char *spec, bool wait, char *err, size_t er
                  gai_strerror(gai));
         return false;
     }
-    GdbStub *s = calloc(1, sizeof(*s));
-    if (s) {
-        s->reply = malloc(GDB_PACKET_MAX + 1);
-        s->frame = malloc(GDB_FRAME_MAX);
-    }
-    if (!s || !s->reply || !s->frame || !build_target_xml(s)) {
-        if (s) {
-            free(s->reply);
-            free(s->frame);
-            free(s->xml);
-        }
-        free(s);
+    GdbStub *s = stub_new(m);
+    if (!s) {
         freeaddrinfo(ai);
         snprintf(err, errlen, "out of memory");
         return false;
     }
-    s->m = m;
-    s->g_hart = 0;
-    s->c_hart = -1;
-    s->last_stop = (DebugStop){ .kind = DEBUG_STOP_REQUEST, .hart = -1 };
     snprintf(s->host, sizeof(s->host), "%s", host);
-    gdb_packet_init(&s->rx);
-    uv_tcp_init(m->loop, &s->server);
-    s->server.data = s;
-    s->handles_open = 1;
     int r = uv_tcp_bind(&s->server, ai->ai_addr, 0);
     if (r == 0)
         r = uv_listen((uv_stream_t *)&s->server, 1, on_connection);
@@ -1398,9 +1461,7 @@ bool gdbstub_start(Machine *m, const char *spec, bool wait, char *err, size_t er
                                 ? ((struct sockaddr_in6 *)&sa)->sin6_port
                                 : ((struct sockaddr_in *)&sa)->sin_port);
     }
-    DebugFrontEnd fe = { .opaque = s, .stopped = stub_on_stopped,
-                         .exited = stub_on_exited, .release = stub_release };
-    if (r != 0 || !debug_attach(m, &fe)) {
+    if (r != 0 || !stub_attach(s)) {
         snprintf(err, errlen, "-gdb %s: cannot listen on %s port %u: %s", spec, host, port,
                  r ? uv_strerror(r) : "out of memory");
         s->released = true;
@@ -1415,4 +1476,58 @@ bool gdbstub_start(Machine *m, const char *spec, bool wait, char *err, size_t er
     if (wait)
         debug_request_stop(m, DEBUG_STOP_REQUEST);
     return true;
+}
+
+/* ------------------------------------------------------------ memory client */
+
+bool gdbstub_start_memory(Machine *m, GdbStubWriteFn write, void *opaque, char *err,
+                          size_t errlen)
+{
+    if (m->debug) {
+        snprintf(err, errlen, "a debugger front end is attached already");
+        return false;
+    }
+    GdbStub *s = stub_new(m);
+    if (!s || !stub_attach(s)) {
+        snprintf(err, errlen, "out of memory");
+        if (s) {
+            s->released = true;
+            uv_close((uv_handle_t *)&s->server, stub_handle_closed);
+        }
+        return false;
+    }
+    uv_unref((uv_handle_t *)&s->server);
+    s->memory_write = write;
+    s->memory_opaque = opaque;
+    return true;
+}
+
+void gdbstub_connect_memory(Machine *m)
+{
+    GdbStub *s = stub_of(m);
+    if (!s || !s->memory_write || stub_connected(s))
+        return;
+    s->memory_connected = true;
+    stub_client_reset(s);
+    stub_client_attached(s);
+}
+
+void gdbstub_feed(Machine *m, const void *data, size_t len)
+{
+    GdbStub *s = stub_of(m);
+    if (s && s->memory_connected)
+        stub_receive(s, data, len);
+}
+
+void gdbstub_hang_up(Machine *m)
+{
+    GdbStub *s = stub_of(m);
+    if (s && s->memory_connected)
+        stub_client_gone(s);
+}
+
+bool gdbstub_connected(const Machine *m)
+{
+    const GdbStub *s = stub_of(m);
+    return s && stub_connected(s);
 }

@@ -67,4 +67,22 @@ int gdbstub_current_hart(const struct Machine *m);
 /* Install hooks (after gdbstub_start); false when no stub runs. */
 bool gdbstub_set_hooks(struct Machine *m, const GdbStubHooks *hooks);
 
+/* A client without a socket, for tests and fuzzing (tests/fuzz/fuzz_gdb.c):
+ * gdbstub_start_memory attaches the stub to m as gdbstub_start does but
+ * listens on nothing; gdbstub_connect_memory is a client connecting (the
+ * machine stops before its next instruction, as for a debugger that
+ * connects; again after a hang-up: a new client). Every byte the stub
+ * sends goes to write, and gdbstub_feed hands it bytes as if the client
+ * had sent them (acks, packets, ctrl-C), from the machine's thread:
+ * between slices while it runs (a libuv handle of m's loop), or while it
+ * is stopped. gdbstub_hang_up is the client going away. */
+typedef void (*GdbStubWriteFn)(void *opaque, const char *buf, size_t len);
+bool gdbstub_start_memory(struct Machine *m, GdbStubWriteFn write, void *opaque, char *err,
+                          size_t errlen);
+void gdbstub_connect_memory(struct Machine *m);
+void gdbstub_feed(struct Machine *m, const void *data, size_t len);
+void gdbstub_hang_up(struct Machine *m);
+/* Is a client connected (false after k, D or a hang-up)? */
+bool gdbstub_connected(const struct Machine *m);
+
 #endif

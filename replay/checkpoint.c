@@ -15,6 +15,7 @@
 #include <xxhash.h>
 #include <zstd.h>
 
+#include "core/fuzzing.h"
 #include "core/hostio.h"
 #include "core/le.h"
 #include "core/machine.h"
@@ -38,6 +39,9 @@ enum {
     PAGES_PER_SECTION = 256,
     RECORD_SIZE = 4 + CKPT_PAGE, /* page index, bytes */
     ZSTD_LEVEL = 3,
+    RAM_SECTION_MAX = PAGES_PER_SECTION * RECORD_SIZE, /* the writer's sections */
+    STATE_MAX = 1 << 30, /* harts and device states: far less in practice */
+    ZSTD_MAX_RATIO = 32768,
 };
 
 /* ------------------------------------------------------------ CSRs by name */
@@ -509,7 +513,7 @@ static bool check_container(const uint8_t *buf, uint64_t len, char *why, size_t 
                  "checkpoint was not written to its end", len);
         return false;
     }
-    if (XXH64(buf, len - FOOTER_SIZE, 0) != le_get64(buf + len - 8)) {
+    if (!checksum_ok(XXH64(buf, len - FOOTER_SIZE, 0) == le_get64(buf + len - 8))) {
         snprintf(why, whylen, "damaged (checksum mismatch)");
         return false;
     }
@@ -524,8 +528,8 @@ static bool check_container(const uint8_t *buf, uint64_t len, char *why, size_t 
 
 /* Decompress the section at *off (advanced past it) into a new buffer. */
 static uint8_t *read_section(const uint8_t *buf, uint64_t end, uint64_t *off,
-                             const uint8_t magic[4], size_t *len, const char *what,
-                             char *err, size_t errlen)
+                             const uint8_t magic[4], size_t max, size_t *len,
+                             const char *what, char *err, size_t errlen)
 {
     if (end - *off < SECTION_HDR_SIZE || memcmp(buf + *off, magic, 4) != 0) {
         snprintf(err, errlen, "damaged: %s section expected at offset %" PRIu64, what, *off);
@@ -539,8 +543,17 @@ static uint8_t *read_section(const uint8_t *buf, uint64_t end, uint64_t *off,
     }
     const uint8_t *src = buf + *off + SECTION_HDR_SIZE;
     unsigned long long content = ZSTD_getFrameContentSize(src, clen);
-    uint8_t *out = malloc(ulen ? ulen : 1);
-    size_t got = out ? ZSTD_decompress(out, ulen, src, clen) : 0;
+    /* Sizes are checked before anything is allocated: a damaged length
+     * must not make rewind ask for gigabytes. zstd expands at most
+     * ZSTD_MAX_RATIO times (a 4-byte RLE block of 128 KiB). */
+    if (ulen > max || ulen > (uint64_t)clen * ZSTD_MAX_RATIO) {
+        snprintf(err, errlen, "damaged: %s section at offset %" PRIu64 " declares %" PRIu32
+                 " bytes, more than its %" PRIu32 " compressed bytes (or the %zu bytes of "
+                 "such a section) can hold", what, *off, ulen, clen, max);
+        return NULL;
+    }
+    uint8_t *out = content == ulen ? malloc(ulen ? ulen : 1) : NULL;
+    size_t got = out ? zstd_reader_decompress(out, ulen, src, clen) : 0;
     if (!out || content != ulen || ZSTD_isError(got) || got != ulen) {
         snprintf(err, errlen, "damaged: %s section at offset %" PRIu64 " does not "
                  "decompress to its %" PRIu32 " bytes", what, *off, ulen);
@@ -596,12 +609,21 @@ static bool state_check(const Rewind__Checkpoint__State *st, char *err, size_t e
             snprintf(err, errlen, "damaged: hart %zu's state", i);
             return false;
         }
-        for (size_t k = 0; k < hs->n_csrs; k++)
+        for (size_t k = 0; k < hs->n_csrs; k++) {
             if (!hs->csrs[k]->name || csr_find(hs->csrs[k]->name) < 0) {
                 snprintf(err, errlen, "hart %zu: unknown CSR %s", i,
                          hs->csrs[k]->name ? hs->csrs[k]->name : "(unnamed)");
                 return false;
             }
+            /* Checked here, not only when loading: a load that fails
+             * half-way would leave the machine half loaded. */
+            Csrs scratch;
+            if (!csr_set(&scratch, (unsigned)csr_find(hs->csrs[k]->name), hs->csrs[k]->value)) {
+                snprintf(err, errlen, "hart %zu: %s = 0x%" PRIx64 " does not fit", i,
+                         hs->csrs[k]->name, hs->csrs[k]->value);
+                return false;
+            }
+        }
     }
     ChaosState chaos;
     if (st->has_sched_chaos &&
@@ -627,7 +649,8 @@ static bool parse(Checkpoint *c, uint8_t *buf, uint64_t len, char *why, size_t w
         return false;
     uint64_t end = len - FOOTER_SIZE, off = FILE_HDR_SIZE;
     size_t slen;
-    uint8_t *sbuf = read_section(buf, end, &off, state_magic, &slen, "state", why, whylen);
+    uint8_t *sbuf = read_section(buf, end, &off, state_magic, STATE_MAX, &slen, "state", why,
+                                 whylen);
     if (!sbuf)
         return false;
     c->st = rewind__checkpoint__state__unpack(NULL, slen, sbuf);
@@ -649,18 +672,26 @@ static bool parse(Checkpoint *c, uint8_t *buf, uint64_t len, char *why, size_t w
         snprintf(why, whylen, "damaged: the machine description");
         return false;
     }
-    c->pages = malloc(c->st->pages ? c->st->pages * RECORD_SIZE : 1);
-    if (!c->pages) {
-        snprintf(why, whylen, "out of memory");
-        return false;
-    }
     uint64_t limit = c->st->ram_size / CKPT_PAGE;
     while (off < end) {
         size_t n;
-        uint8_t *sec = read_section(buf, end, &off, ram_magic, &n, "RAM", why, whylen);
+        uint8_t *sec = read_section(buf, end, &off, ram_magic, RAM_SECTION_MAX, &n, "RAM",
+                                    why, whylen);
         if (!sec)
             return false;
         bool bad = n % RECORD_SIZE != 0 || c->npages + n / RECORD_SIZE > c->st->pages;
+        /* The page records grow with the sections actually read, not
+         * with the count the state declares (a damaged count must not
+         * allocate). */
+        uint8_t *grown = bad ? NULL : realloc(c->pages, (c->npages + n / RECORD_SIZE) *
+                                                            RECORD_SIZE + 1);
+        if (!bad && !grown) {
+            free(sec);
+            snprintf(why, whylen, "out of memory");
+            return false;
+        }
+        if (grown)
+            c->pages = grown;
         for (size_t i = 0; !bad && i < n / RECORD_SIZE; i++) {
             uint32_t idx = le_get32(sec + i * RECORD_SIZE);
             uint32_t prev = c->npages ? le_get32(c->pages + (c->npages - 1) * RECORD_SIZE) : 0;

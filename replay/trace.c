@@ -30,6 +30,7 @@
 #include <xxhash.h>
 #include <zstd.h>
 
+#include "core/fuzzing.h"
 #include "core/hostio.h"
 #include "core/le.h"
 #include "replay/replay.h"
@@ -101,7 +102,7 @@ static bool frame_hdr_decode(const uint8_t in[FRAME_HDR_SIZE], FrameHdr *f)
     f->first = le_get64(in + 16);
     f->last = le_get64(in + 24);
     f->data_hash = le_get32(in + 32);
-    return le_get32(in + 36) == XXH32(in, 36, 0);
+    return checksum_ok(le_get32(in + 36) == XXH32(in, 36, 0));
 }
 
 static uint64_t host_ns(void)
@@ -925,7 +926,7 @@ static bool reader_frame_data(TraceReader *r, uint64_t off, const FrameHdr *f,
         snprintf(why, whylen, "its %" PRIu32 " bytes go beyond the end of the file", f->csize);
         return false;
     }
-    if (XXH32(r->cbuf, f->csize, 0) != f->data_hash) {
+    if (!checksum_ok(XXH32(r->cbuf, f->csize, 0) == f->data_hash)) {
         snprintf(why, whylen, "frame checksum (xxh32) mismatch");
         return false;
     }
@@ -977,7 +978,7 @@ static bool reader_load_index(TraceReader *r, char *why, size_t whylen)
         snprintf(why, whylen, "no footer");
         return false;
     }
-    if (le_get32(foot + 20) != XXH32(foot, 20, 0)) {
+    if (!checksum_ok(le_get32(foot + 20) == XXH32(foot, 20, 0))) {
         snprintf(why, whylen, "the footer fails its checksum");
         return false;
     }
@@ -1139,7 +1140,7 @@ static bool reader_header(TraceReader *r, char *err, size_t errlen)
         free(hb);
         return false;
     }
-    if (XXH32(hb, hlen, 0) != le_get32(fh + 16)) {
+    if (!checksum_ok(XXH32(hb, hlen, 0) == le_get32(fh + 16))) {
         snprintf(err, errlen, "%s: the trace header is damaged (checksum mismatch)", r->path);
         free(hb);
         return false;
@@ -1165,7 +1166,7 @@ TraceReader *trace_reader_open(const char *path, char *err, size_t errlen)
     r->fd = -1;
     r->cur_frame = SIZE_MAX;
     r->path = strdup(path);
-    r->dctx = ZSTD_createDCtx();
+    r->dctx = zstd_reader_dctx();
     if (!r->path || !r->dctx) {
         snprintf(err, errlen, "%s: out of memory", path);
         trace_reader_close(r);

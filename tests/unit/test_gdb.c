@@ -10,6 +10,8 @@
 #include "core/debug.h"
 #include "core/gdb_packet.h"
 #include "core/gdbstub.h"
+#include "core/memory.h"
+#include "devices/syscon.h"
 #include "tests/unit/helpers.h"
 #include "tests/unit/suites.h"
 #include "tools/options.h"
@@ -726,6 +728,106 @@ START_TEST(test_stop_without_a_front_end_fails_cleanly)
 }
 END_TEST
 
+/* The client in memory (gdbstub_start_memory, the fuzzing harness's
+ * transport) takes the same path as a TCP client: acks, replies framed
+ * with their checksum, memory reads, NoAck mode, a hang-up. */
+typedef struct MemoryClient {
+    char buf[4096];
+    size_t len;
+} MemoryClient;
+
+static void memory_client_got(void *opaque, const char *buf, size_t len)
+{
+    MemoryClient *c = opaque;
+    ck_assert_uint_lt(c->len + len, sizeof(c->buf));
+    memcpy(c->buf + c->len, buf, len);
+    c->len += len;
+    c->buf[c->len] = '\0';
+}
+
+static void memory_client_send(Machine *m, MemoryClient *c, const char *payload)
+{
+    char frame[256];
+    size_t n = gdb_packet_encode(frame, sizeof(frame), payload, strlen(payload), false);
+    ck_assert_uint_gt(n, 0);
+    c->len = 0;
+    c->buf[0] = '\0';
+    gdbstub_feed(m, frame, n);
+}
+
+START_TEST(test_memory_client)
+{
+    Machine *m = test_machine_new();
+    static const uint32_t words[] = { 0x00128293 }; /* addi t0, t0, 1 */
+    memcpy(memory_ram_ptr(&m->mem, MEM_RAM_BASE, 4), words, 4);
+    MemoryClient c = { .len = 0 };
+    char err[256];
+    ck_assert_msg(gdbstub_start_memory(m, memory_client_got, &c, err, sizeof(err)), "%s", err);
+    ck_assert(!gdbstub_connected(m));
+    ck_assert(!gdbstub_start_memory(m, memory_client_got, &c, err, sizeof(err)));
+    gdbstub_connect_memory(m);
+    ck_assert(gdbstub_connected(m));
+    memory_client_send(m, &c, "m80000000,4");
+    ck_assert_str_eq(c.buf, "+$93821200#99");
+    gdbstub_feed(m, "$g#00", 5); /* a bad checksum: NAK */
+    ck_assert_str_eq(c.buf + c.len - 1, "-");
+    memory_client_send(m, &c, "QStartNoAckMode");
+    ck_assert_str_eq(c.buf, "+$OK#9a");
+    memory_client_send(m, &c, "qAttached");
+    ck_assert_str_eq(c.buf, "$1#31"); /* no ack any more */
+    gdbstub_hang_up(m);
+    ck_assert(!gdbstub_connected(m));
+    memory_client_send(m, &c, "qAttached");
+    ck_assert_uint_eq(c.len, 0); /* nobody listens */
+    gdbstub_connect_memory(m); /* a new client: acks again */
+    memory_client_send(m, &c, "qAttached");
+    ck_assert_str_eq(c.buf, "+$1#31");
+    machine_free(m);
+}
+END_TEST
+
+/* Found by tests/fuzz/fuzz_gdb_replay: with a breakpoint on a store and a
+ * watchpoint on what it writes, reverse-continue (bc) never answered. The
+ * controller counts hits going on with debug_continue; after the watch
+ * stop (the breakpoint was passed already at that instruction) it let the
+ * breakpoint fire again at the same instruction, and after that the
+ * watchpoint, for ever. Each is one hit. */
+static unsigned ctl_hits;
+
+static bool ctl_count_and_continue(void *opaque, DebugStop *why)
+{
+    Machine *m = opaque;
+    if ((why->kind == DEBUG_STOP_BREAK || why->kind == DEBUG_STOP_WATCH) && ++ctl_hits < 100) {
+        debug_continue(m);
+        return true;
+    }
+    return false;
+}
+
+START_TEST(test_continue_past_a_breakpoint_and_a_watchpoint_on_one_store)
+{
+    Machine *m = dbg_machine(1, 10000);
+    const uint32_t code[] = {
+        ADDI(A0, A0, 1), SD(A0, A3, 0), ADDI(A0, A0, 1), jump_to(CODE + 12, POWEROFF),
+    };
+    put_code(m, CODE, code, 4);
+    m->harts[0].x[A3] = DATA;
+    Rec *r = rec_attach(m);
+    DebugController ctl = { .opaque = m, .stopped = ctl_count_and_continue };
+    debug_set_controller(m, &ctl);
+    ck_assert(debug_bp_insert(m, CODE + 4, DEBUG_BP_SW));
+    ck_assert(debug_wp_insert(m, DATA, 8, DEBUG_WATCH_WRITE));
+    ctl_hits = 0;
+    machine_run(m);
+    ck_assert_int_eq(m->stop, STOP_EXIT);
+    ck_assert_uint_eq(ctl_hits, 2); /* the breakpoint, then the watchpoint */
+    ck_assert_uint_eq(r->nstops, 0);
+    ck_assert_uint_eq(m->harts[0].x[A0], 2);
+    machine_free(m);
+    free(r);
+}
+END_TEST
+
 Suite *suite_gdb(void)
 {
     Suite *s = suite_create("gdb");
@@ -748,6 +850,8 @@ Suite *suite_gdb(void)
     tcase_add_test(tc, test_debugger_keeps_the_schedule);
     tcase_add_test(tc, test_stop_at_an_icount);
     tcase_add_test(tc, test_stop_without_a_front_end_fails_cleanly);
+    tcase_add_test(tc, test_memory_client);
+    tcase_add_test(tc, test_continue_past_a_breakpoint_and_a_watchpoint_on_one_store);
     suite_add_tcase(s, tc);
     return s;
 }

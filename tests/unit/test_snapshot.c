@@ -12,6 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <xxhash.h>
+#include <zstd.h>
 
 #include "boot/virt.h"
 #include "core/debug.h"
@@ -21,6 +22,7 @@
 #include "devices/uart.h"
 #include "devices/virtio_mmio.h"
 #include "replay/checkpoint.h"
+#include "replay/checkpoint.pb-c.h"
 #include "tests/unit/helpers.h"
 #include "tests/unit/suites.h"
 
@@ -845,6 +847,104 @@ START_TEST(test_checkpoint_file_refused)
 }
 END_TEST
 
+/* Found by tests/fuzz/fuzz_trace (an embedded start checkpoint): a section
+ * header declaring gigabytes made the reader allocate them before it
+ * looked at the compressed bytes. The declared size is now checked
+ * against what the section can hold first, and the message says so. */
+START_TEST(test_checkpoint_file_section_size_checked_first)
+{
+    SnapFix f;
+    fix_setup(&f, 1, 0, false);
+    char path[128], err[512];
+    snprintf(path, sizeof(path), "%s/ok.ckpt", f.dir);
+    TraceHeader h = { .ram_size = f.m->mem.ram_size, .nharts = 1 };
+    ck_assert_msg(checkpoint_write(f.m, &h, path, err, sizeof(err)), "%s", err);
+    FILE *fp = fopen(path, "rb");
+    ck_assert_ptr_nonnull(fp);
+    static uint8_t bytes[4 << 20];
+    size_t n = fread(bytes, 1, sizeof(bytes), fp);
+    fclose(fp);
+    ck_assert_uint_gt(n, 100);
+    /* The state section (after the 16-byte file header): magic, compressed
+     * size, uncompressed size. Declare 3.75 GiB and make the checksum
+     * (XXH64 of everything before the 24-byte footer) match again. */
+    ck_assert_int_eq(memcmp(bytes + 16, "RWST", 4), 0);
+    bytes[24] = 0x00, bytes[25] = 0x00, bytes[26] = 0x00, bytes[27] = 0xf0;
+    uint64_t sum = XXH64(bytes, n - 24, 0);
+    for (int i = 0; i < 8; i++)
+        bytes[n - 8 + i] = (uint8_t)(sum >> (8 * i));
+    Checkpoint *c = checkpoint_open_bytes(bytes, n, "crafted", err, sizeof(err));
+    ck_assert_msg(c == NULL, "accepted a state section of 3.75 GiB");
+    ck_assert_msg(strstr(err, "crafted: damaged: state section at offset 16 declares "
+                              "4026531840 bytes") != NULL, "%s", err);
+    unlink(path);
+    fix_teardown(&f);
+}
+END_TEST
+
+/* A CSR value too wide for its register was found only by the load, after
+ * RAM and the harts before it had been replaced: a half-loaded machine.
+ * checkpoint_open now checks every value first. (The state section is
+ * rewritten here with one CSR changed, the checksum made right again.) */
+START_TEST(test_checkpoint_file_csr_checked_at_open)
+{
+    SnapFix f;
+    fix_setup(&f, 1, 0, false);
+    char path[128], err[512];
+    snprintf(path, sizeof(path), "%s/ok.ckpt", f.dir);
+    TraceHeader h = { .ram_size = f.m->mem.ram_size, .nharts = 1 };
+    ck_assert_msg(checkpoint_write(f.m, &h, path, err, sizeof(err)), "%s", err);
+    FILE *fp = fopen(path, "rb");
+    ck_assert_ptr_nonnull(fp);
+    static uint8_t bytes[4 << 20], out[4 << 20];
+    size_t n = fread(bytes, 1, sizeof(bytes), fp);
+    fclose(fp);
+    /* File header (16 bytes), the state section: "RWST", compressed and
+     * uncompressed sizes, zstd data; then the RAM sections; a 24-byte
+     * footer: magic, the length before it, XXH64 of those bytes. */
+    uint32_t clen, ulen;
+    memcpy(&clen, bytes + 20, 4);
+    memcpy(&ulen, bytes + 24, 4);
+    uint8_t *raw = malloc(ulen);
+    ck_assert_uint_eq(ZSTD_decompress(raw, ulen, bytes + 28, clen), ulen);
+    Rewind__Checkpoint__State *st = rewind__checkpoint__state__unpack(NULL, ulen, raw);
+    ck_assert_ptr_nonnull(st);
+    bool changed = false;
+    for (size_t k = 0; k < st->harts[0]->n_csrs; k++)
+        if (strcmp(st->harts[0]->csrs[k]->name, "frm") == 0) {
+            st->harts[0]->csrs[k]->value = 1ULL << 40; /* frm holds 32 bits */
+            changed = true;
+        }
+    ck_assert(changed);
+    size_t plen = rewind__checkpoint__state__get_packed_size(st);
+    uint8_t *packed = malloc(plen);
+    rewind__checkpoint__state__pack(st, packed);
+    rewind__checkpoint__state__free_unpacked(st, NULL);
+    memcpy(out, bytes, 20);
+    size_t c = ZSTD_compress(out + 28, sizeof(out) - 28, packed, plen, 3);
+    ck_assert(!ZSTD_isError(c));
+    uint32_t c32 = (uint32_t)c, p32 = (uint32_t)plen;
+    memcpy(out + 20, &c32, 4);
+    memcpy(out + 24, &p32, 4);
+    size_t rest = n - 24 - (28 + clen); /* the RAM sections */
+    memcpy(out + 28 + c, bytes + 28 + clen, rest);
+    size_t body = 28 + c + rest;
+    memcpy(out + body, bytes + n - 24, 8);
+    uint64_t len64 = body, sum = XXH64(out, body, 0);
+    memcpy(out + body + 8, &len64, 8);
+    memcpy(out + body + 16, &sum, 8);
+    Checkpoint *ck = checkpoint_open_bytes(out, body + 24, "crafted", err, sizeof(err));
+    ck_assert_msg(ck == NULL, "opened a checkpoint whose frm does not fit; loading it "
+                  "would fail half-way");
+    ck_assert_msg(strstr(err, "crafted: hart 0: frm = 0x10000000000 does not fit") != NULL,
+                  "%s", err);
+    free(packed);
+    free(raw);
+    unlink(path);
+    fix_teardown(&f);
+}
+END_TEST
+
 Suite *suite_snapshot(void)
 {
     Suite *s = suite_create("snapshot");
@@ -866,6 +966,8 @@ Suite *suite_snapshot(void)
     tcase_add_test(tc, test_checkpoint_file_uart_input_and_timer);
     tcase_add_test(tc, test_checkpoint_file_disk_overlay);
     tcase_add_test(tc, test_checkpoint_file_refused);
+    tcase_add_test(tc, test_checkpoint_file_section_size_checked_first);
+    tcase_add_test(tc, test_checkpoint_file_csr_checked_at_open);
     suite_add_tcase(s, tc);
     return s;
 }
