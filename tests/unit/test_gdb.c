@@ -806,11 +806,11 @@ static bool ctl_count_and_continue(void *opaque, DebugStop *why)
 
 START_TEST(test_continue_past_a_breakpoint_and_a_watchpoint_on_one_store)
 {
-    Machine *m = dbg_machine(1, 10000);
+    Machine *m = test_machine_with_finisher(1, 10000);
     const uint32_t code[] = {
-        ADDI(A0, A0, 1), SD(A0, A3, 0), ADDI(A0, A0, 1), jump_to(CODE + 12, POWEROFF),
+        ADDI(A0, A0, 1), SD(A0, A3, 0), ADDI(A0, A0, 1), enc_jump(CODE + 12, POWEROFF),
     };
-    put_code(m, CODE, code, 4);
+    test_put_code(m, CODE, code, 4);
     m->harts[0].x[A3] = DATA;
     Rec *r = rec_attach(m);
     DebugController ctl = { .opaque = m, .stopped = ctl_count_and_continue };
