@@ -357,6 +357,14 @@ static bool virtio_add_seg(VirtioMmio *vm, VirtqReq *req, uint64_t addr,
                                (unsigned long long)addr, len);
         return false;
     }
+    /* The walk's step bound lets an indirect descriptor and a full table
+     * through (VIRTIO_QUEUE_MAX + 1 steps), and a loop as far: the
+     * segments themselves must fit the request's arrays. */
+    if (req->nin + req->nout >= VIRTIO_QUEUE_MAX) {
+        virtio_mmio_set_broken(vm, "descriptor chain of more than %u buffers",
+                               (unsigned)VIRTIO_QUEUE_MAX);
+        return false;
+    }
     if (writable) {
         req->in[req->nin++] = (VirtqSeg){ addr, len };
         req->in_len += len;
