@@ -91,10 +91,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     const VirtLayout *l = virt_layout(m);
     check(l != NULL, "no layout");
     fuzz_note("mode %u: loaded: entry %#llx kernel %#llx-%#llx fdt %#llx+%#llx initrd "
-              "%#llx-%#llx\n", mode, (unsigned long long)l->entry,
+              "%#llx-%#llx%s\n", mode, (unsigned long long)l->entry,
               (unsigned long long)l->kernel_lo, (unsigned long long)l->kernel_hi,
               (unsigned long long)l->fdt_addr, (unsigned long long)l->fdt_size,
-              (unsigned long long)l->initrd_start, (unsigned long long)l->initrd_end);
+              (unsigned long long)l->initrd_start, (unsigned long long)l->initrd_end,
+              m->htif ? ", HTIF" : "");
     check(inside_ram(m, l->fdt_addr, l->fdt_addr + l->fdt_size), "device tree outside RAM");
     if (l->kernel_hi)
         check(inside_ram(m, l->kernel_lo, l->kernel_hi), "kernel outside RAM");
