@@ -16,8 +16,8 @@
  *                3-5 write
  *   6   time     u16 ticks of mtime
  *   7   jump     u32 ticks x 1000 (past any timer compare or alarm)
- * A syscon write may ask for a reset or a power-off: the request is
- * recorded on the machine and cleared by the next input's restore.
+ * A syscon write may ask for a reset or a power-off: the request is only
+ * recorded on the machine (the run loop, which acts on it, does not run).
  * An input is at most MAX_OPS operations. */
 #include "tests/fuzz/guest_machine.h"
 
