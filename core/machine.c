@@ -11,6 +11,7 @@
 #include "core/isa.h"
 #include "core/sstc.h"
 #include "core/mt_run.h"
+#include "devices/htif.h"
 #include "replay/replay.h"
 #include "translator/native.h"
 #include "translator/tb_cache.h"
@@ -137,6 +138,9 @@ void machine_free(Machine *m)
     for (unsigned i = m->ndevices; i-- > 0;)
         if (m->devices[i].free)
             m->devices[i].free(m->devices[i].opaque);
+    /* HTIF is made by the loader for an ELF with tohost (boot/loader.c)
+     * and kept in m->htif, not in the device table: the machine owns it. */
+    htif_free(m->htif);
     if (m->loop) {
         /* Devices closed their handles; let the loop run the close
          * callbacks before it goes. */

@@ -169,7 +169,7 @@ typedef struct Machine {
     Hart *harts;
     unsigned nharts;
     struct TbCache *tbc;
-    struct Htif *htif;
+    struct Htif *htif; /* the loader's, for an ELF with tohost; machine_free frees it */
     struct Sstc *sstc; /* the stimecmp timers (core/sstc.h); NULL without Sstc */
     MachineDevice devices[MACHINE_MAX_DEVICES];
     unsigned ndevices;

@@ -357,6 +357,14 @@ static bool virtio_add_seg(VirtioMmio *vm, VirtqReq *req, uint64_t addr,
                                (unsigned long long)addr, len);
         return false;
     }
+    /* The walk's step bound lets an indirect descriptor and a full table
+     * through (VIRTIO_QUEUE_MAX + 1 steps), and a loop as far: the
+     * segments themselves must fit the request's arrays. */
+    if (req->nin + req->nout >= VIRTIO_QUEUE_MAX) {
+        virtio_mmio_set_broken(vm, "descriptor chain of more than %u buffers",
+                               (unsigned)VIRTIO_QUEUE_MAX);
+        return false;
+    }
     if (writable) {
         req->in[req->nin++] = (VirtqSeg){ addr, len };
         req->in_len += len;
@@ -538,6 +546,19 @@ static size_t virtio_mmio_save(void *opaque, void *buf, size_t cap)
 
 static bool virtio_mmio_load(void *opaque, const void *buf, size_t len)
 {
+    VirtioMmio *vm = opaque;
+    /* A saved state comes from a file: a ready queue must have a size the
+     * driver could have set (virtio_set_queue_ready), or the next pop
+     * would divide by zero or walk a table larger than the device's. The
+     * bytes are checked in a copy, so a refused state changes nothing. */
+    VirtioMmio copy = *vm;
+    if (!snapshot_load_bytes((char *)&copy + VIRTIO_STATE_OFF, VIRTIO_STATE_LEN, buf, len))
+        return false;
+    for (unsigned i = 0; vm->dev && i < vm->dev->nqueues; i++) {
+        uint32_t n = copy.q[i].num;
+        if (copy.q[i].ready && (n == 0 || n > vm->dev->queue_max || (n & (n - 1))))
+            return false;
+    }
     return snapshot_load_bytes((char *)opaque + VIRTIO_STATE_OFF, VIRTIO_STATE_LEN, buf, len);
 }
 

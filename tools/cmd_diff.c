@@ -9,7 +9,6 @@
 
 #include "boot/elf.h"
 #include "boot/virt.h"
-#include "devices/htif.h"
 #include "replay/diff.h"
 #include "replay/session.h"
 #include "tools/commands.h"
@@ -139,11 +138,7 @@ static bool side_build(DiffSide *s, const TraceImageMap *maps, unsigned nmaps, c
 
 static void side_close(DiffSide *s)
 {
-    if (s->m) {
-        if (s->m->htif)
-            htif_free(s->m->htif);
-        machine_free(s->m);
-    }
+    machine_free(s->m); /* HTIF included */
     if (s->devnull)
         fclose(s->devnull);
     if (s->have_tc) {

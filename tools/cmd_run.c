@@ -7,7 +7,6 @@
 #include "boot/virt.h"
 #include "core/gdbstub.h"
 #include "core/machine.h"
-#include "devices/htif.h"
 #include "tools/commands.h"
 #include "tools/options.h"
 #include "tools/output_file.h"
@@ -124,9 +123,7 @@ int run_session_run(RunSession *s, const char *who, bool stats)
 void run_session_close(RunSession *s)
 {
     Machine *m = s->m;
-    if (m && m->htif)
-        htif_free(m->htif);
-    machine_free(m);
+    machine_free(m); /* HTIF included */
     if (s->logf)
         fclose(s->logf);
     memset(s, 0, sizeof(*s));

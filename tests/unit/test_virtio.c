@@ -1,6 +1,7 @@
 /* virtio-mmio, virtio-blk and virtio-rng tests: a hand-written driver
  * builds split virtqueues in the test machine's RAM and talks to the
  * transport through its MMIO callbacks, as a guest would. */
+#define _GNU_SOURCE /* memmem */
 #include <check.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -524,6 +525,88 @@ START_TEST(test_bad_descriptor_needs_reset)
 }
 END_TEST
 
+/* A device that leaves its queue alone: the test pops requests itself. */
+static const VirtioDeviceOps idle_dev_ops = {
+    .name = "idle", .device_id = VIRTIO_ID_RNG, .nqueues = 1, .queue_max = 256,
+};
+
+/* A descriptor that chains to itself, device-writable, len > 0: the walk
+ * met it 257 times (the loop bound counted steps, not segments) and stored
+ * the 257th segment past the end of VirtqReq.in (a heap overflow in
+ * virtio-rng and virtio-blk, whose request sits last in their state).
+ * Found by tests/fuzz/fuzz_virtio. The request is followed by a canary. */
+START_TEST(test_descriptor_loop_stays_in_request)
+{
+    Machine *m = test_machine_new();
+    Drv dd = { .m = m }, *d = &dd;
+    char err[256];
+    VirtioMmio *vm = virtio_mmio_new(m, DEV_BASE, drv_irq(d), &idle_dev_ops, NULL, err,
+                                     sizeof(err));
+    ck_assert_msg(vm != NULL, "%s", err);
+    drv_bind(d, DEV_BASE);
+    drv_init(d, 0);
+    for (int writable = 0; writable < 2; writable++) {
+        put_desc(d, DESC_PA, 0, BUF_PA, 8,
+                 (uint16_t)(VIRTQ_DESC_F_NEXT | (writable ? VIRTQ_DESC_F_WRITE : 0)), 0);
+        put16(d, AVAIL_PA + 4 + 2 * (d->avail_idx % QSIZE), 0);
+        d->avail_idx++;
+        put16(d, AVAIL_PA + 2, d->avail_idx);
+        struct {
+            VirtqReq req;
+            uint64_t canary[4];
+        } *s = malloc(sizeof(*s));
+        ck_assert_ptr_nonnull(s);
+        memset(s->canary, 0xa5, sizeof(s->canary));
+        ck_assert_int_eq(virtio_queue_pop(vm, 0, &s->req), -1);
+        ck_assert_uint_le(s->req.nin, VIRTIO_QUEUE_MAX);
+        ck_assert_uint_le(s->req.nout, VIRTIO_QUEUE_MAX);
+        for (int i = 0; i < 4; i++)
+            ck_assert_uint_eq(s->canary[i], 0xa5a5a5a5a5a5a5a5ull);
+        free(s);
+        ck_assert(rd(d, VIRTIO_MMIO_STATUS) & VIRTIO_STATUS_NEEDS_RESET);
+        drv_init(d, 0);
+    }
+    machine_free(m);
+}
+END_TEST
+
+/* A checkpoint's transport state with a ready queue of size 0 was loaded
+ * as it was, and the guest's next notify divided by zero (the avail ring
+ * index modulo QueueNum). The device's load hook now refuses a ready queue
+ * whose size the driver could not have set, and keeps its state. */
+START_TEST(test_load_refuses_ready_queue_without_size)
+{
+    Machine *m = test_machine_new();
+    Drv dd = { .m = m }, *d = &dd;
+    char err[256];
+    ck_assert_msg(virtio_mmio_new(m, DEV_BASE, drv_irq(d), &idle_dev_ops, NULL, err,
+                                  sizeof(err)) != NULL, "%s", err);
+    drv_bind(d, DEV_BASE);
+    drv_init(d, 0);
+    const MachineDevice *md = NULL;
+    for (unsigned i = 0; i < m->ndevices; i++)
+        if (m->devices[i].opaque == d->opaque)
+            md = &m->devices[i];
+    ck_assert_ptr_nonnull(md);
+    uint8_t buf[4096];
+    size_t n = md->save(md->opaque, buf, sizeof(buf));
+    ck_assert_uint_le(n, sizeof(buf));
+    ck_assert(md->load(md->opaque, buf, n));
+    /* Queue 0 as saved: QueueNum QSIZE (a uint32_t) followed by ready. */
+    const uint8_t pattern[5] = { QSIZE, 0, 0, 0, 1 };
+    uint8_t *q0 = memmem(buf, n, pattern, sizeof(pattern));
+    ck_assert_ptr_nonnull(q0);
+    static const uint32_t bad[] = { 0, 3, 512 };
+    for (unsigned i = 0; i < 3; i++) {
+        memcpy(q0, &bad[i], 4);
+        ck_assert_msg(!md->load(md->opaque, buf, n), "QueueNum %u loaded", bad[i]);
+        ck_assert_uint_eq(rd(d, VIRTIO_MMIO_QUEUE_READY), 1);
+        ck_assert_uint_eq(rd(d, VIRTIO_MMIO_STATUS) & VIRTIO_STATUS_NEEDS_RESET, 0);
+    }
+    machine_free(m);
+}
+END_TEST
+
 START_TEST(test_dma_invalidates_code)
 {
     /* addi a0,a0,1 ; jal zero,-4 at 0x80000000: a TB lives in that page. */
@@ -835,6 +918,8 @@ Suite *suite_virtio(void)
     tcase_add_test(tc, test_blk_indirect);
     tcase_add_test(tc, test_bad_descriptor_needs_reset);
     tcase_add_test(tc, test_dma_invalidates_code);
+    tcase_add_test(tc, test_descriptor_loop_stays_in_request);
+    tcase_add_test(tc, test_load_refuses_ready_queue_without_size);
     tcase_add_test(tc, test_rng_fills_buffer);
     tcase_add_test(tc, test_net_rx_queue_checkpoint);
     tcase_add_test(tc, test_machine_reset_resets_transport);
