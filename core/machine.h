@@ -107,8 +107,9 @@ typedef struct MachineDevice {
     void (*free)(void *opaque);
     /* Checkpoints (core/snapshot.h). save writes the device's state (never
      * host pointers or handles) to buf when it fits in cap and returns its
-     * size either way; load puts such a state back (false if it does not
-     * fit this device). release drops what a saved state holds besides its
+     * size either way; load puts such a state back, or refuses it (false)
+     * if it does not fit this device or breaks one of its invariants (a
+     * checkpoint file can hold any bytes), changing nothing then. release drops what a saved state holds besides its
      * bytes (references to buffers shared copy-on-write); it gets no
      * opaque, as it may run after the device is gone. A device without
      * save has no state of its own. */

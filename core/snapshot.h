@@ -100,4 +100,20 @@ static inline bool snapshot_load_bytes(void *state, size_t n, const void *buf, s
     return true;
 }
 
+/* A saved state may come from a file someone crafted: a load checks every
+ * value whose range the struct's type does not bound before copying it in.
+ * A bool must hold 0 or 1 (any other byte makes reading it undefined).
+ * True if the n bools at offset off of the saved bytes are all 0 or 1. */
+_Static_assert(sizeof(bool) == 1, "saved states hold bools as single bytes");
+static inline bool snapshot_bools_valid(const void *buf, size_t len, size_t off, size_t n)
+{
+    const unsigned char *p = buf;
+    if (off > len || n > len - off)
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if (p[off + i] > 1)
+            return false;
+    return true;
+}
+
 #endif

@@ -160,6 +160,11 @@ size_t chardev_save_input(const CharDev *cd, uint8_t *buf, size_t cap)
     return cd->inq_len;
 }
 
+size_t chardev_input_capacity(void)
+{
+    return CHARDEV_INQ_SIZE;
+}
+
 void chardev_load_input(CharDev *cd, const uint8_t *buf, size_t len)
 {
     if (len > CHARDEV_INQ_SIZE)

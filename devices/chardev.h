@@ -82,9 +82,11 @@ size_t chardev_pending_input(const CharDev *cd);
  * back to a checkpoint must find them there again (else a restored
  * replay loses or repeats typed bytes). save copies them to buf when
  * they fit in cap and returns their number either way; load replaces the
- * queue. */
+ * queue, which holds at most chardev_input_capacity() bytes (a frontend
+ * refuses a longer saved queue rather than lose its tail). */
 size_t chardev_save_input(const CharDev *cd, uint8_t *buf, size_t cap);
 void chardev_load_input(CharDev *cd, const uint8_t *buf, size_t len);
+size_t chardev_input_capacity(void);
 
 /* The spec this backend was opened with (for messages). */
 const char *chardev_spec(const CharDev *cd);

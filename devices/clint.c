@@ -164,6 +164,9 @@ static size_t clint_save(void *opaque, void *buf, size_t cap)
 
 static bool clint_load(void *opaque, const void *buf, size_t len)
 {
+    if (!snapshot_bools_valid(buf, len, offsetof(Clint, mtip) - CLINT_STATE_OFF,
+                              sizeof(((Clint *)0)->mtip)))
+        return false;
     if (!snapshot_load_bytes((char *)opaque + CLINT_STATE_OFF,
                              sizeof(Clint) - CLINT_STATE_OFF, buf, len))
         return false;

@@ -37,7 +37,7 @@ struct GoldfishRtc {
     uint32_t time_high_latch; /* TIME_HIGH as of the last TIME_LOW read */
     uint32_t time_high_set;   /* TIME_HIGH written, applied by TIME_LOW */
     uint64_t alarm_ns;
-    bool alarm_running, irq_pending, irq_enabled;
+    bool alarm_running, irq_pending, irq_enabled; /* together: rtc_load checks them */
 };
 
 static uint64_t rtc_now_ns(const GoldfishRtc *r)
@@ -183,6 +183,9 @@ static size_t rtc_save(void *opaque, void *buf, size_t cap)
 static bool rtc_load(void *opaque, const void *buf, size_t len)
 {
     GoldfishRtc *r = opaque;
+    /* alarm_running, irq_pending and irq_enabled: the three bools. */
+    if (!snapshot_bools_valid(buf, len, offsetof(GoldfishRtc, alarm_running) - RTC_STATE_OFF, 3))
+        return false;
     if (!snapshot_load_bytes((char *)opaque + RTC_STATE_OFF,
                              sizeof(GoldfishRtc) - RTC_STATE_OFF, buf, len))
         return false;

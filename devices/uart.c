@@ -455,10 +455,27 @@ static size_t uart_save(void *opaque, void *buf, size_t cap)
     return n;
 }
 
+/* Offsets of the bools in a saved state, for uart_load's check. */
+#define UART_SAVED(field) (offsetof(Uart, field) - UART_STATE_OFF)
+static const size_t uart_saved_bools[] = {
+    UART_SAVED(irq_level), UART_SAVED(fifo_enabled), UART_SAVED(thr_pending),
+    UART_SAVED(timeout_pending), UART_SAVED(tx_unflushed),
+};
+
 static bool uart_load(void *opaque, const void *buf, size_t len)
 {
     Uart *u = opaque;
-    if (len < UART_STATE_LEN)
+    if (len < UART_STATE_LEN || len - UART_STATE_LEN > chardev_input_capacity())
+        return false;
+    for (size_t i = 0; i < sizeof(uart_saved_bools) / sizeof(uart_saved_bools[0]); i++)
+        if (!snapshot_bools_valid(buf, len, uart_saved_bools[i], 1))
+            return false;
+    /* The FIFO's indices, checked in a copy so that a refused state
+     * changes nothing: a head past the array or more bytes than the FIFO
+     * holds would send reads and writes outside it. */
+    Uart copy = *u;
+    memcpy((char *)&copy + UART_STATE_OFF, buf, UART_STATE_LEN);
+    if (copy.rx_head >= UART_FIFO_SIZE || copy.rx_count > uart_rx_capacity(&copy))
         return false;
     memcpy((char *)u + UART_STATE_OFF, buf, UART_STATE_LEN);
     chardev_load_input(u->cd, (const uint8_t *)buf + UART_STATE_LEN, len - UART_STATE_LEN);

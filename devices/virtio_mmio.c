@@ -552,6 +552,12 @@ static bool virtio_mmio_load(void *opaque, const void *buf, size_t len)
      * would divide by zero or walk a table larger than the device's. The
      * bytes are checked in a copy, so a refused state changes nothing. */
     VirtioMmio copy = *vm;
+    if (!snapshot_bools_valid(buf, len, offsetof(VirtioMmio, broken) - VIRTIO_STATE_OFF, 1))
+        return false;
+    for (unsigned i = 0; i < VIRTIO_MAX_QUEUES; i++)
+        if (!snapshot_bools_valid(buf, len, offsetof(VirtioMmio, q[i].ready) - VIRTIO_STATE_OFF,
+                                  1))
+            return false;
     if (!snapshot_load_bytes((char *)&copy + VIRTIO_STATE_OFF, VIRTIO_STATE_LEN, buf, len))
         return false;
     for (unsigned i = 0; vm->dev && i < vm->dev->nqueues; i++) {

@@ -805,9 +805,58 @@ static bool load_check(const Checkpoint *c, const Machine *m, char *err, size_t 
     return true;
 }
 
+/* Put the devices' saved states in, all or none: a device refuses a state
+ * that breaks its invariants (a crafted file can hold anything), and the
+ * devices loaded before it then get their own states back. Nothing else
+ * of the machine has changed yet when this runs. */
+static bool load_devices(const Checkpoint *c, Machine *m, char *err, size_t errlen)
+{
+    const Rewind__Checkpoint__State *st = c->st;
+    struct {
+        void *buf;
+        size_t len;
+    } before[MACHINE_MAX_DEVICES] = { { 0 } };
+    bool ok = true;
+    unsigned i;
+    size_t k = 0;
+    for (i = 0; i < m->ndevices && ok; i++) {
+        const MachineDevice *md = &m->devices[i];
+        if (!md->save)
+            continue;
+        const Rewind__Checkpoint__DeviceState *d = st->devices[k++];
+        size_t n = md->save(md->opaque, NULL, 0);
+        before[i].buf = malloc(n ? n : 1);
+        if (!before[i].buf) {
+            snprintf(err, errlen, "out of memory");
+            ok = false;
+            break;
+        }
+        before[i].len = md->save(md->opaque, before[i].buf, n);
+        bool (*load)(void *, const void *, size_t) = md->load_flat ? md->load_flat : md->load;
+        if (!load(md->opaque, d->state.data, d->state.len)) {
+            snprintf(err, errlen, "%s: device %s refused its saved state", c->path, d->name);
+            ok = false;
+        }
+    }
+    /* i is one past the last device touched (or tried). */
+    while (i-- > 0) {
+        const MachineDevice *md = &m->devices[i];
+        if (!before[i].buf)
+            continue;
+        if (!ok && !md->load(md->opaque, before[i].buf, before[i].len)) {
+            fprintf(stderr, "rewind: device %s refused its own state back\n", md->name);
+            abort();
+        }
+        if (md->release)
+            md->release(before[i].buf, before[i].len);
+        free(before[i].buf);
+    }
+    return ok;
+}
+
 bool checkpoint_load(const Checkpoint *c, Machine *m, char *err, size_t errlen)
 {
-    if (!load_check(c, m, err, errlen))
+    if (!load_check(c, m, err, errlen) || !load_devices(c, m, err, errlen))
         return false;
     const Rewind__Checkpoint__State *st = c->st;
     /* RAM: zeros, then the stored pages. Nothing marks these writes, so
@@ -851,18 +900,6 @@ bool checkpoint_load(const Checkpoint *c, Machine *m, char *err, size_t errlen)
     if (st->has_sched_chaos)
         chaos_state_unpack(&m->sched.chaos, st->sched_chaos.data, st->sched_chaos.len);
     m->reset_requested = st->reset_requested;
-    size_t k = 0;
-    for (unsigned i = 0; i < m->ndevices; i++) {
-        const MachineDevice *md = &m->devices[i];
-        if (!md->save)
-            continue;
-        const Rewind__Checkpoint__DeviceState *d = st->devices[k++];
-        bool (*load)(void *, const void *, size_t) = md->load_flat ? md->load_flat : md->load;
-        if (!load(md->opaque, d->state.data, d->state.len)) {
-            snprintf(err, errlen, "%s: device %s refused its saved state", c->path, d->name);
-            return false;
-        }
-    }
     return true;
 }
 

@@ -945,6 +945,93 @@ START_TEST(test_checkpoint_file_csr_checked_at_open)
 }
 END_TEST
 
+/* Found by tests/fuzz/fuzz_checkpoint: a UART state whose bool held 97
+ * was copied into the device as it was (undefined behaviour, and a FIFO
+ * index from a file could point outside the FIFO). A device now refuses
+ * such a state, and checkpoint_load gives the devices loaded before it
+ * their own states back: the machine is as it was. The file is written
+ * with a valid checksum by a save hook that spoils the UART's first
+ * saved byte (irq_level, a bool). */
+static size_t (*real_uart_save)(void *, void *, size_t);
+static size_t spoiled_uart_save(void *opaque, void *buf, size_t cap)
+{
+    size_t n = real_uart_save(opaque, buf, cap);
+    if (buf && n <= cap && n > 0)
+        ((uint8_t *)buf)[0] = 97;
+    return n;
+}
+
+static MachineDevice *device_named(Machine *m, const char *name)
+{
+    for (unsigned i = 0; i < m->ndevices; i++)
+        if (strcmp(m->devices[i].name, name) == 0)
+            return &m->devices[i];
+    return NULL;
+}
+
+START_TEST(test_checkpoint_file_bad_device_state_changes_nothing)
+{
+    SnapFix f, g;
+    fix_setup(&f, 1, 0, false);
+    fix_setup(&g, 1, 0, false);
+    f.sc.uart_input = "ab"; /* device states unlike g's power-on ones */
+    f.sc.snap_at = 20000;
+    f.sc.end_at = 30000;
+    run_to_end(&f, 20000);
+    MachineDevice *uart = device_named(f.m, "uart");
+    ck_assert_ptr_nonnull(uart);
+    real_uart_save = uart->save;
+    uart->save = spoiled_uart_save;
+    char path[128], err[512];
+    snprintf(path, sizeof(path), "%s/bad-uart.ckpt", f.dir);
+    TraceHeader h = { .ram_size = f.m->mem.ram_size, .nharts = 1 };
+    ck_assert_msg(checkpoint_write(f.m, &h, path, err, sizeof(err)), "%s", err);
+    uart->save = real_uart_save;
+
+    /* g's device states, RAM and pc before the load. */
+    uint8_t *states[MACHINE_MAX_DEVICES] = { 0 };
+    size_t lens[MACHINE_MAX_DEVICES] = { 0 };
+    for (unsigned i = 0; i < g.m->ndevices; i++) {
+        const MachineDevice *md = &g.m->devices[i];
+        if (!md->save || md->release)
+            continue;
+        lens[i] = md->save(md->opaque, NULL, 0);
+        states[i] = malloc(lens[i] + 1);
+        md->save(md->opaque, states[i], lens[i]);
+    }
+    uint8_t *ram = malloc(g.m->mem.ram_size);
+    memcpy(ram, g.m->mem.ram, g.m->mem.ram_size);
+    uint64_t pc = g.m->harts[0].pc;
+
+    Checkpoint *c = checkpoint_open(path, err, sizeof(err));
+    ck_assert_msg(c != NULL, "%s", err);
+    ck_assert_msg(!checkpoint_load(c, g.m, err, sizeof(err)),
+                  "loaded a UART state whose bool holds 97");
+    ck_assert_msg(strstr(err, "device uart refused its saved state") != NULL, "%s", err);
+    ck_assert_ptr_nonnull(strstr(err, path));
+    checkpoint_close(c);
+    ck_assert_uint_eq(g.m->harts[0].pc, pc);
+    ck_assert(memcmp(ram, g.m->mem.ram, g.m->mem.ram_size) == 0);
+    unsigned compared = 0;
+    for (unsigned i = 0; i < g.m->ndevices; i++) {
+        const MachineDevice *md = &g.m->devices[i];
+        if (!states[i])
+            continue;
+        uint8_t *now = malloc(lens[i] + 1);
+        ck_assert_uint_eq(md->save(md->opaque, now, lens[i]), lens[i]);
+        ck_assert_msg(memcmp(now, states[i], lens[i]) == 0, "device %s changed", md->name);
+        compared++;
+        free(now);
+        free(states[i]);
+    }
+    ck_assert_uint_ge(compared, 3); /* clint, plic, uart at least */
+    free(ram);
+    unlink(path);
+    fix_teardown(&g);
+    fix_teardown(&f);
+}
+END_TEST
+
 Suite *suite_snapshot(void)
 {
     Suite *s = suite_create("snapshot");
@@ -968,6 +1055,7 @@ Suite *suite_snapshot(void)
     tcase_add_test(tc, test_checkpoint_file_refused);
     tcase_add_test(tc, test_checkpoint_file_section_size_checked_first);
     tcase_add_test(tc, test_checkpoint_file_csr_checked_at_open);
+    tcase_add_test(tc, test_checkpoint_file_bad_device_state_changes_nothing);
     suite_add_tcase(s, tc);
     return s;
 }
