@@ -99,6 +99,9 @@ typedef struct Hart {
 
     /* Set by wfi: the hart sleeps until an interrupt is pending. */
     bool wfi;
+    /* The run loop found the hart in a trap loop (core/trap_loop.h): its
+     * turn ended as a wfi's would. Cleared when the hart runs again. */
+    bool trap_loop;
     /* An instruction changed a device deadline from inside a slice (a
      * stimecmp write, core/sstc.h): the run loop ends the slice after it
      * and computes the next budget with the new deadline. */

@@ -15,6 +15,7 @@
 #include "core/mmu.h"
 #include "core/mt_run.h"
 #include "core/trap.h"
+#include "core/trap_loop.h"
 #include "core/turn.h"
 #include "replay/replay.h"
 #include "translator/exec.h"
@@ -46,7 +47,9 @@ uint64_t machine_run_hart(Machine *m, Hart *h, uint64_t n)
     TB *prev = NULL; /* last TB, when it left through a chainable slot */
     int prev_slot = 0;
     const bool trace = LOG_ON(&m->log, LOG_EXEC) != 0;
+    TrapLoopWatch watch = { 0 };
 
+    h->trap_loop = false;
     while (m->stop == STOP_NONE && h->icount < end && !m->debug_pending) {
         if (irq_maybe(h) && trap_check_interrupts(h))
             prev = NULL;
@@ -65,6 +68,10 @@ uint64_t machine_run_hart(Machine *m, Hart *h, uint64_t n)
         }
         if (!tb) { /* fetch fault: the trap was taken */
             prev = NULL;
+            if (trap_loop_stuck(&watch, h)) {
+                h->trap_loop = true;
+                break;
+            }
             continue;
         }
         if (prev)
@@ -95,6 +102,10 @@ uint64_t machine_run_hart(Machine *m, Hart *h, uint64_t n)
                     /* A deadline moved (core/sstc.h): the caller
                      * recomputes the budget. */
                     h->slice_end = false;
+                    return h->icount - start;
+                }
+                if (trap_loop_stuck(&watch, h)) {
+                    h->trap_loop = true; /* core/trap_loop.h */
                     return h->icount - start;
                 }
                 break;
@@ -224,7 +235,7 @@ static uint64_t hart_turn(Machine *m, Hart *h)
         /* A debugger stop is served here, inside the turn, which then
          * goes on as if nothing happened (core/debug.h). */
         bool served = unlikely(m->debug) && debug_slice_end(m, h);
-        if (h->wfi)
+        if (h->wfi || h->trap_loop)
             break;
         if (ran == 0 && !irq_maybe(h) && !served)
             break; /* the machine stopped */
@@ -261,6 +272,26 @@ static bool idle(Machine *m)
         return true;
     }
     return false;
+}
+
+/* No hart can go on and nothing can raise an interrupt. Name a hart caught
+ * in a trap loop (core/trap_loop.h): that is the guest's bug. */
+static void fail_nothing_can_wake(Machine *m)
+{
+    for (unsigned i = 0; i < m->nharts; i++) {
+        const Hart *h = &m->harts[i];
+        if (!h->trap_loop)
+            continue;
+        bool to_m = h->priv == PRV_M;
+        machine_fail(m, "hart %u takes exception %" PRIu64 " at pc 0x%" PRIx64
+                     " again and again, retiring nothing (its trap vector %s is the "
+                     "faulting instruction), and nothing can raise an interrupt "
+                     "(icount %" PRIu64 ")", h->id, to_m ? h->csr.mcause : h->csr.scause,
+                     h->pc, to_m ? "mtvec" : "stvec", machine_icount(m));
+        return;
+    }
+    machine_fail(m, "all harts are waiting for an interrupt that nothing can raise "
+                    "(icount %" PRIu64 ")", machine_icount(m));
 }
 
 /* Rounds of turns until the machine stops. */
@@ -303,9 +334,7 @@ static void machine_run_rounds(Machine *m)
         if (!progress && m->stop == STOP_NONE && !m->reset_requested &&
             !m->debug_pending && !(m->cfg.chaos.on && chaos_unstarve(m))) {
             if (!idle(m))
-                machine_fail(m, "all harts are waiting for an interrupt that "
-                                "nothing can raise (icount %" PRIu64 ")",
-                             machine_icount(m));
+                fail_nothing_can_wake(m);
             run_due_events(m);
         }
     }

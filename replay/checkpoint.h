@@ -60,8 +60,9 @@ uint64_t checkpoint_icount(const Checkpoint *c);
 /* Put the checkpoint's state into m, a machine built from
  * checkpoint_machine (images loaded or not: RAM is replaced whole). false
  * with a message naming the difference when m is not built the same way
- * (harts, RAM, devices), before anything is changed; a device refusing
- * its state leaves m undefined (the caller gives it up). */
+ * (harts, RAM, devices), or when a device refuses its saved state (one
+ * that breaks the device's invariants: a crafted file), and then m is as
+ * it was: the devices are loaded first, all or none, RAM and harts after. */
 bool checkpoint_load(const Checkpoint *c, struct Machine *m, char *err, size_t errlen);
 
 /* What `rewind dump` prints: the machine, the clock, each hart, devices,

@@ -23,6 +23,7 @@ static const struct {
     { "lrsc", suite_lrsc },     { "native", suite_native },
     { "chaos", suite_chaos },
     { "timerq", suite_timerq },
+    { "trap_loop", suite_trap_loop },
 };
 
 int main(int argc, char **argv)

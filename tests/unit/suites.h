@@ -24,5 +24,6 @@ Suite *suite_lrsc(void);
 Suite *suite_chaos(void);
 Suite *suite_native(void);
 Suite *suite_timerq(void);
+Suite *suite_trap_loop(void);
 
 #endif

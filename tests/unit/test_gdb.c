@@ -6,6 +6,7 @@
 #include <check.h>
 #include <stdlib.h>
 #include <string.h>
+#include <uv.h>
 
 #include "core/debug.h"
 #include "core/gdb_packet.h"
@@ -828,6 +829,50 @@ START_TEST(test_continue_past_a_breakpoint_and_a_watchpoint_on_one_store)
 }
 END_TEST
 
+/* A hart whose trap vector is the illegal instruction it faults on
+ * retires nothing (core/trap_loop.h). The debugger's ctrl-C used to wait
+ * for ever: the run loop never came back to serve it. Now it stops the
+ * machine there, the pc on the faulting instruction. */
+static void ctrl_c(uv_timer_t *t)
+{
+    debug_request_stop(t->data, DEBUG_STOP_INTERRUPT);
+}
+
+static void exit_at_stop(Rec *r, const DebugStop *why)
+{
+    (void)why;
+    machine_request_exit(r->m, 0);
+}
+
+START_TEST(test_ctrl_c_stops_a_hart_in_a_trap_loop)
+{
+    Machine *m = test_machine_with_finisher(1, 10000);
+    const uint32_t code[] = {
+        0x00000297u,                    /* auipc t0, 0 */
+        ADDI(T0, T0, 12),               /* t0 = CODE + 12 */
+        enc_i(0x305, T0, 1, 0, 0x73),   /* csrw mtvec, t0 */
+        0x00000000u,                    /* CODE + 12: illegal */
+    };
+    test_put_code(m, CODE, code, 4);
+    Rec *r = rec_attach(m);
+    r->hook = exit_at_stop;
+    uv_timer_t t;
+    uv_timer_init(m->loop, &t);
+    t.data = m;
+    uv_timer_start(&t, ctrl_c, 50, 0);
+    machine_run(m);
+    ck_assert_uint_eq(r->nstops, 1);
+    ck_assert_int_eq(r->stops[0].kind, DEBUG_STOP_INTERRUPT);
+    ck_assert_uint_eq(r->pc[0], CODE + 12);
+    ck_assert_uint_eq(r->icount[0], 3);
+    ck_assert_uint_eq(m->harts[0].csr.mcause, 2);
+    uv_close((uv_handle_t *)&t, NULL);
+    uv_run(m->loop, UV_RUN_NOWAIT);
+    machine_free(m);
+    free(r);
+}
+END_TEST
+
 Suite *suite_gdb(void)
 {
     Suite *s = suite_create("gdb");
@@ -852,6 +897,7 @@ Suite *suite_gdb(void)
     tcase_add_test(tc, test_stop_without_a_front_end_fails_cleanly);
     tcase_add_test(tc, test_memory_client);
     tcase_add_test(tc, test_continue_past_a_breakpoint_and_a_watchpoint_on_one_store);
+    tcase_add_test(tc, test_ctrl_c_stops_a_hart_in_a_trap_loop);
     suite_add_tcase(s, tc);
     return s;
 }

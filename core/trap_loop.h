@@ -1,0 +1,66 @@
+/* Telling a hart caught in a trap loop from one that is merely slow.
+ *
+ * A hart whose trap vector is the instruction that faults (a wrong mtvec,
+ * a handler on an unmapped page, an illegal instruction at the vector)
+ * takes the same exception at the same pc for ever and retires nothing.
+ * The run loop's budgets count retired instructions, so such a hart
+ * would never end its slice: no other hart, device, host input or
+ * debugger (a ctrl-C) would be served again. Real hardware stays in the
+ * loop too, but time goes on around it; so here: once an exception leaves
+ * the hart exactly where the previous one did (same pc, privilege and
+ * trap registers, nothing retired in between), the next would too, and
+ * the run loop treats the hart like one waiting for an interrupt: its
+ * slice ends, the other harts run, and when none can, the clock jumps to
+ * the next device deadline (an interrupt may get the hart out) or the
+ * machine stops with a message naming the loop.
+ *
+ * The check is a fixed point of the trap's own effect, so a hart that is
+ * still on its way into the loop (the first trap changes mstatus.MPP, the
+ * privilege) is not cut short: only runs that used to hang change. */
+#ifndef REWIND_CORE_TRAP_LOOP_H
+#define REWIND_CORE_TRAP_LOOP_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "core/hart.h"
+
+typedef struct TrapLoopWatch {
+    bool seen; /* a no-retire exit was recorded below */
+    uint64_t icount, pc;
+    uint8_t priv;
+    uint64_t mstatus, mepc, mcause, mtval, sepc, scause, stval;
+} TrapLoopWatch;
+
+static inline void trap_loop_snap(TrapLoopWatch *w, const Hart *h)
+{
+    w->seen = true;
+    w->icount = h->icount;
+    w->pc = h->pc;
+    w->priv = h->priv;
+    w->mstatus = h->csr.mstatus;
+    w->mepc = h->csr.mepc;
+    w->mcause = h->csr.mcause;
+    w->mtval = h->csr.mtval;
+    w->sepc = h->csr.sepc;
+    w->scause = h->csr.scause;
+    w->stval = h->csr.stval;
+}
+
+/* Called after each exit of a TB that was not a jump to the next one (an
+ * exception taken, or a fetch fault): true when the hart stands exactly
+ * where the previous such exit left it, with nothing retired. */
+static inline bool trap_loop_stuck(TrapLoopWatch *w, const Hart *h)
+{
+    TrapLoopWatch now;
+    trap_loop_snap(&now, h);
+    bool same = w->seen && w->icount == now.icount && w->pc == now.pc &&
+                w->priv == now.priv && w->mstatus == now.mstatus && w->mepc == now.mepc &&
+                w->mcause == now.mcause && w->mtval == now.mtval && w->sepc == now.sepc &&
+                w->scause == now.scause && w->stval == now.stval;
+    *w = now;
+    return same;
+}
+
+#endif
