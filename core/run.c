@@ -68,7 +68,7 @@ uint64_t machine_run_hart(Machine *m, Hart *h, uint64_t n)
         }
         if (!tb) { /* fetch fault: the trap was taken */
             prev = NULL;
-            if (trap_loop_stuck(&watch, h)) {
+            if (!m->debug_pending && trap_loop_stuck(&watch, h)) {
                 h->trap_loop = true;
                 break;
             }
@@ -104,7 +104,9 @@ uint64_t machine_run_hart(Machine *m, Hart *h, uint64_t n)
                     h->slice_end = false;
                     return h->icount - start;
                 }
-                if (trap_loop_stuck(&watch, h)) {
+                /* A trap taken (a debugger's stop leaves the same way,
+                     * before its instruction, and is no trap). */
+                if (r == OP_EXIT_EXC && !m->debug_pending && trap_loop_stuck(&watch, h)) {
                     h->trap_loop = true; /* core/trap_loop.h */
                     return h->icount - start;
                 }

@@ -48,9 +48,11 @@ static inline void trap_loop_snap(TrapLoopWatch *w, const Hart *h)
     w->stval = h->csr.stval;
 }
 
-/* Called after each exit of a TB that was not a jump to the next one (an
- * exception taken, or a fetch fault): true when the hart stands exactly
- * where the previous such exit left it, with nothing retired. */
+/* Called after each trap that ended a TB (OP_EXIT_EXC, or a fetch fault
+ * while looking for the next TB) and was no debugger's stop (a breakpoint
+ * leaves its TB the same way, before its instruction, taking no trap):
+ * true when the hart stands exactly where the previous such exit left it,
+ * with nothing retired. */
 static inline bool trap_loop_stuck(TrapLoopWatch *w, const Hart *h)
 {
     TrapLoopWatch now;

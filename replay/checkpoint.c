@@ -805,58 +805,47 @@ static bool load_check(const Checkpoint *c, const Machine *m, char *err, size_t 
     return true;
 }
 
-/* Put the devices' saved states in, all or none: a device refuses a state
- * that breaks its invariants (a crafted file can hold anything), and the
- * devices loaded before it then get their own states back. Nothing else
- * of the machine has changed yet when this runs. */
-static bool load_devices(const Checkpoint *c, Machine *m, char *err, size_t errlen)
+/* Would every device take its saved state? A device refuses one that
+ * breaks its invariants (a crafted file can hold anything), so each is
+ * tried here, before anything of the machine changes, and given its own
+ * state back at once: the real loads come last, after the harts, whose
+ * state a device's load reads (Sstc re-arms its timers from STIP). */
+static bool devices_accept(const Checkpoint *c, Machine *m, char *err, size_t errlen)
 {
     const Rewind__Checkpoint__State *st = c->st;
-    struct {
-        void *buf;
-        size_t len;
-    } before[MACHINE_MAX_DEVICES] = { { 0 } };
-    bool ok = true;
-    unsigned i;
     size_t k = 0;
-    for (i = 0; i < m->ndevices && ok; i++) {
+    for (unsigned i = 0; i < m->ndevices; i++) {
         const MachineDevice *md = &m->devices[i];
         if (!md->save)
             continue;
         const Rewind__Checkpoint__DeviceState *d = st->devices[k++];
         size_t n = md->save(md->opaque, NULL, 0);
-        before[i].buf = malloc(n ? n : 1);
-        if (!before[i].buf) {
+        void *before = malloc(n ? n : 1);
+        if (!before) {
             snprintf(err, errlen, "out of memory");
-            ok = false;
-            break;
+            return false;
         }
-        before[i].len = md->save(md->opaque, before[i].buf, n);
+        md->save(md->opaque, before, n);
         bool (*load)(void *, const void *, size_t) = md->load_flat ? md->load_flat : md->load;
-        if (!load(md->opaque, d->state.data, d->state.len)) {
-            snprintf(err, errlen, "%s: device %s refused its saved state", c->path, d->name);
-            ok = false;
-        }
-    }
-    /* i is one past the last device touched (or tried). */
-    while (i-- > 0) {
-        const MachineDevice *md = &m->devices[i];
-        if (!before[i].buf)
-            continue;
-        if (!ok && !md->load(md->opaque, before[i].buf, before[i].len)) {
+        bool ok = load(md->opaque, d->state.data, d->state.len);
+        if (ok && !md->load(md->opaque, before, n)) {
             fprintf(stderr, "rewind: device %s refused its own state back\n", md->name);
             abort();
         }
         if (md->release)
-            md->release(before[i].buf, before[i].len);
-        free(before[i].buf);
+            md->release(before, n);
+        free(before);
+        if (!ok) {
+            snprintf(err, errlen, "%s: device %s refused its saved state", c->path, d->name);
+            return false;
+        }
     }
-    return ok;
+    return true;
 }
 
 bool checkpoint_load(const Checkpoint *c, Machine *m, char *err, size_t errlen)
 {
-    if (!load_check(c, m, err, errlen) || !load_devices(c, m, err, errlen))
+    if (!load_check(c, m, err, errlen) || !devices_accept(c, m, err, errlen))
         return false;
     const Rewind__Checkpoint__State *st = c->st;
     /* RAM: zeros, then the stored pages. Nothing marks these writes, so
@@ -900,6 +889,19 @@ bool checkpoint_load(const Checkpoint *c, Machine *m, char *err, size_t errlen)
     if (st->has_sched_chaos)
         chaos_state_unpack(&m->sched.chaos, st->sched_chaos.data, st->sched_chaos.len);
     m->reset_requested = st->reset_requested;
+    size_t k = 0;
+    for (unsigned i = 0; i < m->ndevices; i++) {
+        const MachineDevice *md = &m->devices[i];
+        if (!md->save)
+            continue;
+        const Rewind__Checkpoint__DeviceState *d = st->devices[k++];
+        bool (*load)(void *, const void *, size_t) = md->load_flat ? md->load_flat : md->load;
+        if (!load(md->opaque, d->state.data, d->state.len)) {
+            /* devices_accept tried these very bytes. */
+            fprintf(stderr, "rewind: device %s refused the state it took before\n", d->name);
+            abort();
+        }
+    }
     return true;
 }
 

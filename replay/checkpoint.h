@@ -62,7 +62,7 @@ uint64_t checkpoint_icount(const Checkpoint *c);
  * with a message naming the difference when m is not built the same way
  * (harts, RAM, devices), or when a device refuses its saved state (one
  * that breaks the device's invariants: a crafted file), and then m is as
- * it was: the devices are loaded first, all or none, RAM and harts after. */
+ * it was: each device tries its state first and gets its own back. */
 bool checkpoint_load(const Checkpoint *c, struct Machine *m, char *err, size_t errlen);
 
 /* What `rewind dump` prints: the machine, the clock, each hart, devices,

@@ -304,7 +304,7 @@ END_TEST
 
 /* ------------------------------------------------------------ the engine */
 
-enum { A0 = 10, A1, A2, A3, A4, A5, A6, T0 = 5, T1, T2 };
+enum { A0 = 10, A1, A2, A3, A4, A5, A6, A7, T0 = 5, T1, T2 };
 #define JSELF 0x0000006fu /* jal zero,0 */
 #define WFI 0x10500073u
 
@@ -829,6 +829,84 @@ START_TEST(test_continue_past_a_breakpoint_and_a_watchpoint_on_one_store)
 }
 END_TEST
 
+/* A breakpoint on a trap vector leaves its TB the way a trap does, before
+ * the instruction, with nothing retired: right after a trap into that
+ * vector, the hart looks exactly as it did after the trap. The trap-loop
+ * check (core/trap_loop.h) once took that for a hart stuck in a loop and
+ * ended its turn early, so a debugger changed the schedule (found by the
+ * timeline tier, whose marks are breakpoints). Two harts take an ecall in
+ * every iteration of their logging loop, a breakpoint on the handler: the
+ * same log and registers with the debugger as without. */
+enum { TRAP_ITERS = 100 };
+static Machine *trap_schedule_machine(void)
+{
+    Machine *m = test_machine_with_finisher(2, 7);
+    const uint32_t code[] = {
+        0x00000297u,                  /* 0x00: auipc t0, 0 */
+        ADDI(T0, T0, 0x60),           /* 0x04: the handler */
+        enc_i(0x305, T0, 1, 0, 0x73), /* 0x08: csrw mtvec, t0 */
+        ADDI(A5, 0, TRAP_ITERS),      /* 0x0c */
+        ADDI(A1, 0, 1),               /* 0x10 */
+        AMOADD_D(T2, A1, A2),         /* 0x14: loop: t2 = counter++ */
+        SLLI(T2, T2, 3),              /* 0x18 */
+        ADD(A6, A3, T2),              /* 0x1c */
+        SD(A4, A6, 0),                /* 0x20: log[t2] = id */
+        0x00000073u,                  /* 0x24: ecall */
+        ADDI(A5, A5, -1),             /* 0x28 */
+        BNE(A5, 0, -0x18),            /* 0x2c */
+        BNE(A4, 0, 0x14),             /* 0x30: hart 1 -> 0x44 */
+        LD(T2, A2, 0),                /* 0x34: hart 0 waits for both */
+        BLT(T2, A7, -4),              /* 0x38 */
+        enc_jump(CODE + 0x3c, POWEROFF),
+        NOP,                          /* 0x40 */
+        WFI,                          /* 0x44 */
+        enc_jump(CODE + 0x48, CODE + 0x44),
+        NOP, NOP, NOP, NOP, NOP,      /* 0x4c-0x5c */
+        enc_i(0x341, 0, 2, T1, 0x73), /* 0x60: csrr t1, mepc */
+        ADDI(T1, T1, 4),              /* 0x64 */
+        enc_i(0x341, T1, 1, 0, 0x73), /* 0x68: csrw mepc, t1 */
+        0x30200073u,                  /* 0x6c: mret */
+    };
+    test_put_code(m, CODE, code, sizeof(code) / 4);
+    for (unsigned i = 0; i < 2; i++) {
+        Hart *h = &m->harts[i];
+        h->x[A2] = DATA;
+        h->x[A3] = DATA + 8;
+        h->x[A4] = i;
+        h->x[A7] = 2 * TRAP_ITERS;
+    }
+    return m;
+}
+
+START_TEST(test_breakpoint_on_a_trap_vector_keeps_the_schedule)
+{
+    Machine *plain = trap_schedule_machine();
+    machine_run(plain);
+    ck_assert_msg(plain->stop == STOP_EXIT, "%s", plain->error);
+    Machine *m = trap_schedule_machine();
+    Rec *r = rec_attach(m);
+    ck_assert(debug_bp_insert(m, CODE + 0x60, DEBUG_BP_SW));
+    machine_run(m);
+    ck_assert_msg(m->stop == STOP_EXIT, "%s", m->error);
+    ck_assert_uint_eq(r->nstops, 2 * TRAP_ITERS);
+    size_t n = 8 * (2 * TRAP_ITERS + 1);
+    ck_assert(memcmp(memory_ram_ptr(&plain->mem, DATA, n), memory_ram_ptr(&m->mem, DATA, n),
+                     n) == 0);
+    for (unsigned i = 0; i < 2; i++) {
+        ck_assert_uint_eq(plain->harts[i].icount, m->harts[i].icount);
+        ck_assert(memcmp(plain->harts[i].x, m->harts[i].x, sizeof(m->harts[i].x)) == 0);
+    }
+    const uint64_t *log = (const uint64_t *)memory_ram_ptr(&m->mem, DATA + 8, 8);
+    unsigned changes = 0;
+    for (unsigned i = 1; i < 2 * TRAP_ITERS; i++)
+        changes += log[i] != log[i - 1];
+    ck_assert_uint_gt(changes, 10); /* the harts did interleave */
+    machine_free(plain);
+    machine_free(m);
+    free(r);
+}
+END_TEST
+
 /* A hart whose trap vector is the illegal instruction it faults on
  * retires nothing (core/trap_loop.h). The debugger's ctrl-C used to wait
  * for ever: the run loop never came back to serve it. Now it stops the
@@ -898,6 +976,7 @@ Suite *suite_gdb(void)
     tcase_add_test(tc, test_memory_client);
     tcase_add_test(tc, test_continue_past_a_breakpoint_and_a_watchpoint_on_one_store);
     tcase_add_test(tc, test_ctrl_c_stops_a_hart_in_a_trap_loop);
+    tcase_add_test(tc, test_breakpoint_on_a_trap_vector_keeps_the_schedule);
     suite_add_tcase(s, tc);
     return s;
 }

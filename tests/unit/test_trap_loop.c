@@ -16,7 +16,6 @@ enum { T0 = 5, T1 = 6, T2 = 7, A0 = 10, A1 = 11 };
 #define AUIPC0(rd) ((uint32_t)(rd) << 7 | 0x17)   /* auipc rd, 0 */
 #define LWU(rd, rs1, imm) enc_i(imm, rs1, 6, rd, 0x03)
 #define SW(rs2, rs1, imm) enc_s(imm, rs2, rs1, 2, 0x23)
-#define BNE(rs1, rs2, off) enc_b(off, rs2, rs1, 1)
 #define CSR_MTVEC 0x305
 #define CSR_MHARTID 0xf14
 
