@@ -144,31 +144,22 @@ bool run_checkpoint_options(RunCheckpoint *rc, RunOptions *o, MachineConfig *cfg
     if (!rc->ckpt && !(rc->ckpt = checkpoint_open(rc->from_path, err, errlen)))
         return false;
     const TraceHeader *h = checkpoint_machine(rc->ckpt);
-    bool stats = o->stats;
-    uint64_t digest_every = o->digest_every;
-    unsigned log_mask = o->log_mask;
-    const char *log_file = o->log_file;
-    int backend = o->backend;
-    uint64_t code_buffer_size = o->code_buffer_size;
-    bool multi_thread = o->multi_thread;
-    bool chaos = o->chaos, chaos_seed_given = o->chaos_seed_given;
-    uint64_t chaos_seed = o->chaos_seed;
-    const char *cpu = o->cpu;
-    uint64_t isa_ext = o->isa_ext;
-    if (!trace_config_cpu_agrees(h, cpu, isa_ext, err, errlen) ||
+    /* The machine's options come from the checkpoint (which sets them
+     * all); what only concerns this run comes from this command line. */
+    const RunOptions mine = *o;
+    if (!trace_config_cpu_agrees(h, mine.cpu, mine.isa_ext, err, errlen) ||
         !trace_config_to_options(&rc->from_tc, h, NULL, 0, o, cfg, err, errlen) ||
         !trace_config_check_images(h, NULL, 0, err, errlen))
         return false;
-    /* What only concerns this run, not the machine, comes from here. */
-    o->stats = stats;
-    o->log_mask = log_mask;
-    o->log_file = log_file;
-    o->digest_every = cfg->digest_every = digest_every;
+    o->stats = mine.stats;
+    o->log_mask = mine.log_mask;
+    o->log_file = mine.log_file;
+    o->digest_every = cfg->digest_every = mine.digest_every;
     /* The engine and backend are not the machine's: this run's choice. */
-    o->backend = backend;
-    cfg->backend = (MachineBackend)backend;
-    o->code_buffer_size = cfg->code_buffer_size = code_buffer_size;
-    o->multi_thread = cfg->multi_thread = multi_thread;
+    o->backend = mine.backend;
+    cfg->backend = (MachineBackend)mine.backend;
+    o->code_buffer_size = cfg->code_buffer_size = mine.code_buffer_size;
+    o->multi_thread = cfg->multi_thread = mine.multi_thread;
     if (o->nnetdevs || o->nnics)
         /* The machine is built anew from the checkpoint, slirp with it
          * (also after --fast-forward-until: its machine is gone). */
@@ -178,9 +169,9 @@ bool run_checkpoint_options(RunCheckpoint *rc, RunOptions *o, MachineConfig *cfg
                 rc->from_path == rc->ff_name ? "" : "--from-checkpoint ", rc->from_path,
                 rc->from_path == rc->ff_name ? "the hand-off" : "the checkpoint");
     /* --chaos here replaces the checkpoint's schedule (if it had one). */
-    o->chaos = chaos;
-    o->chaos_seed_given = chaos_seed_given;
-    o->chaos_seed = chaos_seed;
+    o->chaos = mine.chaos;
+    o->chaos_seed_given = mine.chaos_seed_given;
+    o->chaos_seed = mine.chaos_seed;
     return true;
 }
 
