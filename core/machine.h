@@ -349,5 +349,9 @@ uint64_t machine_clock_ns(const Machine *m);
 
 /* The platform timer (mtime, the `time` CSR): the clock in 10 MHz ticks. */
 uint64_t machine_mtime(const Machine *m);
+/* The last mtime the clock can show: it counts nanoseconds in 64 bits
+ * (584 years). A deadline past it (a guest may set mtimecmp to anything)
+ * is never reached. */
+#define MACHINE_MTIME_MAX (UINT64_MAX / 100)
 
 #endif

@@ -251,6 +251,10 @@ static uint64_t hart_turn(Machine *m, Hart *h)
 static bool idle(Machine *m)
 {
     uint64_t t = machine_next_deadline(m);
+    /* A jump past the clock's range would wrap it round, below the
+     * deadline again: the machine would idle for ever, burning the CPU. */
+    if (t > MACHINE_MTIME_MAX)
+        t = UINT64_MAX;
     if (t != UINT64_MAX) {
         /* With pacing, host input may wake a hart while we wait: then the
          * clock does not jump (a replay, which delivers that input at the

@@ -217,6 +217,33 @@ START_TEST(test_idle_jumps_to_the_deadline)
 }
 END_TEST
 
+/* wfi with the timer armed past the clock's range (mtime in 10 MHz ticks,
+ * the clock in nanoseconds: 584 years): the jump to it wrapped the clock
+ * round below the deadline, and the machine idled for ever at full CPU
+ * (found by tests/fuzz/fuzz_checkpoint). Nothing can wake the hart now:
+ * the machine stops and says so. A deadline just inside the range is
+ * still reached. */
+START_TEST(test_idle_deadline_past_the_clock_range)
+{
+    Machine *m = icount_machine(1);
+    static const uint32_t prog[] = { 0x10500073, /* wfi */ SELF_LOOP };
+    put_words(m, 0x80000000, prog, 2);
+    arm_timer(m, 0x6800000000000000ULL);
+    machine_run(m);
+    ck_assert_int_eq(m->stop, STOP_ERROR);
+    ck_assert_msg(strstr(m->error, "nothing can raise") != NULL, "%s", m->error);
+    machine_free(m);
+
+    m = icount_machine(1);
+    put_words(m, 0x80000000, prog, 2);
+    arm_timer(m, MACHINE_MTIME_MAX - 1000);
+    machine_run(m);
+    ck_assert_int_eq(m->stop, STOP_EXIT);
+    ck_assert_uint_ge(machine_mtime(m), MACHINE_MTIME_MAX - 1000);
+    machine_free(m);
+}
+END_TEST
+
 START_TEST(test_digest_is_deterministic_and_sensitive)
 {
     Digest d[3];
@@ -273,6 +300,7 @@ Suite *suite_icount(void)
     tcase_add_test(tc, test_self_modifying_code_with_timer);
     tcase_add_test(tc, test_deadline_arithmetic);
     tcase_add_test(tc, test_idle_jumps_to_the_deadline);
+    tcase_add_test(tc, test_idle_deadline_past_the_clock_range);
     tcase_add_test(tc, test_digest_is_deterministic_and_sensitive);
     tcase_add_test(tc, test_digest_sees_written_pages);
     suite_add_tcase(s, tc);
