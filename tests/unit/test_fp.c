@@ -3,6 +3,7 @@
  * comments say how); every table row was also cross-checked against
  * qemu-system-riscv64. */
 #include <check.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -12,6 +13,7 @@
 #include "tests/unit/suites.h"
 #include "translator/insn_table.h"
 #include "translator/op.h"
+#include "translator/ops_fp.h"
 
 #define TPC 0x80000100ULL
 #define MTVEC 0x80001000ULL
@@ -732,6 +734,187 @@ START_TEST(test_fp_rows)
 }
 END_TEST
 
+/* ---- the fused multiply-add's host fast paths against the software
+ * engine: random operands weighted towards what the fast paths must get
+ * right (operands whose products and addends share their lowest set bit,
+ * exact and inexact cancellations, exact zero sums of either sign, results
+ * at the overflow and underflow boundaries), plus subnormals, zeros,
+ * infinities and NaNs, every rounding mode, every variant; with MXCSR at
+ * its default and with DAZ, FTZ and round-toward-zero set (which must not
+ * leak into results). */
+
+static uint64_t fma_rng = 0x9e3779b97f4a7c15ULL;
+
+static uint64_t fma_rand(void)
+{
+    fma_rng ^= fma_rng << 13;
+    fma_rng ^= fma_rng >> 7;
+    fma_rng ^= fma_rng << 17;
+    return fma_rng;
+}
+
+/* A random operand of the format (frac_bits 52 or 23, exp_bits 11 or 8). */
+static uint64_t fma_operand(unsigned fb, unsigned eb)
+{
+    uint64_t emax = (1ULL << eb) - 1, bias = emax >> 1;
+    uint64_t fmask = (1ULL << fb) - 1, sign = (fma_rand() & 1) << (fb + eb);
+    uint64_t e, frac = fma_rand() & fmask;
+    /* few significant bits make shared lowest bits and exact sums likely */
+    if (fma_rand() & 1)
+        frac &= ~0ULL << (fma_rand() % (fb + 1));
+    switch (fma_rand() % 16) {
+    case 0: /* any bits */
+        return fma_rand() & (sign | emax << fb | fmask);
+    case 1: { /* specials and boundaries */
+        static const uint64_t pick[][2] = {
+            { 0, 0 }, { 0, 1 }, { 0, ~0ULL }, { 1, 0 }, { 1, ~0ULL },
+            { ~0ULL, 0 }, { ~0ULL, 1 }, { ~0ULL, ~0ULL }, { 2, 0 },
+        };
+        unsigned i = (unsigned)(fma_rand() % (sizeof(pick) / sizeof(pick[0])));
+        e = pick[i][0] == ~0ULL ? emax : pick[i][0];
+        if (pick[i][0] == 1 && pick[i][1] == ~0ULL)
+            e = emax - 1; /* the largest finite */
+        return sign | e << fb | (pick[i][1] & fmask);
+    }
+    case 2: /* subnormal */
+        return sign | (frac >> (fma_rand() % (fb + 1)));
+    case 3: /* near the overflow boundary */
+        e = emax - 1 - fma_rand() % 4;
+        break;
+    case 4: /* near the smallest normal */
+        e = 1 + fma_rand() % 4;
+        break;
+    case 5: /* a product near an edge: half the exponent range either way */
+        e = (fma_rand() & 1) ? bias + bias / 2 + fma_rand() % 3
+                             : bias - bias / 2 - fma_rand() % (fb / 2 + 3);
+        break;
+    default: /* ordinary values */
+        e = bias - 8 + fma_rand() % 17;
+        break;
+    }
+    return sign | e << fb | frac;
+}
+
+/* Position of the lowest set bit of a finite nonzero value (biased
+ * exponent units: the smallest subnormal's bit is 1). */
+static int fma_lsb(uint64_t v, unsigned fb, unsigned eb)
+{
+    uint64_t e = v >> fb & ((1ULL << eb) - 1), m = v & ((1ULL << fb) - 1);
+    if (e)
+        m |= 1ULL << fb;
+    else
+        e = 1;
+    return m ? (int)e + __builtin_ctzll(m) : 0;
+}
+
+/* A random normal addend whose lowest set bit is that of a*b, and so
+ * whose sum with it has carries below the result's last place (with full
+ * significands, up to 55 places below); a random operand when no normal
+ * number has that lowest bit. */
+static uint64_t fma_same_lsb(uint64_t a, uint64_t b, unsigned fb, unsigned eb)
+{
+    int bias = (1 << (eb - 1)) - 1, emax = (1 << eb) - 1;
+    int la = fma_lsb(a, fb, eb), lb = fma_lsb(b, fb, eb);
+    if (!la || !lb)
+        return fma_operand(fb, eb);
+    int lp = la + lb - bias - (int)fb;
+    for (int tries = 0; tries < 4; tries++) {
+        int t = (int)(fma_rand() % (fb + 1)), e = lp - t;
+        if (e < 1 || e >= emax)
+            continue;
+        uint64_t m = (fma_rand() | 1ULL << t) & ~((1ULL << t) - 1) & ((1ULL << fb) - 1);
+        return (fma_rand() & 1) << (fb + eb) | (uint64_t)e << fb | m;
+    }
+    return fma_operand(fb, eb);
+}
+
+/* Runs `n` random fused multiply-adds of one format through the handlers,
+ * compares with fp_fma_software; returns the mismatches, the first one
+ * described in msg. */
+static unsigned fma_compare(bool dbl, unsigned n, char *msg, size_t msz)
+{
+    static const OpFn fns[2][4] = {
+        { op_fmadd_s, op_fmsub_s, op_fnmsub_s, op_fnmadd_s },
+        { op_fmadd_d, op_fmsub_d, op_fnmsub_d, op_fnmadd_d },
+    };
+    static const char *names[4] = { "fmadd", "fmsub", "fnmsub", "fnmadd" };
+    static const uint8_t rms[] = { RNE, RNE, RNE, RNE, RNE, RTZ, RDN, RUP, RMM, DYN };
+    unsigned fb = dbl ? 52 : 23, eb = dbl ? 11 : 8, bad = 0;
+    uint64_t sbit = 1ULL << (fb + eb), width = dbl ? ~0ULL : 0xffffffffULL;
+    for (unsigned i = 0; i < n; i++) {
+        uint64_t a = fma_operand(fb, eb), b = fma_operand(fb, eb), c;
+        unsigned v = (unsigned)(fma_rand() % 4), rm = rms[fma_rand() % sizeof(rms)];
+        unsigned frm = (unsigned)(fma_rand() % 5), ignore = 0;
+        uint64_t pa = a ^ (v >= 2 ? sbit : 0);
+        switch (fma_rand() % 5) {
+        case 0: /* c cancels the product, exactly when it is exact */
+        case 1: /* or nearly: one unit in the last place either way */
+            c = fp_fma_software(dbl, pa, b, 0, RNE, &ignore) & width;
+            c ^= sbit ^ (v == 1 || v == 3 ? sbit : 0);
+            if (fma_rand() & 1)
+                c += (fma_rand() & 1) ? 1 : -1ULL;
+            c &= width;
+            break;
+        case 2: /* c's lowest set bit is the product's (carries decide) */
+            c = fma_same_lsb(pa, b, fb, eb);
+            break;
+        default:
+            c = fma_operand(fb, eb);
+            break;
+        }
+        /* the reference: the variant's sign flips, then the software engine */
+        uint64_t ra = pa, rc = c ^ (v == 1 || v == 3 ? sbit : 0);
+        unsigned want_fl = 0;
+        uint64_t want = fp_fma_software(dbl, ra, b, rc, rm == DYN ? frm : rm, &want_fl);
+        if (!dbl)
+            want = S(want & width);
+
+        Op op = { .fn = fns[dbl][v], .rd = 4, .rs1 = 1, .rs2 = 2, .rs3 = 3, .rm = (uint8_t)rm,
+                  .raw = fp_row(fns[dbl][v])->match | (uint32_t)rm << 12 };
+        th->f[1] = dbl ? a : S(a);
+        th->f[2] = dbl ? b : S(b);
+        th->f[3] = dbl ? c : S(c);
+        th->csr.frm = frm;
+        th->csr.fflags = 0;
+        fp_run(&op);
+        if ((th->f[4] != want || th->csr.fflags != want_fl) && !bad++)
+            snprintf(msg, msz, "%s.%c rm %u (frm %u) a %016llx b %016llx c %016llx: got %016llx "
+                     "flags %02x, want %016llx flags %02x", names[v], dbl ? 'd' : 's', rm, frm,
+                     (unsigned long long)a, (unsigned long long)b, (unsigned long long)c,
+                     (unsigned long long)th->f[4], th->csr.fflags,
+                     (unsigned long long)want, want_fl);
+    }
+    return bad;
+}
+
+START_TEST(test_fp_fma_fast_path)
+{
+#if defined(__x86_64__)
+    /* default; DAZ, FTZ and round toward zero (sticky flags left alone) */
+    static const uint32_t mxcsr[] = { 0x1f80, 0x1f80 | 0x40 | 0x8000 | 0x6000 };
+    unsigned nmx = 2;
+#else
+    unsigned nmx = 1;
+#endif
+    for (unsigned m = 0; m < nmx; m++) {
+        for (unsigned dbl = 0; dbl < 2; dbl++) {
+            char msg[512] = "";
+#if defined(__x86_64__)
+            uint32_t saved;
+            __asm__ volatile("stmxcsr %0" : "=m"(saved));
+            __asm__ volatile("ldmxcsr %0" : : "m"(mxcsr[m]));
+#endif
+            unsigned bad = fma_compare(dbl, 250000, msg, sizeof(msg));
+#if defined(__x86_64__)
+            __asm__ volatile("ldmxcsr %0" : : "m"(saved));
+#endif
+            ck_assert_msg(bad == 0, "MXCSR case %u: %u of 250000 differ, first: %s", m, bad,
+                          msg);
+        }
+    }
+}
+END_TEST
+
 Suite *suite_fp(void)
 {
     Suite *s = suite_create("fp");
@@ -748,6 +931,7 @@ Suite *suite_fp(void)
     tcase_add_test(ts, test_fp_load_store);
     tcase_add_test(ts, test_fp_load_fault);
     tcase_add_test(ts, test_fp_rows);
+    tcase_add_test(ts, test_fp_fma_fast_path);
     suite_add_tcase(s, ts);
     return s;
 }
