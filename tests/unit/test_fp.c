@@ -743,91 +743,6 @@ END_TEST
  * its default and with DAZ, FTZ and round-toward-zero set (which must not
  * leak into results). */
 
-static uint64_t fma_rng = 0x9e3779b97f4a7c15ULL;
-
-static uint64_t fma_rand(void)
-{
-    fma_rng ^= fma_rng << 13;
-    fma_rng ^= fma_rng >> 7;
-    fma_rng ^= fma_rng << 17;
-    return fma_rng;
-}
-
-/* A random operand of the format (frac_bits 52 or 23, exp_bits 11 or 8). */
-static uint64_t fma_operand(unsigned fb, unsigned eb)
-{
-    uint64_t emax = (1ULL << eb) - 1, bias = emax >> 1;
-    uint64_t fmask = (1ULL << fb) - 1, sign = (fma_rand() & 1) << (fb + eb);
-    uint64_t e, frac = fma_rand() & fmask;
-    /* few significant bits make shared lowest bits and exact sums likely */
-    if (fma_rand() & 1)
-        frac &= ~0ULL << (fma_rand() % (fb + 1));
-    switch (fma_rand() % 16) {
-    case 0: /* any bits */
-        return fma_rand() & (sign | emax << fb | fmask);
-    case 1: { /* specials and boundaries */
-        static const uint64_t pick[][2] = {
-            { 0, 0 }, { 0, 1 }, { 0, ~0ULL }, { 1, 0 }, { 1, ~0ULL },
-            { ~0ULL, 0 }, { ~0ULL, 1 }, { ~0ULL, ~0ULL }, { 2, 0 },
-        };
-        unsigned i = (unsigned)(fma_rand() % (sizeof(pick) / sizeof(pick[0])));
-        e = pick[i][0] == ~0ULL ? emax : pick[i][0];
-        if (pick[i][0] == 1 && pick[i][1] == ~0ULL)
-            e = emax - 1; /* the largest finite */
-        return sign | e << fb | (pick[i][1] & fmask);
-    }
-    case 2: /* subnormal */
-        return sign | (frac >> (fma_rand() % (fb + 1)));
-    case 3: /* near the overflow boundary */
-        e = emax - 1 - fma_rand() % 4;
-        break;
-    case 4: /* near the smallest normal */
-        e = 1 + fma_rand() % 4;
-        break;
-    case 5: /* a product near an edge: half the exponent range either way */
-        e = (fma_rand() & 1) ? bias + bias / 2 + fma_rand() % 3
-                             : bias - bias / 2 - fma_rand() % (fb / 2 + 3);
-        break;
-    default: /* ordinary values */
-        e = bias - 8 + fma_rand() % 17;
-        break;
-    }
-    return sign | e << fb | frac;
-}
-
-/* Position of the lowest set bit of a finite nonzero value (biased
- * exponent units: the smallest subnormal's bit is 1). */
-static int fma_lsb(uint64_t v, unsigned fb, unsigned eb)
-{
-    uint64_t e = v >> fb & ((1ULL << eb) - 1), m = v & ((1ULL << fb) - 1);
-    if (e)
-        m |= 1ULL << fb;
-    else
-        e = 1;
-    return m ? (int)e + __builtin_ctzll(m) : 0;
-}
-
-/* A random normal addend whose lowest set bit is that of a*b, and so
- * whose sum with it has carries below the result's last place (with full
- * significands, up to 55 places below); a random operand when no normal
- * number has that lowest bit. */
-static uint64_t fma_same_lsb(uint64_t a, uint64_t b, unsigned fb, unsigned eb)
-{
-    int bias = (1 << (eb - 1)) - 1, emax = (1 << eb) - 1;
-    int la = fma_lsb(a, fb, eb), lb = fma_lsb(b, fb, eb);
-    if (!la || !lb)
-        return fma_operand(fb, eb);
-    int lp = la + lb - bias - (int)fb;
-    for (int tries = 0; tries < 4; tries++) {
-        int t = (int)(fma_rand() % (fb + 1)), e = lp - t;
-        if (e < 1 || e >= emax)
-            continue;
-        uint64_t m = (fma_rand() | 1ULL << t) & ~((1ULL << t) - 1) & ((1ULL << fb) - 1);
-        return (fma_rand() & 1) << (fb + eb) | (uint64_t)e << fb | m;
-    }
-    return fma_operand(fb, eb);
-}
-
 /* Runs `n` random fused multiply-adds of one format through the handlers,
  * compares with fp_fma_software; returns the mismatches, the first one
  * described in msg. */
@@ -842,24 +757,24 @@ static unsigned fma_compare(bool dbl, unsigned n, char *msg, size_t msz)
     unsigned fb = dbl ? 52 : 23, eb = dbl ? 11 : 8, bad = 0;
     uint64_t sbit = 1ULL << (fb + eb), width = dbl ? ~0ULL : 0xffffffffULL;
     for (unsigned i = 0; i < n; i++) {
-        uint64_t a = fma_operand(fb, eb), b = fma_operand(fb, eb), c;
-        unsigned v = (unsigned)(fma_rand() % 4), rm = rms[fma_rand() % sizeof(rms)];
-        unsigned frm = (unsigned)(fma_rand() % 5), ignore = 0;
+        uint64_t a = test_fp_operand(fb, eb), b = test_fp_operand(fb, eb), c;
+        unsigned v = (unsigned)(test_fp_rand() % 4), rm = rms[test_fp_rand() % sizeof(rms)];
+        unsigned frm = (unsigned)(test_fp_rand() % 5), ignore = 0;
         uint64_t pa = a ^ (v >= 2 ? sbit : 0);
-        switch (fma_rand() % 5) {
+        switch (test_fp_rand() % 5) {
         case 0: /* c cancels the product, exactly when it is exact */
         case 1: /* or nearly: one unit in the last place either way */
             c = fp_fma_software(dbl, pa, b, 0, RNE, &ignore) & width;
             c ^= sbit ^ (v == 1 || v == 3 ? sbit : 0);
-            if (fma_rand() & 1)
-                c += (fma_rand() & 1) ? 1 : -1ULL;
+            if (test_fp_rand() & 1)
+                c += (test_fp_rand() & 1) ? 1 : -1ULL;
             c &= width;
             break;
         case 2: /* c's lowest set bit is the product's (carries decide) */
-            c = fma_same_lsb(pa, b, fb, eb);
+            c = test_fp_same_lsb(pa, b, fb, eb);
             break;
         default:
-            c = fma_operand(fb, eb);
+            c = test_fp_operand(fb, eb);
             break;
         }
         /* the reference: the variant's sign flips, then the software engine */
