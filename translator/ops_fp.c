@@ -626,7 +626,10 @@ static uint64_t fp_classify(const FpFmt *f, uint64_t v)
  * underflowed and whose operands rule out invalid and divide-by-zero, so
  * the only possible flag is NX, found from an exact error term. Anything
  * else (NaN or infinite results, zero or tiny products, quotients and fused
- * results, other rounding modes) goes to the software engine. */
+ * results, other rounding modes) goes to the software engine. The fused
+ * multiply-add has a second form on AVX-512 hosts that needs no MXCSR
+ * check at all (static rounding: fp_host_fma_rn_d); the native backend
+ * emits the same test inline (translator/x86_64/emit.c, emit_fma_d). */
 
 #if FP_HOST
 static inline bool fp_host_ready(void)
@@ -967,6 +970,7 @@ static inline uint64_t fp_fma_d(uint64_t a, uint64_t b, uint64_t c,
 {
     const FpFmt *f = &fp_double;
     uint64_t r;
+    unsigned sfl = 0; /* apart from *fl, which the fast path keeps in a register */
 #if FP_HOST
     if (likely(rm == RM_RNE && fp_host_has_rn_fma() && fp_normal(f, a) &&
                fp_normal(f, b) && (fp_normal(f, c) || !fp_abs(f, c))))
@@ -987,7 +991,6 @@ static inline uint64_t fp_fma_d(uint64_t a, uint64_t b, uint64_t c,
     }
 soft:
 #endif
-    unsigned sfl = 0;
     r = fpsoft_fma(f, a, b, c, rm, &sfl);
     *fl |= sfl;
     return r;
@@ -998,6 +1001,7 @@ static inline uint32_t fp_fma_s(uint32_t a, uint32_t b, uint32_t c,
 {
     const FpFmt *f = &fp_single;
     uint32_t r;
+    unsigned sfl = 0; /* apart from *fl, which the fast path keeps in a register */
 #if FP_HOST
     if (likely(rm == RM_RNE && fp_host_has_rn_fma() && fp_normal(f, a) &&
                fp_normal(f, b) && (fp_normal(f, c) || !fp_abs(f, c))))
@@ -1018,7 +1022,6 @@ static inline uint32_t fp_fma_s(uint32_t a, uint32_t b, uint32_t c,
     }
 soft:
 #endif
-    unsigned sfl = 0;
     r = (uint32_t)fpsoft_fma(f, a, b, c, rm, &sfl);
     *fl |= sfl;
     return r;

@@ -394,6 +394,61 @@ START_TEST(test_division_and_high_multiply_inline)
 }
 END_TEST
 
+START_TEST(test_word_division_and_mulhsu_inline)
+{
+    /* divw, divuw, remw, remuw and mulhsu inline: operands whose upper
+     * halves are not the sign of the lower ones (the W forms must ignore
+     * them), a divisor zero in its low half only, INT32_MIN / -1, 32-bit
+     * results sign-extended (divuw's too), x0 as divisor, rd = rs2 and
+     * rd = rs1 = rs2; mulhsu with rs1 negative, positive, INT64_MIN:
+     *   li a0,-1 ; li a1,0x1234567880000000 ; li a2,0xdeadbeef00000007 ;
+     *   li a3,0x1ffffff9c ; li a4,0xabcdef0000000000 ; li a5,0xffffffff ;
+     *   li a6,0x500000001 ; li s1,INT64_MIN ;
+     *   divw s2,a1,a5 ; remw s3,a1,a5 ; divw s4,a3,a2 ; remw s5,a3,a2 ;
+     *   divuw s6,a3,a2 ; remuw s7,a3,a2 ; divuw s8,a0,a2 ; divuw s9,a1,a6 ;
+     *   remuw s10,a3,a4 ; divw s11,a2,a4 ; divuw t3,a2,x0 ; remw t4,a1,x0 ;
+     *   remw t5,a2,a0 ; divw t6,a2,a0 ; mulhsu t0,a0,a0 ; mulhsu t1,a3,a1 ;
+     *   mulhsu t2,s1,a0 ; mulhsu gp,s1,a2 ; mulhsu tp,a6,x0 ;
+     *   divw a2,a3,a2 ; remuw a3,a3,a3 */
+    static const uint32_t prog[] = {
+        0xfff00513, 0x2468b5b7, 0xcf15859b, 0x01f59593, 0xdeadc637, 0xeef6061b,
+        0x02061613, 0x00760613, 0x0010069b, 0x02169693, 0xf9c68693, 0xffabd737,
+        0xdef7071b, 0x02871713, 0x0010079b, 0x02079793, 0xfff78793, 0x0050081b,
+        0x02081813, 0x00180813, 0xfff0049b, 0x03f49493, 0x02f5c93b, 0x02f5e9bb,
+        0x02c6ca3b, 0x02c6eabb, 0x02c6db3b, 0x02c6fbbb, 0x02c55c3b, 0x0305dcbb,
+        0x02e6fd3b, 0x02e64dbb, 0x02065e3b, 0x0205eebb, 0x02a66f3b, 0x02a64fbb,
+        0x02a522b3, 0x02b6a333, 0x02a4a3b3, 0x02c4a1b3, 0x02082233, 0x02c6c63b,
+        0x02d6f6bb,
+    };
+    Hart h;
+    check_same(prog, 43, 50, &h); /* past the end: not a budget-cut copy */
+    if (!native_backend_available())
+        return;
+    const uint64_t m1 = UINT64_MAX, min32 = 0xffffffff80000000ULL;
+    ck_assert_uint_eq(h.x[18], min32);                  /* INT32_MIN / -1 */
+    ck_assert_uint_eq(h.x[19], 0);                      /* INT32_MIN % -1 */
+    ck_assert_uint_eq(h.x[20], (uint64_t)-14);          /* -100 / 7 */
+    ck_assert_uint_eq(h.x[21], (uint64_t)-2);           /* -100 % 7 */
+    ck_assert_uint_eq(h.x[22], 0x24924916);             /* 0xffffff9c / 7 */
+    ck_assert_uint_eq(h.x[23], 2);
+    ck_assert_uint_eq(h.x[24], 0x24924924);             /* 0xffffffff / 7 */
+    ck_assert_uint_eq(h.x[25], min32);                  /* divuw: sign-extended */
+    ck_assert_uint_eq(h.x[26], 0xffffffffffffff9cULL);  /* remuw by a low-half 0 */
+    ck_assert_uint_eq(h.x[27], m1);                     /* divw by a low-half 0 */
+    ck_assert_uint_eq(h.x[28], m1);                     /* divuw by x0 */
+    ck_assert_uint_eq(h.x[29], min32);                  /* remw by x0 */
+    ck_assert_uint_eq(h.x[30], 0);                      /* 7 % -1 */
+    ck_assert_uint_eq(h.x[31], (uint64_t)-7);           /* 7 / -1 */
+    ck_assert_uint_eq(h.x[5], m1);                      /* mulhsu -1, 2^64-1 */
+    ck_assert_uint_eq(h.x[6], 0x2468ace9);
+    ck_assert_uint_eq(h.x[7], 0x8000000000000000ULL);
+    ck_assert_uint_eq(h.x[3], 0x90a920887ffffffcULL);
+    ck_assert_uint_eq(h.x[4], 0);
+    ck_assert_uint_eq(h.x[12], (uint64_t)-14);          /* rd = rs2 */
+    ck_assert_uint_eq(h.x[13], 0);                      /* rd = rs1 = rs2 */
+}
+END_TEST
+
 START_TEST(test_div_and_rem_of_the_same_operands_paired)
 {
     /* A div and a rem (either order) of the same operands share one x86
@@ -787,6 +842,7 @@ Suite *suite_native(void)
     tcase_add_test(tc, test_out_asm_maps_ops_to_host_code);
     tcase_add_test(tc, test_fences_in_each_mode);
     tcase_add_test(tc, test_fma_d_inline);
+    tcase_add_test(tc, test_word_division_and_mulhsu_inline);
     tcase_add_test(tc, test_fma_d_slow_path_keeps_cached_registers);
     suite_add_tcase(s, tc);
     return s;

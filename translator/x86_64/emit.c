@@ -16,9 +16,10 @@
  *
  * Each op is one of:
  *  - inline: integer ALU (immediates, W forms, shifts, slt, lui/auipc,
- *    mul/mulw, mulh/mulhu, div/divu/rem/remu: a div and a rem of the same
- *    operands share one divide, see pair_divisions), branches, jal, jalr,
- *    the closing goto, fence (nothing);
+ *    mul/mulw, mulh/mulhu/mulhsu, div/divu/rem/remu: a div and a rem of
+ *    the same operands share one divide, see pair_divisions; their W
+ *    forms), branches, jal, jalr, the closing goto, fence (nothing);
+ *    fmadd.d and its variants rounding to nearest even (emit_fma_d);
  *  - a load or store (integer, or flw/fld/fsw/fsd to and from h->f[]):
  *    the soft-TLB lookup inline; a miss, an MMIO page, a
  *    watched page, a code page or a page-crossing access goes to a slow
@@ -226,10 +227,15 @@ static OpInfo classify(const Op *op, bool fast_mode)
     if (IS(mulw)) return oi(K_MUL, 0, true, 0, false);
     if (IS(mulh)) return oi(K_MULH, 0, false, 0, true);
     if (IS(mulhu)) return oi(K_MULH, 0, false, 0, false);
+    if (IS(mulhsu)) return oi(K_MULH, 1, false, 0, false); /* alu 1: signed x unsigned */
     if (IS(div)) return oi(K_DIV, 0, false, 0, true);
     if (IS(divu)) return oi(K_DIV, 0, false, 0, false);
     if (IS(rem)) { OpInfo r = oi(K_DIV, 0, false, 0, true); r.rem = true; return r; }
     if (IS(remu)) { OpInfo r = oi(K_DIV, 0, false, 0, false); r.rem = true; return r; }
+    if (IS(divw)) return oi(K_DIV, 0, true, 0, true);
+    if (IS(divuw)) return oi(K_DIV, 0, true, 0, false);
+    if (IS(remw)) { OpInfo r = oi(K_DIV, 0, true, 0, true); r.rem = true; return r; }
+    if (IS(remuw)) { OpInfo r = oi(K_DIV, 0, true, 0, false); r.rem = true; return r; }
     if (IS(jal)) return oi(K_JAL, 0, false, 0, false);
     if (IS(jalr)) return oi(K_JALR, 0, false, 0, false);
     if (IS(beq)) return oi(K_BRANCH, CC_E, false, 0, false);
@@ -805,7 +811,10 @@ static void emit_alu_rr(Emit *e, const Op *op, X86Alu alu, bool w, bool commutes
 }
 
 /* mulh / mulhu: the high 64 bits of the 128-bit product (rdx:rax). */
-static void emit_mulh(Emit *e, const Op *op, bool sign)
+/* mulh, mulhu, and mulhsu (su: rs1 signed, rs2 unsigned): the high half
+ * of the 128-bit product. mulhsu is mulhu's, less rs2 when rs1 is
+ * negative (rs1 as signed is its unsigned value - 2^64). */
+static void emit_mulh(Emit *e, const Op *op, bool sign, bool su)
 {
     X86Buf *b = &e->b;
     X86Reg d;
@@ -818,6 +827,12 @@ static void emit_mulh(Emit *e, const Op *op, bool sign)
         d = dst(e, op->rd);
         x86_mov_rr(b, RAX, s1);
         x86_grp3(b, sign ? GRP3_IMUL : GRP3_MUL, s2);
+        if (su) { /* rdx -= rs1 < 0 ? rs2 : 0 (s1, s2: cached registers) */
+            x86_mov_rr(b, RCX, s1);
+            x86_shift_ri(b, SHIFT_SAR, true, RCX, 63);
+            x86_alu_rr(b, ALU_AND, true, RCX, s2);
+            x86_alu_rr(b, ALU_SUB, true, RDX, RCX);
+        }
         x86_mov_rr(b, d, RDX);
     }
     written(e, op->rd, d);
@@ -900,6 +915,66 @@ static void emit_div(Emit *e, const Op *op, bool sign, bool rem)
         if (keep) /* the remainder: the dividend */
             x86_store64(b, RSP, 0, s1);
     }
+    x86_patch_rel32(done, b->p);
+    if (done2)
+        x86_patch_rel32(done2, b->p);
+    written(e, op->rd, d);
+}
+
+/* divw, divuw, remw, remuw: the low halves of the operands, the 32-bit
+ * result sign-extended (divuw's and remuw's too), with RISC-V's results
+ * where x86 would fault: a zero divisor (quotient all ones, remainder the
+ * dividend's low half sign-extended) and, signed, the divisor -1 (quotient
+ * -rs1 in 32 bits, which wraps for INT32_MIN; remainder 0). Not paired
+ * with each other (pair_divisions). */
+static void emit_div_w(Emit *e, const Op *op, bool sign, bool rem)
+{
+    X86Buf *b = &e->b;
+    if (op->rs2 == 0) { /* the zero divisor, known here */
+        X86Reg s1 = src(e, op->rs1, RAX);
+        X86Reg d = dst(e, op->rd);
+        if (rem)
+            x86_sext32(b, d, s1);
+        else
+            x86_mov_imm(b, d, UINT64_MAX);
+        written(e, op->rd, d);
+        return;
+    }
+    X86Reg s1 = src(e, op->rs1, RCX);
+    X86Reg s2 = src(e, op->rs2, RCX); /* a cached register: not rax, rdx */
+    X86Reg d = dst(e, op->rd);
+    x86_test_rr(b, false, s2, s2);
+    uint8_t *zero = x86_jcc_fwd(b, CC_E);
+    uint8_t *minus_one = NULL;
+    if (sign) {
+        x86_alu_ri(b, ALU_CMP, false, s2, -1);
+        minus_one = x86_jcc_fwd(b, CC_E);
+    }
+    x86_mov_rr32(b, RAX, s1);
+    if (sign)
+        x86_cdq(b);
+    else
+        x86_mov_imm(b, RDX, 0);
+    x86_grp3_32(b, sign ? GRP3_IDIV : GRP3_DIV, s2);
+    x86_sext32(b, d, rem ? RDX : RAX);
+    uint8_t *done = x86_jmp_fwd(b);
+    uint8_t *done2 = NULL;
+    if (sign) {
+        x86_patch_rel32(minus_one, b->p);
+        if (rem) {
+            x86_mov_imm(b, d, 0);
+        } else {
+            x86_mov_rr32(b, RAX, s1);
+            x86_grp3_32(b, GRP3_NEG, RAX);
+            x86_sext32(b, d, RAX);
+        }
+        done2 = x86_jmp_fwd(b);
+    }
+    x86_patch_rel32(zero, b->p);
+    if (rem)
+        x86_sext32(b, d, s1);
+    else
+        x86_mov_imm(b, d, UINT64_MAX);
     x86_patch_rel32(done, b->p);
     if (done2)
         x86_patch_rel32(done2, b->p);
@@ -1032,10 +1107,13 @@ static void emit_op(Emit *e, const Op *op, OpInfo in)
         break;
     }
     case K_MULH:
-        emit_mulh(e, op, in.sign);
+        emit_mulh(e, op, in.sign, in.alu == 1);
         break;
     case K_DIV:
-        emit_div(e, op, in.sign, in.rem);
+        if (in.w)
+            emit_div_w(e, op, in.sign, in.rem);
+        else
+            emit_div(e, op, in.sign, in.rem);
         break;
     case K_JAL:
         if (real_rd(op)) {
@@ -1392,7 +1470,7 @@ static void pair_divisions(Emit *e, const TB *tb, const OpInfo *info)
     memset(e->div_role, DIV_ALONE, tb->nops);
     for (unsigned i = 0; i < tb->nops; i++) {
         const Op *a = &tb->ops[i];
-        if (info[i].kind != K_DIV || e->div_role[i] != DIV_ALONE || !real_rd(a) ||
+        if (info[i].kind != K_DIV || info[i].w || e->div_role[i] != DIV_ALONE || !real_rd(a) ||
             a->rs2 == 0 || a->rd == a->rs1 || a->rd == a->rs2)
             continue;
         for (unsigned j = i + 1; j < tb->nops; j++) {

@@ -308,6 +308,20 @@ static inline void x86_grp3(X86Buf *b, X86Grp3 op, X86Reg r)
     x86_op_reg(b, 0xf7, true, (unsigned)op, r, false);
 }
 
+/* The same on edx:eax (32 bits): mul, imul, div, idiv r32; neg r32. */
+static inline void x86_grp3_32(X86Buf *b, X86Grp3 op, X86Reg r)
+{
+    x86_op_reg(b, 0xf7, false, (unsigned)op, r, false);
+}
+
+/* cdq: edx = the sign of eax */
+static inline void x86_cdq(X86Buf *b)
+{
+    if (!x86_room(b, 1))
+        return;
+    x86_b(b, 0x99);
+}
+
 /* mfence: every earlier load and store before any later one */
 static inline void x86_mfence(X86Buf *b)
 {
