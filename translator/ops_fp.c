@@ -21,6 +21,7 @@
 #include "core/csr.h"
 #include "core/mmu.h"
 #include "translator/insn_table.h"
+#include "translator/ops_fp.h"
 
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(REWIND_FP_SOFTWARE)
 #define FP_HOST 1
@@ -625,7 +626,10 @@ static uint64_t fp_classify(const FpFmt *f, uint64_t v)
  * underflowed and whose operands rule out invalid and divide-by-zero, so
  * the only possible flag is NX, found from an exact error term. Anything
  * else (NaN or infinite results, zero or tiny products, quotients and fused
- * results, other rounding modes) goes to the software engine. */
+ * results, other rounding modes) goes to the software engine. The fused
+ * multiply-add has a second form on AVX-512 hosts that needs no MXCSR
+ * check at all (static rounding: fp_host_fma_rn_d); the native backend
+ * emits the same test inline (translator/x86_64/emit.c, emit_fma_d). */
 
 #if FP_HOST
 static inline bool fp_host_ready(void)
@@ -695,6 +699,31 @@ static inline float fp_host_fma_s(float a, float b, float c)
     __asm__("vfmadd231ss %[b], %[a], %[c]" : [c] "+x"(c) : [a] "x"(a), [b] "x"(b));
     return c;
 }
+
+/* AVX-512's static rounding: {rn-sae} rounds a*b + c to nearest even
+ * whatever MXCSR.RC holds, and raises no flag and no trap (whatever the
+ * masks), so this form needs no stmxcsr check. That check costs more than
+ * the rest of the fast path where stmxcsr is microcoded (AMD Zen: 60% of
+ * fp_fma_d's samples on tests/bench/mips). MXCSR's DAZ and FTZ still
+ * apply: callers pass normal operands only, or a zero addend (DAZ reads
+ * subnormals as zero), and keep normal results only (FTZ flushes tiny ones
+ * to zero). */
+static inline bool fp_host_has_rn_fma(void)
+{
+    return __builtin_cpu_supports("avx512f");
+}
+
+static inline double fp_host_fma_rn_d(double a, double b, double c)
+{
+    __asm__("vfmadd231sd %{rn-sae%}, %[b], %[a], %[c]" : [c] "+v"(c) : [a] "v"(a), [b] "v"(b));
+    return c;
+}
+
+static inline float fp_host_fma_rn_s(float a, float b, float c)
+{
+    __asm__("vfmadd231ss %{rn-sae%}, %[b], %[a], %[c]" : [c] "+v"(c) : [a] "v"(a), [b] "v"(b));
+    return c;
+}
 #endif
 
 /* Finite, normal and above the smallest normal: a rounded result in this
@@ -708,6 +737,13 @@ static inline bool fp_safe_result(const FpFmt *f, uint64_t v)
 static inline bool fp_finite_nonzero(const FpFmt *f, uint64_t v)
 {
     return fp_abs(f, v) - 1 < fp_inf(f, false) - 1;
+}
+
+/* Finite, nonzero and not subnormal. */
+static inline bool fp_normal(const FpFmt *f, uint64_t v)
+{
+    const uint64_t lo = 1ULL << f->frac_bits;
+    return fp_abs(f, v) - lo < fp_inf(f, false) - lo;
 }
 
 static inline unsigned fp_bexp(const FpFmt *f, uint64_t v)
@@ -737,18 +773,42 @@ static inline bool fp_mul_exact(const FpFmt *f, uint64_t a, uint64_t b,
     return fp_lsb(f, a) + fp_lsb(f, b) - shift >= (int)fp_bexp(f, r);
 }
 
-/* a*b + c with all three finite and nonzero: when the lowest set bits of
- * a*b and c differ, the sum's lowest set bit is the smaller one and the
- * result is exact iff that bit is not below r's last place. Returns 1
- * exact, 0 inexact, -1 unknown (equal lowest bits may carry). */
+/* The significand of a finite nonzero value without its trailing zeros
+ * (an odd number). */
+static inline uint64_t fp_odd_sig(const FpFmt *f, uint64_t v)
+{
+    uint64_t m = v & ((1ULL << f->frac_bits) - 1);
+    if (fp_bexp(f, v))
+        m |= 1ULL << f->frac_bits;
+    return m >> __builtin_ctzll(m);
+}
+
+/* a*b + c with a and b finite and nonzero, c finite (zero too), r its
+ * rounded value, normal: is the sum exact, that is a multiple of r's last
+ * place? The lowest set bit of a*b is lsb(a) + lsb(b) (odd significands
+ * multiply to odd ones), c's is lsb(c). When they differ, the sum's lowest
+ * set bit is the smaller one. When they are equal (L) and below r's last
+ * place (L + k), the sum is the terms' odd parts added (or subtracted, by
+ * their signs) times 2^L, and exact iff that is 0 modulo 2^k: 64-bit
+ * arithmetic gives it, as k <= 55 (|r| < 4 max(|a*b|, |c|), the odd
+ * part of a*b has at most 106 bits and c's 53, r keeps 53). Returns 1
+ * exact, 0 inexact, -1 unknown (k > 63, which those bounds rule out). */
 static inline int fp_fma_exact(const FpFmt *f, uint64_t a, uint64_t b,
                                uint64_t c, uint64_t r)
 {
     const int shift = fp_bias(f) + (int)f->frac_bits;
-    int lp = fp_lsb(f, a) + fp_lsb(f, b) - shift, lc = fp_lsb(f, c);
-    if (lp == lc)
+    int lp = fp_lsb(f, a) + fp_lsb(f, b) - shift, u = (int)fp_bexp(f, r);
+    if (!fp_abs(f, c))
+        return lp >= u;
+    int lc = fp_lsb(f, c);
+    if (lp != lc || lp >= u)
+        return (lp < lc ? lp : lc) >= u;
+    unsigned k = (unsigned)(u - lp);
+    if (k > 63)
         return -1;
-    return (lp < lc ? lp : lc) >= (int)fp_bexp(f, r);
+    uint64_t op = fp_odd_sig(f, a) * fp_odd_sig(f, b), oc = fp_odd_sig(f, c);
+    uint64_t sum = (a ^ b ^ c) & fp_sign_bit(f) ? op - oc : op + oc;
+    return (sum & ((1ULL << k) - 1)) == 0;
 }
 
 /* Smallest biased exponent of a dividend (or radicand) for which the
@@ -909,12 +969,19 @@ static inline uint64_t fp_fma_d(uint64_t a, uint64_t b, uint64_t c,
                                 unsigned rm, unsigned *fl)
 {
     const FpFmt *f = &fp_double;
+    uint64_t r;
+    unsigned sfl = 0; /* apart from *fl, which the fast path keeps in a register */
 #if FP_HOST
-    if (likely(rm == RM_RNE && fp_host_has_fma() && fp_host_ready() &&
-               fp_finite_nonzero(f, a) && fp_finite_nonzero(f, b) &&
-               fp_finite_nonzero(f, c))) {
-        uint64_t r = fp_d_bits(fp_host_fma_d(fp_bits_d(a), fp_bits_d(b),
-                                             fp_bits_d(c)));
+    if (likely(rm == RM_RNE && fp_host_has_rn_fma() && fp_normal(f, a) &&
+               fp_normal(f, b) && (fp_normal(f, c) || !fp_abs(f, c))))
+        r = fp_d_bits(fp_host_fma_rn_d(fp_bits_d(a), fp_bits_d(b), fp_bits_d(c)));
+    else if (rm == RM_RNE && fp_host_has_fma() && fp_host_ready() &&
+             fp_finite_nonzero(f, a) && fp_finite_nonzero(f, b) &&
+             (fp_finite_nonzero(f, c) || !fp_abs(f, c)))
+        r = fp_d_bits(fp_host_fma_d(fp_bits_d(a), fp_bits_d(b), fp_bits_d(c)));
+    else
+        goto soft;
+    {
         int exact;
         if (likely(fp_safe_result(f, r)) &&
             likely((exact = fp_fma_exact(f, a, b, c, r)) >= 0)) {
@@ -922,9 +989,9 @@ static inline uint64_t fp_fma_d(uint64_t a, uint64_t b, uint64_t c,
             return r;
         }
     }
+soft:
 #endif
-    unsigned sfl = 0;
-    uint64_t r = fpsoft_fma(f, a, b, c, rm, &sfl);
+    r = fpsoft_fma(f, a, b, c, rm, &sfl);
     *fl |= sfl;
     return r;
 }
@@ -933,12 +1000,19 @@ static inline uint32_t fp_fma_s(uint32_t a, uint32_t b, uint32_t c,
                                 unsigned rm, unsigned *fl)
 {
     const FpFmt *f = &fp_single;
+    uint32_t r;
+    unsigned sfl = 0; /* apart from *fl, which the fast path keeps in a register */
 #if FP_HOST
-    if (likely(rm == RM_RNE && fp_host_has_fma() && fp_host_ready() &&
-               fp_finite_nonzero(f, a) && fp_finite_nonzero(f, b) &&
-               fp_finite_nonzero(f, c))) {
-        uint32_t r = fp_s_bits(fp_host_fma_s(fp_bits_s(a), fp_bits_s(b),
-                                             fp_bits_s(c)));
+    if (likely(rm == RM_RNE && fp_host_has_rn_fma() && fp_normal(f, a) &&
+               fp_normal(f, b) && (fp_normal(f, c) || !fp_abs(f, c))))
+        r = fp_s_bits(fp_host_fma_rn_s(fp_bits_s(a), fp_bits_s(b), fp_bits_s(c)));
+    else if (rm == RM_RNE && fp_host_has_fma() && fp_host_ready() &&
+             fp_finite_nonzero(f, a) && fp_finite_nonzero(f, b) &&
+             (fp_finite_nonzero(f, c) || !fp_abs(f, c)))
+        r = fp_s_bits(fp_host_fma_s(fp_bits_s(a), fp_bits_s(b), fp_bits_s(c)));
+    else
+        goto soft;
+    {
         int exact;
         if (likely(fp_safe_result(f, r)) &&
             likely((exact = fp_fma_exact(f, a, b, c, r)) >= 0)) {
@@ -946,9 +1020,19 @@ static inline uint32_t fp_fma_s(uint32_t a, uint32_t b, uint32_t c,
             return r;
         }
     }
+soft:
 #endif
+    r = (uint32_t)fpsoft_fma(f, a, b, c, rm, &sfl);
+    *fl |= sfl;
+    return r;
+}
+
+uint64_t fp_fma_software(bool is_double, uint64_t a, uint64_t b, uint64_t c,
+                         unsigned rm, unsigned *fl)
+{
+    const FpFmt *f = is_double ? &fp_double : &fp_single;
     unsigned sfl = 0;
-    uint32_t r = (uint32_t)fpsoft_fma(f, a, b, c, rm, &sfl);
+    uint64_t r = fpsoft_fma(f, a, b, c, rm, &sfl);
     *fl |= sfl;
     return r;
 }

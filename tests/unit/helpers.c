@@ -111,3 +111,90 @@ uint32_t enc_jump(uint64_t from, uint64_t to)
     return ((o >> 20) & 1) << 31 | ((o >> 1) & 0x3ff) << 21 | ((o >> 11) & 1) << 20 |
            ((o >> 12) & 0xff) << 12 | 0x6f;
 }
+
+/* ---- random floating-point operands (see helpers.h) */
+
+static uint64_t fp_rng = 0x9e3779b97f4a7c15ULL;
+
+uint64_t test_fp_rand(void)
+{
+    fp_rng ^= fp_rng << 13;
+    fp_rng ^= fp_rng >> 7;
+    fp_rng ^= fp_rng << 17;
+    return fp_rng;
+}
+
+/* A random operand of the format (frac_bits 52 or 23, exp_bits 11 or 8). */
+uint64_t test_fp_operand(unsigned fb, unsigned eb)
+{
+    uint64_t emax = (1ULL << eb) - 1, bias = emax >> 1;
+    uint64_t fmask = (1ULL << fb) - 1, sign = (test_fp_rand() & 1) << (fb + eb);
+    uint64_t e, frac = test_fp_rand() & fmask;
+    /* few significant bits make shared lowest bits and exact sums likely */
+    if (test_fp_rand() & 1)
+        frac &= ~0ULL << (test_fp_rand() % (fb + 1));
+    switch (test_fp_rand() % 16) {
+    case 0: /* any bits */
+        return test_fp_rand() & (sign | emax << fb | fmask);
+    case 1: { /* specials and boundaries */
+        static const uint64_t pick[][2] = {
+            { 0, 0 }, { 0, 1 }, { 0, ~0ULL }, { 1, 0 }, { 1, ~0ULL },
+            { ~0ULL, 0 }, { ~0ULL, 1 }, { ~0ULL, ~0ULL }, { 2, 0 },
+        };
+        unsigned i = (unsigned)(test_fp_rand() % (sizeof(pick) / sizeof(pick[0])));
+        e = pick[i][0] == ~0ULL ? emax : pick[i][0];
+        if (pick[i][0] == 1 && pick[i][1] == ~0ULL)
+            e = emax - 1; /* the largest finite */
+        return sign | e << fb | (pick[i][1] & fmask);
+    }
+    case 2: /* subnormal */
+        return sign | (frac >> (test_fp_rand() % (fb + 1)));
+    case 3: /* near the overflow boundary */
+        e = emax - 1 - test_fp_rand() % 4;
+        break;
+    case 4: /* near the smallest normal */
+        e = 1 + test_fp_rand() % 4;
+        break;
+    case 5: /* a product near an edge: half the exponent range either way */
+        e = (test_fp_rand() & 1) ? bias + bias / 2 + test_fp_rand() % 3
+                             : bias - bias / 2 - test_fp_rand() % (fb / 2 + 3);
+        break;
+    default: /* ordinary values */
+        e = bias - 8 + test_fp_rand() % 17;
+        break;
+    }
+    return sign | e << fb | frac;
+}
+
+/* Position of the lowest set bit of a finite nonzero value (biased
+ * exponent units: the smallest subnormal's bit is 1). */
+static int fp_lsb_of(uint64_t v, unsigned fb, unsigned eb)
+{
+    uint64_t e = v >> fb & ((1ULL << eb) - 1), m = v & ((1ULL << fb) - 1);
+    if (e)
+        m |= 1ULL << fb;
+    else
+        e = 1;
+    return m ? (int)e + __builtin_ctzll(m) : 0;
+}
+
+/* A random normal addend whose lowest set bit is that of a*b, and so
+ * whose sum with it has carries below the result's last place (with full
+ * significands, up to 55 places below); a random operand when no normal
+ * number has that lowest bit. */
+uint64_t test_fp_same_lsb(uint64_t a, uint64_t b, unsigned fb, unsigned eb)
+{
+    int bias = (1 << (eb - 1)) - 1, emax = (1 << eb) - 1;
+    int la = fp_lsb_of(a, fb, eb), lb = fp_lsb_of(b, fb, eb);
+    if (!la || !lb)
+        return test_fp_operand(fb, eb);
+    int lp = la + lb - bias - (int)fb;
+    for (int tries = 0; tries < 4; tries++) {
+        int t = (int)(test_fp_rand() % (fb + 1)), e = lp - t;
+        if (e < 1 || e >= emax)
+            continue;
+        uint64_t m = (test_fp_rand() | 1ULL << t) & ~((1ULL << t) - 1) & ((1ULL << fb) - 1);
+        return (test_fp_rand() & 1) << (fb + eb) | (uint64_t)e << fb | m;
+    }
+    return test_fp_operand(fb, eb);
+}

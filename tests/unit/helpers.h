@@ -40,6 +40,17 @@ void test_put_poweroff(Machine *m, uint64_t addr);
  * MEM_RAM_BASE. */
 Machine *test_machine_with_finisher(unsigned nharts, uint64_t quantum);
 
+/* ---- random floating-point operands, weighted towards what fast paths
+ * must get right (for the fused multiply-add: shared lowest set bits,
+ * cancellations, the overflow and underflow boundaries), plus subnormals,
+ * zeros, infinities and NaNs. fb, eb: 52, 11 (double) or 23, 8 (single);
+ * the values are the format's bits. A fixed seed: every run is the same. */
+uint64_t test_fp_rand(void);
+uint64_t test_fp_operand(unsigned fb, unsigned eb);
+/* A normal addend whose lowest set bit is that of a*b (else a random
+ * operand). */
+uint64_t test_fp_same_lsb(uint64_t a, uint64_t b, unsigned fb, unsigned eb);
+
 /* ---- RV64 instruction words, for the programs tests write into RAM ----
  * The fields in the order the formats keep them (rd, rs1, rs2: register
  * numbers; imm, off: signed byte values). */

@@ -3,6 +3,7 @@
  * comments say how); every table row was also cross-checked against
  * qemu-system-riscv64. */
 #include <check.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -12,6 +13,7 @@
 #include "tests/unit/suites.h"
 #include "translator/insn_table.h"
 #include "translator/op.h"
+#include "translator/ops_fp.h"
 
 #define TPC 0x80000100ULL
 #define MTVEC 0x80001000ULL
@@ -732,6 +734,102 @@ START_TEST(test_fp_rows)
 }
 END_TEST
 
+/* ---- the fused multiply-add's host fast paths against the software
+ * engine: random operands weighted towards what the fast paths must get
+ * right (operands whose products and addends share their lowest set bit,
+ * exact and inexact cancellations, exact zero sums of either sign, results
+ * at the overflow and underflow boundaries), plus subnormals, zeros,
+ * infinities and NaNs, every rounding mode, every variant; with MXCSR at
+ * its default and with DAZ, FTZ and round-toward-zero set (which must not
+ * leak into results). */
+
+/* Runs `n` random fused multiply-adds of one format through the handlers,
+ * compares with fp_fma_software; returns the mismatches, the first one
+ * described in msg. */
+static unsigned fma_compare(bool dbl, unsigned n, char *msg, size_t msz)
+{
+    static const OpFn fns[2][4] = {
+        { op_fmadd_s, op_fmsub_s, op_fnmsub_s, op_fnmadd_s },
+        { op_fmadd_d, op_fmsub_d, op_fnmsub_d, op_fnmadd_d },
+    };
+    static const char *names[4] = { "fmadd", "fmsub", "fnmsub", "fnmadd" };
+    static const uint8_t rms[] = { RNE, RNE, RNE, RNE, RNE, RTZ, RDN, RUP, RMM, DYN };
+    unsigned fb = dbl ? 52 : 23, eb = dbl ? 11 : 8, bad = 0;
+    uint64_t sbit = 1ULL << (fb + eb), width = dbl ? ~0ULL : 0xffffffffULL;
+    for (unsigned i = 0; i < n; i++) {
+        uint64_t a = test_fp_operand(fb, eb), b = test_fp_operand(fb, eb), c;
+        unsigned v = (unsigned)(test_fp_rand() % 4), rm = rms[test_fp_rand() % sizeof(rms)];
+        unsigned frm = (unsigned)(test_fp_rand() % 5), ignore = 0;
+        uint64_t pa = a ^ (v >= 2 ? sbit : 0);
+        switch (test_fp_rand() % 5) {
+        case 0: /* c cancels the product, exactly when it is exact */
+        case 1: /* or nearly: one unit in the last place either way */
+            c = fp_fma_software(dbl, pa, b, 0, RNE, &ignore) & width;
+            c ^= sbit ^ (v == 1 || v == 3 ? sbit : 0);
+            if (test_fp_rand() & 1)
+                c += (test_fp_rand() & 1) ? 1 : -1ULL;
+            c &= width;
+            break;
+        case 2: /* c's lowest set bit is the product's (carries decide) */
+            c = test_fp_same_lsb(pa, b, fb, eb);
+            break;
+        default:
+            c = test_fp_operand(fb, eb);
+            break;
+        }
+        /* the reference: the variant's sign flips, then the software engine */
+        uint64_t ra = pa, rc = c ^ (v == 1 || v == 3 ? sbit : 0);
+        unsigned want_fl = 0;
+        uint64_t want = fp_fma_software(dbl, ra, b, rc, rm == DYN ? frm : rm, &want_fl);
+        if (!dbl)
+            want = S(want & width);
+
+        Op op = { .fn = fns[dbl][v], .rd = 4, .rs1 = 1, .rs2 = 2, .rs3 = 3, .rm = (uint8_t)rm,
+                  .raw = fp_row(fns[dbl][v])->match | (uint32_t)rm << 12 };
+        th->f[1] = dbl ? a : S(a);
+        th->f[2] = dbl ? b : S(b);
+        th->f[3] = dbl ? c : S(c);
+        th->csr.frm = frm;
+        th->csr.fflags = 0;
+        fp_run(&op);
+        if ((th->f[4] != want || th->csr.fflags != want_fl) && !bad++)
+            snprintf(msg, msz, "%s.%c rm %u (frm %u) a %016llx b %016llx c %016llx: got %016llx "
+                     "flags %02x, want %016llx flags %02x", names[v], dbl ? 'd' : 's', rm, frm,
+                     (unsigned long long)a, (unsigned long long)b, (unsigned long long)c,
+                     (unsigned long long)th->f[4], th->csr.fflags,
+                     (unsigned long long)want, want_fl);
+    }
+    return bad;
+}
+
+START_TEST(test_fp_fma_fast_path)
+{
+#if defined(__x86_64__)
+    /* default; DAZ, FTZ and round toward zero (sticky flags left alone) */
+    static const uint32_t mxcsr[] = { 0x1f80, 0x1f80 | 0x40 | 0x8000 | 0x6000 };
+    unsigned nmx = 2;
+#else
+    unsigned nmx = 1;
+#endif
+    for (unsigned m = 0; m < nmx; m++) {
+        for (unsigned dbl = 0; dbl < 2; dbl++) {
+            char msg[512] = "";
+#if defined(__x86_64__)
+            uint32_t saved;
+            __asm__ volatile("stmxcsr %0" : "=m"(saved));
+            __asm__ volatile("ldmxcsr %0" : : "m"(mxcsr[m]));
+#endif
+            unsigned bad = fma_compare(dbl, 250000, msg, sizeof(msg));
+#if defined(__x86_64__)
+            __asm__ volatile("ldmxcsr %0" : : "m"(saved));
+#endif
+            ck_assert_msg(bad == 0, "MXCSR case %u: %u of 250000 differ, first: %s", m, bad,
+                          msg);
+        }
+    }
+}
+END_TEST
+
 Suite *suite_fp(void)
 {
     Suite *s = suite_create("fp");
@@ -748,6 +846,7 @@ Suite *suite_fp(void)
     tcase_add_test(ts, test_fp_load_store);
     tcase_add_test(ts, test_fp_load_fault);
     tcase_add_test(ts, test_fp_rows);
+    tcase_add_test(ts, test_fp_fma_fast_path);
     suite_add_tcase(s, ts);
     return s;
 }

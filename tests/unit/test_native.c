@@ -394,6 +394,61 @@ START_TEST(test_division_and_high_multiply_inline)
 }
 END_TEST
 
+START_TEST(test_word_division_and_mulhsu_inline)
+{
+    /* divw, divuw, remw, remuw and mulhsu inline: operands whose upper
+     * halves are not the sign of the lower ones (the W forms must ignore
+     * them), a divisor zero in its low half only, INT32_MIN / -1, 32-bit
+     * results sign-extended (divuw's too), x0 as divisor, rd = rs2 and
+     * rd = rs1 = rs2; mulhsu with rs1 negative, positive, INT64_MIN:
+     *   li a0,-1 ; li a1,0x1234567880000000 ; li a2,0xdeadbeef00000007 ;
+     *   li a3,0x1ffffff9c ; li a4,0xabcdef0000000000 ; li a5,0xffffffff ;
+     *   li a6,0x500000001 ; li s1,INT64_MIN ;
+     *   divw s2,a1,a5 ; remw s3,a1,a5 ; divw s4,a3,a2 ; remw s5,a3,a2 ;
+     *   divuw s6,a3,a2 ; remuw s7,a3,a2 ; divuw s8,a0,a2 ; divuw s9,a1,a6 ;
+     *   remuw s10,a3,a4 ; divw s11,a2,a4 ; divuw t3,a2,x0 ; remw t4,a1,x0 ;
+     *   remw t5,a2,a0 ; divw t6,a2,a0 ; mulhsu t0,a0,a0 ; mulhsu t1,a3,a1 ;
+     *   mulhsu t2,s1,a0 ; mulhsu gp,s1,a2 ; mulhsu tp,a6,x0 ;
+     *   divw a2,a3,a2 ; remuw a3,a3,a3 */
+    static const uint32_t prog[] = {
+        0xfff00513, 0x2468b5b7, 0xcf15859b, 0x01f59593, 0xdeadc637, 0xeef6061b,
+        0x02061613, 0x00760613, 0x0010069b, 0x02169693, 0xf9c68693, 0xffabd737,
+        0xdef7071b, 0x02871713, 0x0010079b, 0x02079793, 0xfff78793, 0x0050081b,
+        0x02081813, 0x00180813, 0xfff0049b, 0x03f49493, 0x02f5c93b, 0x02f5e9bb,
+        0x02c6ca3b, 0x02c6eabb, 0x02c6db3b, 0x02c6fbbb, 0x02c55c3b, 0x0305dcbb,
+        0x02e6fd3b, 0x02e64dbb, 0x02065e3b, 0x0205eebb, 0x02a66f3b, 0x02a64fbb,
+        0x02a522b3, 0x02b6a333, 0x02a4a3b3, 0x02c4a1b3, 0x02082233, 0x02c6c63b,
+        0x02d6f6bb,
+    };
+    Hart h;
+    check_same(prog, 43, 50, &h); /* past the end: not a budget-cut copy */
+    if (!native_backend_available())
+        return;
+    const uint64_t m1 = UINT64_MAX, min32 = 0xffffffff80000000ULL;
+    ck_assert_uint_eq(h.x[18], min32);                  /* INT32_MIN / -1 */
+    ck_assert_uint_eq(h.x[19], 0);                      /* INT32_MIN % -1 */
+    ck_assert_uint_eq(h.x[20], (uint64_t)-14);          /* -100 / 7 */
+    ck_assert_uint_eq(h.x[21], (uint64_t)-2);           /* -100 % 7 */
+    ck_assert_uint_eq(h.x[22], 0x24924916);             /* 0xffffff9c / 7 */
+    ck_assert_uint_eq(h.x[23], 2);
+    ck_assert_uint_eq(h.x[24], 0x24924924);             /* 0xffffffff / 7 */
+    ck_assert_uint_eq(h.x[25], min32);                  /* divuw: sign-extended */
+    ck_assert_uint_eq(h.x[26], 0xffffffffffffff9cULL);  /* remuw by a low-half 0 */
+    ck_assert_uint_eq(h.x[27], m1);                     /* divw by a low-half 0 */
+    ck_assert_uint_eq(h.x[28], m1);                     /* divuw by x0 */
+    ck_assert_uint_eq(h.x[29], min32);                  /* remw by x0 */
+    ck_assert_uint_eq(h.x[30], 0);                      /* 7 % -1 */
+    ck_assert_uint_eq(h.x[31], (uint64_t)-7);           /* 7 / -1 */
+    ck_assert_uint_eq(h.x[5], m1);                      /* mulhsu -1, 2^64-1 */
+    ck_assert_uint_eq(h.x[6], 0x2468ace9);
+    ck_assert_uint_eq(h.x[7], 0x8000000000000000ULL);
+    ck_assert_uint_eq(h.x[3], 0x90a920887ffffffcULL);
+    ck_assert_uint_eq(h.x[4], 0);
+    ck_assert_uint_eq(h.x[12], (uint64_t)-14);          /* rd = rs2 */
+    ck_assert_uint_eq(h.x[13], 0);                      /* rd = rs1 = rs2 */
+}
+END_TEST
+
 START_TEST(test_div_and_rem_of_the_same_operands_paired)
 {
     /* A div and a rem (either order) of the same operands share one x86
@@ -617,6 +672,151 @@ START_TEST(test_out_asm_maps_ops_to_host_code)
 }
 END_TEST
 
+/* ---- fmadd.d and its variants inline (emit_fma_d) */
+
+enum { FMA_ENTRIES = 40000, FMA_ENTRY = 96, FMA_TABLE = 0x80100000 };
+
+/* Run the FMA table program on backend b over the table (count first,
+ * then the entries) and copy the table back out. */
+static void fma_table_run(MachineBackend b, const uint8_t *table, size_t size, uint8_t *out,
+                          Hart *hart)
+{
+    /* auipc a0,0x100 ; ld a1,0(a0) ; addi a0,a0,8 ; lui t0,0x2 ;
+     * csrs mstatus,t0 (FS initial); then per entry (a, b, c, frm, and four
+     * result/fflags pairs):
+     *   fld f1,0(a0) ; fld f2,8(a0) ; fld f3,16(a0) ; ld t1,24(a0) ;
+     *   fsrm t1 ; fsflags x0 ; fmadd.d f4,f1,f2,f3 (dyn) ; frflags t2 ;
+     *   fsd f4,32(a0) ; sd t2,40(a0) ; fsflags x0 ;
+     *   fmsub.d f5,f1,f2,f3,rne ; frflags t2 ; fsd f5,48(a0) ; sd t2,56(a0) ;
+     *   fsflags x0 ; fnmsub.d f6,f1,f2,f3 (dyn) ; frflags t2 ; fsd f6,64(a0) ;
+     *   sd t2,72(a0) ; fsflags x0 ; fnmadd.d f1,f1,f2,f3,rne (rd = rs1) ;
+     *   frflags t2 ; fsd f1,80(a0) ; sd t2,88(a0) ;
+     *   fmadd.d f3,f2,f2,f3,rne (rs1 = rs2, rd = rs3) ; fsd f3,16(a0) ;
+     *   addi a0,a0,96 ; addi a1,a1,-1 ; bnez a1,loop */
+    static const uint32_t prog[] = {
+        0x00100517, 0x00053583, 0x00850513, 0x000022b7, 0x3002a073, 0x00053087,
+        0x00853107, 0x01053187, 0x01853303, 0x00231073, 0x00101073, 0x1a20f243,
+        0x001023f3, 0x02453027, 0x02753423, 0x00101073, 0x1a2082c7, 0x001023f3,
+        0x02553827, 0x02753c23, 0x00101073, 0x1a20f34b, 0x001023f3, 0x04653027,
+        0x04753423, 0x00101073, 0x1a2080cf, 0x001023f3, 0x04153827, 0x04753c23,
+        0x1a2101c3, 0x00353827, 0x06050513, 0xfff58593, 0xf80596e3,
+    };
+    Machine *m = machine_with(b, 0);
+    uint8_t *ram = memory_ram_ptr(&m->mem, FMA_TABLE, size);
+    ck_assert_ptr_nonnull(ram);
+    memcpy(ram, table, size);
+    Hart *h = &m->harts[0];
+    h->csr.mtvec = 0x80000100; /* an exception would stop there */
+    uint64_t n = 5 + 30 * (uint64_t)FMA_ENTRIES + 1;
+    test_run_words(m, prog, sizeof(prog) / 4, n);
+    while (h->icount < n && machine_run_hart(m, h, n - h->icount) > 0)
+        ;
+    memcpy(out, ram, size);
+    *hart = *h;
+    machine_free(m);
+}
+
+START_TEST(test_fma_d_inline)
+{
+    /* Random and edge operands (tests/unit/helpers.h; a third of the
+     * addends share the product's lowest set bit, a third cancel it
+     * exactly or nearly), frm random among the five rounding modes: the
+     * native backend must leave the same results, fflags and mstatus as
+     * the portable one, for each variant, static RNE and dynamic. */
+    if (!native_backend_available())
+        return;
+    size_t size = 8 + (size_t)FMA_ENTRIES * FMA_ENTRY;
+    uint8_t *table = calloc(1, size), *pout = malloc(size), *nout = malloc(size);
+    ck_assert(table && pout && nout);
+    uint64_t count = FMA_ENTRIES;
+    memcpy(table, &count, 8);
+    for (unsigned i = 0; i < FMA_ENTRIES; i++) {
+        uint64_t v[4];
+        v[0] = test_fp_operand(52, 11);
+        v[1] = test_fp_operand(52, 11);
+        switch (test_fp_rand() % 3) {
+        case 0:
+            v[2] = test_fp_same_lsb(v[0], v[1], 52, 11);
+            break;
+        case 1: { /* -(a*b) rounded, or one unit in the last place off */
+            double p = 0, x, y;
+            memcpy(&x, &v[0], 8);
+            memcpy(&y, &v[1], 8);
+            p = -(x * y);
+            memcpy(&v[2], &p, 8);
+            v[2] += test_fp_rand() % 3 - 1;
+            break;
+        }
+        default:
+            v[2] = test_fp_operand(52, 11);
+            break;
+        }
+        /* frm: RNE half of the time (the inline path), else any mode */
+        v[3] = test_fp_rand() & 1 ? 0 : test_fp_rand() % 5;
+        memcpy(table + 8 + (size_t)i * FMA_ENTRY, v, sizeof(v));
+    }
+    Hart p, n;
+    fma_table_run(MACHINE_BACKEND_PORTABLE, table, size, pout, &p);
+    fma_table_run(MACHINE_BACKEND_NATIVE, table, size, nout, &n);
+    ck_assert_uint_eq(p.icount, n.icount);
+    ck_assert_uint_eq(p.pc, n.pc);
+    ck_assert_uint_eq(p.csr.mcause, 0); /* no exception */
+    ck_assert_uint_eq(p.x[11], 0);      /* the whole table */
+    ck_assert_uint_eq(p.csr.fflags, n.csr.fflags);
+    ck_assert_uint_eq(p.csr.mstatus, n.csr.mstatus);
+    ck_assert_mem_eq(p.f, n.f, sizeof(p.f));
+    for (unsigned i = 0; i < FMA_ENTRIES; i++) {
+        const uint8_t *pe = pout + 8 + (size_t)i * FMA_ENTRY, *ne = nout + 8 + (size_t)i * FMA_ENTRY;
+        if (memcmp(pe, ne, FMA_ENTRY)) {
+            uint64_t in[4], pr[8], nr[8];
+            memcpy(in, table + 8 + (size_t)i * FMA_ENTRY, sizeof(in));
+            memcpy(pr, pe + 32, sizeof(pr));
+            memcpy(nr, ne + 32, sizeof(nr));
+            ck_abort_msg("entry %u: a %016llx b %016llx c %016llx frm %llu: portable "
+                         "%016llx/%llx %016llx/%llx %016llx/%llx %016llx/%llx, native "
+                         "%016llx/%llx %016llx/%llx %016llx/%llx %016llx/%llx", i,
+                         (unsigned long long)in[0], (unsigned long long)in[1],
+                         (unsigned long long)in[2], (unsigned long long)in[3],
+                         (unsigned long long)pr[0], (unsigned long long)pr[1],
+                         (unsigned long long)pr[2], (unsigned long long)pr[3],
+                         (unsigned long long)pr[4], (unsigned long long)pr[5],
+                         (unsigned long long)pr[6], (unsigned long long)pr[7],
+                         (unsigned long long)nr[0], (unsigned long long)nr[1],
+                         (unsigned long long)nr[2], (unsigned long long)nr[3],
+                         (unsigned long long)nr[4], (unsigned long long)nr[5],
+                         (unsigned long long)nr[6], (unsigned long long)nr[7]);
+        }
+    }
+    free(table);
+    free(pout);
+    free(nout);
+}
+END_TEST
+
+START_TEST(test_fma_d_slow_path_keeps_cached_registers)
+{
+    /* An inline fmadd.d whose operands send it to its handler (a zero
+     * addend): the call clobbers the caller-saved cache registers, which
+     * the slow path loads again (a5 and a6 sit in rsi and rdi here).
+     *   lui t0,0x2 ; csrs mstatus,t0 ; fcvt.d.l f1,t0 ; fcvt.d.l f2,t0 ;
+     *   addi a0..a6 = 1..7 ; fmadd.d f3,f1,f2,f0 ; add t1,a4,a5 ;
+     *   add t2,a5,a6 ; add t3,a6,a0 ; fcvt.l.d t4,f3 */
+    static const uint32_t prog[] = {
+        0x000022b7, 0x3002a073, 0xd222f0d3, 0xd222f153, 0x00100513, 0x00200593,
+        0x00300613, 0x00400693, 0x00500713, 0x00600793, 0x00700813, 0x0220f1c3,
+        0x00f70333, 0x010783b3, 0x00a80e33, 0xc221fed3,
+    };
+    Hart h;
+    check_same(prog, 16, 20, &h); /* past the end: not a budget-cut copy */
+    if (native_backend_available()) {
+        ck_assert_uint_eq(h.x[6], 11);
+        ck_assert_uint_eq(h.x[7], 13);
+        ck_assert_uint_eq(h.x[28], 8);
+        ck_assert_uint_eq(h.x[29], 0x4000000);
+    }
+}
+END_TEST
+
 Suite *suite_native(void)
 {
     Suite *s = suite_create("native");
@@ -641,6 +841,9 @@ Suite *suite_native(void)
     tcase_add_test(tc, test_backend_resolution);
     tcase_add_test(tc, test_out_asm_maps_ops_to_host_code);
     tcase_add_test(tc, test_fences_in_each_mode);
+    tcase_add_test(tc, test_fma_d_inline);
+    tcase_add_test(tc, test_word_division_and_mulhsu_inline);
+    tcase_add_test(tc, test_fma_d_slow_path_keeps_cached_registers);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -16,9 +16,10 @@
  *
  * Each op is one of:
  *  - inline: integer ALU (immediates, W forms, shifts, slt, lui/auipc,
- *    mul/mulw, mulh/mulhu, div/divu/rem/remu: a div and a rem of the same
- *    operands share one divide, see pair_divisions), branches, jal, jalr,
- *    the closing goto, fence (nothing);
+ *    mul/mulw, mulh/mulhu/mulhsu, div/divu/rem/remu: a div and a rem of
+ *    the same operands share one divide, see pair_divisions; their W
+ *    forms), branches, jal, jalr, the closing goto, fence (nothing);
+ *    fmadd.d and its variants rounding to nearest even (emit_fma_d);
  *  - a load or store (integer, or flw/fld/fsw/fsd to and from h->f[]):
  *    the soft-TLB lookup inline; a miss, an MMIO page, a
  *    watched page, a code page or a page-crossing access goes to a slow
@@ -149,6 +150,7 @@ typedef enum {
     K_JAL, K_JALR, K_BRANCH, K_GOTO,
     K_LOAD, K_STORE,
     K_FLOAD, K_FSTORE,   /* flw, fld, fsw, fsd */
+    K_FMA_D,             /* fmadd.d and its variants: see emit_fma_d */
 } Kind;
 
 typedef struct OpInfo {
@@ -159,6 +161,17 @@ typedef struct OpInfo {
     bool sign;        /* loads; signed mulh, div, rem */
     bool rem;         /* rem, remu: the remainder */
 } OpInfo;
+
+/* The inline fused multiply-add needs AVX-512F (its static rounding) and
+ * BMI1 (tzcnt); without them fmadd.d and its variants call their handler. */
+static bool host_has_rn_fma(void)
+{
+    return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("bmi");
+}
+
+/* The fused multiply-add variants: bit 0 negates the product, bit 1 the
+ * addend (fmsub: -c; fnmsub: -(a*b); fnmadd: -(a*b) - c). */
+enum { FMA_NEG_PROD = 1, FMA_NEG_ADD = 2 };
 
 static OpInfo oi(Kind kind, unsigned alu, bool w, unsigned size, bool sign)
 {
@@ -214,10 +227,15 @@ static OpInfo classify(const Op *op, bool fast_mode)
     if (IS(mulw)) return oi(K_MUL, 0, true, 0, false);
     if (IS(mulh)) return oi(K_MULH, 0, false, 0, true);
     if (IS(mulhu)) return oi(K_MULH, 0, false, 0, false);
+    if (IS(mulhsu)) return oi(K_MULH, 1, false, 0, false); /* alu 1: signed x unsigned */
     if (IS(div)) return oi(K_DIV, 0, false, 0, true);
     if (IS(divu)) return oi(K_DIV, 0, false, 0, false);
     if (IS(rem)) { OpInfo r = oi(K_DIV, 0, false, 0, true); r.rem = true; return r; }
     if (IS(remu)) { OpInfo r = oi(K_DIV, 0, false, 0, false); r.rem = true; return r; }
+    if (IS(divw)) return oi(K_DIV, 0, true, 0, true);
+    if (IS(divuw)) return oi(K_DIV, 0, true, 0, false);
+    if (IS(remw)) { OpInfo r = oi(K_DIV, 0, true, 0, true); r.rem = true; return r; }
+    if (IS(remuw)) { OpInfo r = oi(K_DIV, 0, true, 0, false); r.rem = true; return r; }
     if (IS(jal)) return oi(K_JAL, 0, false, 0, false);
     if (IS(jalr)) return oi(K_JALR, 0, false, 0, false);
     if (IS(beq)) return oi(K_BRANCH, CC_E, false, 0, false);
@@ -242,6 +260,13 @@ static OpInfo classify(const Op *op, bool fast_mode)
     if (IS(fld)) return oi(K_FLOAD, 0, false, 8, false);
     if (IS(fsw)) return oi(K_FSTORE, 0, false, 4, false);
     if (IS(fsd)) return oi(K_FSTORE, 0, false, 8, false);
+    /* Rounding to nearest even only, static or by frm (checked inline). */
+    if ((op->rm == 0 || op->rm == 7) && host_has_rn_fma()) {
+        if (IS(fmadd_d)) return oi(K_FMA_D, 0, false, 0, false);
+        if (IS(fmsub_d)) return oi(K_FMA_D, FMA_NEG_ADD, false, 0, false);
+        if (IS(fnmsub_d)) return oi(K_FMA_D, FMA_NEG_PROD, false, 0, false);
+        if (IS(fnmadd_d)) return oi(K_FMA_D, FMA_NEG_PROD | FMA_NEG_ADD, false, 0, false);
+    }
 #undef IS
     return oi(K_CALL, 0, false, 0, false);
 }
@@ -257,9 +282,13 @@ static OpInfo classify(const Op *op, bool fast_mode)
 static const X86Reg cache_regs[] = { RBP, R12, R13, R14, R15, RSI, RDI, R8, R9, R10, R11 };
 enum { NCACHE = sizeof(cache_regs) / sizeof(cache_regs[0]), NCALLEE = 5 };
 
-/* A load or store's slow path, emitted after the TB's ops. */
+/* A load or store's slow path, emitted after the TB's ops; or an inline
+ * fused multiply-add's, which calls its handler (`call`). */
 typedef struct SlowPath {
     uint8_t *jump;         /* rel32 of the fast path's jne */
+    uint8_t *more[7];      /* more jumps here (an inline FMA's checks) */
+    unsigned nmore;
+    const Op *call;        /* an op copy and its stub: call its handler */
     uint8_t *resume;       /* where the fast path goes on */
     const Op *op;          /* the TB's own op (pc, idx, registers) */
     bool store;
@@ -317,6 +346,7 @@ typedef struct Emit {
      * [rsp], the second one takes it from there. */
     uint8_t div_role[TB_MAX_INSNS + 2];
     uint8_t cur_div_role;
+    const Op *cur_pair;         /* the current op's copy and stub, if any */
 } Emit;
 
 enum { DIV_ALONE = 0, DIV_KEEP_OTHER, DIV_TAKE_KEPT };
@@ -548,6 +578,8 @@ static SlowPath *emit_tlb_lookup(Emit *e, const Op *op, int acc, unsigned size, 
     x86_alu_rm(b, ALU_CMP, true, RDX, RCX, 0);
     SlowPath *s = &e->slow[e->nslow++];
     s->jump = x86_jcc_fwd(b, CC_NE);
+    s->nmore = 0;
+    s->call = NULL;
     s->op = op;
     s->store = acc == ACC_WRITE;
     s->fp = false;
@@ -560,6 +592,8 @@ static SlowPath *emit_tlb_lookup(Emit *e, const Op *op, int acc, unsigned size, 
     return s;
 }
 
+static void emit_call(Emit *e, const Op *pair_exec, OpFn fn, bool last);
+
 static void emit_slow_paths(Emit *e)
 {
     X86Buf *b = &e->b;
@@ -568,11 +602,23 @@ static void emit_slow_paths(Emit *e)
         if (b->overflow)
             return;
         x86_patch_rel32(s->jump, b->p);
+        for (unsigned j = 0; j < s->nmore; j++)
+            x86_patch_rel32(s->more[j], b->p);
         /* h->x[] exact for the slow path: a fault, a watchpoint, an
          * abandoned I/O access that the run loop runs again alone. */
         for (unsigned r = 0; r < NCACHE; r++)
             if (s->dirty & (1u << r))
                 x86_store64(b, RBX, XOFF(s->guest[r]), cache_regs[r]);
+        if (s->call) {
+            /* The handler: it writes an f register, fflags, mstatus, or
+             * raises an exception; no x register. */
+            emit_call(e, s->call, s->op->fn, false);
+            for (unsigned r = NCALLEE; r < NCACHE; r++)
+                if (s->guest[r] >= 0)
+                    x86_load64(b, cache_regs[r], RBX, XOFF(s->guest[r]));
+            x86_jmp_to(b, s->resume);
+            continue;
+        }
         x86_mov_rr(b, RDX, RAX); /* va */
         x86_mov_rr(b, RDI, RBX);
         x86_mov_imm(b, RSI, (uint64_t)(uintptr_t)s->op);
@@ -607,6 +653,119 @@ static void emit_call(Emit *e, const Op *pair_exec, OpFn fn, bool last)
         x86_test_rr(b, false, RAX, RAX);
         x86_patch_rel32(x86_jcc_fwd(b, CC_NE), e->epilogue);
     }
+}
+
+/* An inline FMA's slow path: its handler, called with the op's copy. */
+static SlowPath *fma_slow_path(Emit *e, const Op *op)
+{
+    SlowPath *s = &e->slow[e->nslow++];
+    s->jump = NULL;
+    s->nmore = 0;
+    s->call = e->cur_pair;
+    s->op = op;
+    s->store = s->fp = false;
+    s->kind = 0;
+    s->reload = -1;
+    s->dirty = (uint16_t)e->dirty;
+    for (unsigned i = 0; i < NCACHE; i++)
+        s->guest[i] = e->guest_of[i];
+    return s;
+}
+
+static void fma_slow_if(Emit *e, SlowPath *s, X86Cond cc)
+{
+    uint8_t *j = x86_jcc_fwd(&e->b, cc);
+    if (!s->jump)
+        s->jump = j;
+    else if (s->nmore < sizeof(s->more) / sizeof(s->more[0]))
+        s->more[s->nmore++] = j;
+    else
+        e->b.overflow = true; /* cannot happen: emit_fma_d jumps 7 times */
+}
+
+/* r = the lowest set bit's position of the normal double f[freg], in the
+ * units of translator/ops_fp.c's fp_lsb (biased exponent + trailing zeros
+ * of the significand with its hidden bit); to the slow path unless
+ * f[freg] is normal (finite, nonzero, not subnormal). Uses tmp. */
+static void fma_lsb(Emit *e, SlowPath *s, unsigned freg, X86Reg r, X86Reg tmp)
+{
+    X86Buf *b = &e->b;
+    x86_load64(b, r, RBX, FOFF(freg));
+    x86_alu_rr(b, ALU_ADD, true, r, r); /* the sign out */
+    x86_shift_ri(b, SHIFT_SHR, true, r, 53);   /* the biased exponent */
+    x86_lea32(b, tmp, r, -1);
+    x86_alu_ri(b, ALU_CMP, false, tmp, 0x7fd); /* 1..0x7fe: normal */
+    fma_slow_if(e, s, CC_A);
+    x86_load64(b, tmp, RBX, FOFF(freg));
+    x86_bts_ri(b, tmp, 52);
+    x86_tzcnt(b, tmp, tmp);
+    x86_alu_rr(b, ALU_ADD, false, r, tmp);
+}
+
+/* fmadd.d and its variants inline, rounding to nearest even (rm RNE, or
+ * DYN with frm RNE): the fast path of translator/ops_fp.c's fp_fma_d,
+ * whose reasoning this follows. With a, b and c normal, the host's FMA
+ * with static rounding ({rn-sae}: MXCSR neither read nor written, its
+ * DAZ and FTZ unable to matter) gives the result; a result of biased
+ * exponent 2..0x7fe cannot have overflowed or be tiny, so the only
+ * possible flag is NX: the sum is exact iff the lower of the lowest set
+ * bits of a*b (lsb(a) + lsb(b)) and c is not below the result's last
+ * place, except when the two are equal and below it (carries decide):
+ * that case, zero or subnormal operands, other results and frm other than
+ * RNE go to the handler, out of line. Scratch: rax, rcx, rdx, xmm0-2. */
+static void emit_fma_d(Emit *e, const Op *op, OpInfo in)
+{
+    X86Buf *b = &e->b;
+    SlowPath *s = fma_slow_path(e, op);
+    if (op->rm == 7) {
+        x86_alu_m32_i8(b, ALU_CMP, RBX, HART_OFF(csr.frm), 0);
+        fma_slow_if(e, s, CC_NE);
+    }
+    fma_lsb(e, s, op->rs1, RAX, RDX);
+    fma_lsb(e, s, op->rs2, RCX, RDX);
+    x86_alu_rr(b, ALU_ADD, false, RAX, RCX);
+    x86_alu_ri(b, ALU_SUB, false, RAX, 1023 + 52); /* eax = lsb(a*b) */
+    fma_lsb(e, s, op->rs3, RCX, RDX);              /* ecx = lsb(c) */
+    x86_alu_rr(b, ALU_CMP, false, RAX, RCX);
+    x86_cmov32(b, CC_G, RAX, RCX);                 /* eax = the lower */
+    x86_setcc_zx(b, CC_E, RCX);                    /* ecx = they are equal */
+    /* xmm0 = c, xmm1 = a, xmm2 = b, the variant's signs flipped */
+    if (in.alu & FMA_NEG_ADD) {
+        x86_load64(b, RDX, RBX, FOFF(op->rs3));
+        x86_btc_ri(b, RDX, 63);
+        x86_movq_x_r(b, 0, RDX);
+    } else {
+        x86_movq_x_m(b, 0, RBX, FOFF(op->rs3));
+    }
+    if (in.alu & FMA_NEG_PROD) {
+        x86_load64(b, RDX, RBX, FOFF(op->rs1));
+        x86_btc_ri(b, RDX, 63);
+        x86_movq_x_r(b, 1, RDX);
+    } else {
+        x86_movq_x_m(b, 1, RBX, FOFF(op->rs1));
+    }
+    x86_movq_x_m(b, 2, RBX, FOFF(op->rs2));
+    x86_fma231sd_rn_x0_x1_x2(b);
+    /* edx = the result's biased exponent: 2..0x7fe, else the handler */
+    x86_movq_r_x(b, RDX, 0);
+    x86_alu_rr(b, ALU_ADD, true, RDX, RDX);
+    x86_shift_ri(b, SHIFT_SHR, true, RDX, 53);
+    x86_alu_ri(b, ALU_CMP, false, RDX, 2);
+    fma_slow_if(e, s, CC_B);
+    x86_alu_ri(b, ALU_CMP, false, RDX, 0x7fe);
+    fma_slow_if(e, s, CC_A);
+    /* exact when the lower lowest bit is not below the last place */
+    x86_alu_rr(b, ALU_CMP, false, RAX, RDX);
+    uint8_t *exact = x86_jcc_fwd(b, CC_GE);
+    x86_test_rr(b, false, RCX, RCX);
+    fma_slow_if(e, s, CC_NE);
+    x86_alu_m32_i8(b, ALU_OR, RBX, HART_OFF(csr.fflags), 1); /* NX */
+    if (!b->overflow)
+        x86_patch_rel32(exact, b->p);
+    x86_movq_m_x(b, RBX, FOFF(op->rd), 0);
+    x86_mov_imm(b, RDX, MSTATUS_FS | MSTATUS_SD);
+    x86_op_mem(b, 0x09, true, RDX, RBX, HART_OFF(csr.mstatus), false); /* or [m], rdx */
+    s->resume = b->p;
 }
 
 static void emit_branch(Emit *e, const Op *op, X86Cond cc)
@@ -652,7 +811,10 @@ static void emit_alu_rr(Emit *e, const Op *op, X86Alu alu, bool w, bool commutes
 }
 
 /* mulh / mulhu: the high 64 bits of the 128-bit product (rdx:rax). */
-static void emit_mulh(Emit *e, const Op *op, bool sign)
+/* mulh, mulhu, and mulhsu (su: rs1 signed, rs2 unsigned): the high half
+ * of the 128-bit product. mulhsu is mulhu's, less rs2 when rs1 is
+ * negative (rs1 as signed is its unsigned value - 2^64). */
+static void emit_mulh(Emit *e, const Op *op, bool sign, bool su)
 {
     X86Buf *b = &e->b;
     X86Reg d;
@@ -665,6 +827,12 @@ static void emit_mulh(Emit *e, const Op *op, bool sign)
         d = dst(e, op->rd);
         x86_mov_rr(b, RAX, s1);
         x86_grp3(b, sign ? GRP3_IMUL : GRP3_MUL, s2);
+        if (su) { /* rdx -= rs1 < 0 ? rs2 : 0 (s1, s2: cached registers) */
+            x86_mov_rr(b, RCX, s1);
+            x86_shift_ri(b, SHIFT_SAR, true, RCX, 63);
+            x86_alu_rr(b, ALU_AND, true, RCX, s2);
+            x86_alu_rr(b, ALU_SUB, true, RDX, RCX);
+        }
         x86_mov_rr(b, d, RDX);
     }
     written(e, op->rd, d);
@@ -747,6 +915,66 @@ static void emit_div(Emit *e, const Op *op, bool sign, bool rem)
         if (keep) /* the remainder: the dividend */
             x86_store64(b, RSP, 0, s1);
     }
+    x86_patch_rel32(done, b->p);
+    if (done2)
+        x86_patch_rel32(done2, b->p);
+    written(e, op->rd, d);
+}
+
+/* divw, divuw, remw, remuw: the low halves of the operands, the 32-bit
+ * result sign-extended (divuw's and remuw's too), with RISC-V's results
+ * where x86 would fault: a zero divisor (quotient all ones, remainder the
+ * dividend's low half sign-extended) and, signed, the divisor -1 (quotient
+ * -rs1 in 32 bits, which wraps for INT32_MIN; remainder 0). Not paired
+ * with each other (pair_divisions). */
+static void emit_div_w(Emit *e, const Op *op, bool sign, bool rem)
+{
+    X86Buf *b = &e->b;
+    if (op->rs2 == 0) { /* the zero divisor, known here */
+        X86Reg s1 = src(e, op->rs1, RAX);
+        X86Reg d = dst(e, op->rd);
+        if (rem)
+            x86_sext32(b, d, s1);
+        else
+            x86_mov_imm(b, d, UINT64_MAX);
+        written(e, op->rd, d);
+        return;
+    }
+    X86Reg s1 = src(e, op->rs1, RCX);
+    X86Reg s2 = src(e, op->rs2, RCX); /* a cached register: not rax, rdx */
+    X86Reg d = dst(e, op->rd);
+    x86_test_rr(b, false, s2, s2);
+    uint8_t *zero = x86_jcc_fwd(b, CC_E);
+    uint8_t *minus_one = NULL;
+    if (sign) {
+        x86_alu_ri(b, ALU_CMP, false, s2, -1);
+        minus_one = x86_jcc_fwd(b, CC_E);
+    }
+    x86_mov_rr32(b, RAX, s1);
+    if (sign)
+        x86_cdq(b);
+    else
+        x86_mov_imm(b, RDX, 0);
+    x86_grp3_32(b, sign ? GRP3_IDIV : GRP3_DIV, s2);
+    x86_sext32(b, d, rem ? RDX : RAX);
+    uint8_t *done = x86_jmp_fwd(b);
+    uint8_t *done2 = NULL;
+    if (sign) {
+        x86_patch_rel32(minus_one, b->p);
+        if (rem) {
+            x86_mov_imm(b, d, 0);
+        } else {
+            x86_mov_rr32(b, RAX, s1);
+            x86_grp3_32(b, GRP3_NEG, RAX);
+            x86_sext32(b, d, RAX);
+        }
+        done2 = x86_jmp_fwd(b);
+    }
+    x86_patch_rel32(zero, b->p);
+    if (rem)
+        x86_sext32(b, d, s1);
+    else
+        x86_mov_imm(b, d, UINT64_MAX);
     x86_patch_rel32(done, b->p);
     if (done2)
         x86_patch_rel32(done2, b->p);
@@ -879,10 +1107,13 @@ static void emit_op(Emit *e, const Op *op, OpInfo in)
         break;
     }
     case K_MULH:
-        emit_mulh(e, op, in.sign);
+        emit_mulh(e, op, in.sign, in.alu == 1);
         break;
     case K_DIV:
-        emit_div(e, op, in.sign, in.rem);
+        if (in.w)
+            emit_div_w(e, op, in.sign, in.rem);
+        else
+            emit_div(e, op, in.sign, in.rem);
         break;
     case K_JAL:
         if (real_rd(op)) {
@@ -961,6 +1192,9 @@ static void emit_op(Emit *e, const Op *op, OpInfo in)
         s->resume = b->p;
         break;
     }
+    case K_FMA_D:
+        emit_fma_d(e, op, in);
+        break;
     case K_CALL:
         break; /* emit_tb does it: it owns the op copies */
     }
@@ -1236,7 +1470,7 @@ static void pair_divisions(Emit *e, const TB *tb, const OpInfo *info)
     memset(e->div_role, DIV_ALONE, tb->nops);
     for (unsigned i = 0; i < tb->nops; i++) {
         const Op *a = &tb->ops[i];
-        if (info[i].kind != K_DIV || e->div_role[i] != DIV_ALONE || !real_rd(a) ||
+        if (info[i].kind != K_DIV || info[i].w || e->div_role[i] != DIV_ALONE || !real_rd(a) ||
             a->rs2 == 0 || a->rd == a->rs1 || a->rd == a->rs2)
             continue;
         for (unsigned j = i + 1; j < tb->nops; j++) {
@@ -1267,7 +1501,7 @@ TbHostFn native_emit(NativeBackend *nb, TB *tb, bool fast_mode)
     unsigned ncalls = 0;
     for (unsigned i = 0; i < nops; i++) {
         info[i] = classify(&tb->ops[i], fast_mode);
-        if (info[i].kind == K_CALL)
+        if (info[i].kind == K_CALL || info[i].kind == K_FMA_D)
             ncalls++;
     }
     /* The copies of called ops, each followed by the stub, then the code. */
@@ -1333,6 +1567,15 @@ TbHostFn native_emit(NativeBackend *nb, TB *tb, bool fast_mode)
                 if (e->guest_of[r] >= 0)
                     cache_drop(e, (unsigned)e->guest_of[r]);
             k++;
+        } else if (info[i].kind == K_FMA_D) {
+            /* its slow path calls the handler through a copy */
+            pairs[2 * k] = *op;
+            pairs[2 * k + 1] = (Op){ .fn = native_stub_next, .pc = NEXT_PC(op),
+                                     .idx = (uint16_t)(op->idx + 1) };
+            e->cur_pair =
+                (const Op *)code_buffer_exec_addr(cb, (const uint8_t *)&pairs[2 * k]);
+            k++;
+            emit_op(e, op, info[i]);
         } else {
             e->cur_div_role = e->div_role[i];
             emit_op(e, op, info[i]);

@@ -308,6 +308,20 @@ static inline void x86_grp3(X86Buf *b, X86Grp3 op, X86Reg r)
     x86_op_reg(b, 0xf7, true, (unsigned)op, r, false);
 }
 
+/* The same on edx:eax (32 bits): mul, imul, div, idiv r32; neg r32. */
+static inline void x86_grp3_32(X86Buf *b, X86Grp3 op, X86Reg r)
+{
+    x86_op_reg(b, 0xf7, false, (unsigned)op, r, false);
+}
+
+/* cdq: edx = the sign of eax */
+static inline void x86_cdq(X86Buf *b)
+{
+    if (!x86_room(b, 1))
+        return;
+    x86_b(b, 0x99);
+}
+
 /* mfence: every earlier load and store before any later one */
 static inline void x86_mfence(X86Buf *b)
 {
@@ -344,6 +358,94 @@ static inline void x86_setcc_zx(X86Buf *b, X86Cond cc, X86Reg r)
 {
     x86_op_reg(b, 0x0f90 + (unsigned)cc, false, 0, r, true);
     x86_op_reg(b, 0x0fb6, false, r, r, true);
+}
+
+/* cmovcc dst, src (32 bits) */
+static inline void x86_cmov32(X86Buf *b, X86Cond cc, X86Reg dst, X86Reg src)
+{
+    x86_op_reg(b, 0x0f40 + (unsigned)cc, false, dst, src, false);
+}
+
+/* bts / btc r64, imm8: set / complement bit `bit` */
+static inline void x86_bts_ri(X86Buf *b, X86Reg r, unsigned bit)
+{
+    x86_op_reg(b, 0x0fba, true, 5, r, false);
+    if (!b->overflow)
+        x86_b(b, (uint8_t)bit);
+}
+
+static inline void x86_btc_ri(X86Buf *b, X86Reg r, unsigned bit)
+{
+    x86_op_reg(b, 0x0fba, true, 7, r, false);
+    if (!b->overflow)
+        x86_b(b, (uint8_t)bit);
+}
+
+/* tzcnt dst, src (64 bits; BMI1) */
+static inline void x86_tzcnt(X86Buf *b, X86Reg dst, X86Reg src)
+{
+    if (!x86_room(b, X86_MAX_INSN + 1))
+        return;
+    x86_b(b, 0xf3);
+    x86_op_reg(b, 0x0fbc, true, dst, src, false);
+}
+
+/* op dword [base + disp], simm8 (ALU_CMP, ALU_OR, ...) */
+static inline void x86_alu_m32_i8(X86Buf *b, X86Alu op, X86Reg base, int32_t disp, int8_t imm)
+{
+    x86_op_mem(b, 0x83, false, (unsigned)op, base, disp, false);
+    if (!b->overflow)
+        x86_b(b, (uint8_t)imm);
+}
+
+/* --------------------------------------------------------------- SSE */
+
+/* movq xmm, r64 */
+static inline void x86_movq_x_r(X86Buf *b, unsigned xmm, X86Reg r)
+{
+    if (!x86_room(b, X86_MAX_INSN + 1))
+        return;
+    x86_b(b, 0x66);
+    x86_op_reg(b, 0x0f6e, true, xmm, r, false);
+}
+
+/* movq r64, xmm */
+static inline void x86_movq_r_x(X86Buf *b, X86Reg r, unsigned xmm)
+{
+    if (!x86_room(b, X86_MAX_INSN + 1))
+        return;
+    x86_b(b, 0x66);
+    x86_op_reg(b, 0x0f7e, true, xmm, r, false);
+}
+
+/* movq xmm, [base + disp] */
+static inline void x86_movq_x_m(X86Buf *b, unsigned xmm, X86Reg base, int32_t disp)
+{
+    if (!x86_room(b, X86_MAX_INSN + 1))
+        return;
+    x86_b(b, 0xf3);
+    x86_op_mem(b, 0x0f7e, false, xmm, base, disp, false);
+}
+
+/* movq [base + disp], xmm */
+static inline void x86_movq_m_x(X86Buf *b, X86Reg base, int32_t disp, unsigned xmm)
+{
+    if (!x86_room(b, X86_MAX_INSN + 1))
+        return;
+    x86_b(b, 0x66);
+    x86_op_mem(b, 0x0fd6, false, xmm, base, disp, false);
+}
+
+/* vfmadd231sd {rn-sae}, xmm2, xmm1, xmm0: xmm0 = xmm1 * xmm2 + xmm0 with
+ * one rounding to nearest even whatever MXCSR.RC says, no flag raised
+ * (AVX-512F static rounding; EVEX.b on a register form). */
+static inline void x86_fma231sd_rn_x0_x1_x2(X86Buf *b)
+{
+    static const uint8_t insn[] = { 0x62, 0xf2, 0xf5, 0x18, 0xb9, 0xc2 };
+    if (!x86_room(b, sizeof(insn)))
+        return;
+    memcpy(b->p, insn, sizeof(insn));
+    b->p += sizeof(insn);
 }
 
 /* ------------------------------------------------------ control transfer */
