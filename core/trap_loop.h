@@ -26,27 +26,17 @@
 
 #include "core/hart.h"
 
-typedef struct TrapLoopWatch {
-    bool seen; /* a no-retire exit was recorded below */
-    uint64_t icount, pc;
-    uint8_t priv;
+/* What a trap leaves behind, all in 64-bit fields (no padding: compared
+ * with memcmp). */
+typedef struct TrapMark {
+    uint64_t icount, pc, priv;
     uint64_t mstatus, mepc, mcause, mtval, sepc, scause, stval;
-} TrapLoopWatch;
+} TrapMark;
 
-static inline void trap_loop_snap(TrapLoopWatch *w, const Hart *h)
-{
-    w->seen = true;
-    w->icount = h->icount;
-    w->pc = h->pc;
-    w->priv = h->priv;
-    w->mstatus = h->csr.mstatus;
-    w->mepc = h->csr.mepc;
-    w->mcause = h->csr.mcause;
-    w->mtval = h->csr.mtval;
-    w->sepc = h->csr.sepc;
-    w->scause = h->csr.scause;
-    w->stval = h->csr.stval;
-}
+typedef struct TrapLoopWatch {
+    bool seen; /* `last` holds the previous such exit */
+    TrapMark last;
+} TrapLoopWatch;
 
 /* Called after each trap that ended a TB (OP_EXIT_EXC, or a fetch fault
  * while looking for the next TB) and was no debugger's stop (a breakpoint
@@ -55,13 +45,14 @@ static inline void trap_loop_snap(TrapLoopWatch *w, const Hart *h)
  * with nothing retired. */
 static inline bool trap_loop_stuck(TrapLoopWatch *w, const Hart *h)
 {
-    TrapLoopWatch now;
-    trap_loop_snap(&now, h);
-    bool same = w->seen && w->icount == now.icount && w->pc == now.pc &&
-                w->priv == now.priv && w->mstatus == now.mstatus && w->mepc == now.mepc &&
-                w->mcause == now.mcause && w->mtval == now.mtval && w->sepc == now.sepc &&
-                w->scause == now.scause && w->stval == now.stval;
-    *w = now;
+    const TrapMark now = {
+        h->icount,        h->pc,          h->priv,        h->csr.mstatus,
+        h->csr.mepc,      h->csr.mcause,  h->csr.mtval,   h->csr.sepc,
+        h->csr.scause,    h->csr.stval,
+    };
+    bool same = w->seen && memcmp(&w->last, &now, sizeof(now)) == 0;
+    w->seen = true;
+    w->last = now;
     return same;
 }
 

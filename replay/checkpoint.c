@@ -805,6 +805,14 @@ static bool load_check(const Checkpoint *c, const Machine *m, char *err, size_t 
     return true;
 }
 
+/* Put a device's state from the file in: through load_flat when the
+ * device has one (its save keeps references, which a file cannot). */
+static bool load_from_file(const MachineDevice *md, const Rewind__Checkpoint__DeviceState *d)
+{
+    bool (*load)(void *, const void *, size_t) = md->load_flat ? md->load_flat : md->load;
+    return load(md->opaque, d->state.data, d->state.len);
+}
+
 /* Would every device take its saved state? A device refuses one that
  * breaks its invariants (a crafted file can hold anything), so each is
  * tried here, before anything of the machine changes, and given its own
@@ -826,8 +834,7 @@ static bool devices_accept(const Checkpoint *c, Machine *m, char *err, size_t er
             return false;
         }
         md->save(md->opaque, before, n);
-        bool (*load)(void *, const void *, size_t) = md->load_flat ? md->load_flat : md->load;
-        bool ok = load(md->opaque, d->state.data, d->state.len);
+        bool ok = load_from_file(md, d);
         if (ok && !md->load(md->opaque, before, n)) {
             fprintf(stderr, "rewind: device %s refused its own state back\n", md->name);
             abort();
@@ -895,8 +902,7 @@ bool checkpoint_load(const Checkpoint *c, Machine *m, char *err, size_t errlen)
         if (!md->save)
             continue;
         const Rewind__Checkpoint__DeviceState *d = st->devices[k++];
-        bool (*load)(void *, const void *, size_t) = md->load_flat ? md->load_flat : md->load;
-        if (!load(md->opaque, d->state.data, d->state.len)) {
+        if (!load_from_file(md, d)) {
             /* devices_accept tried these very bytes. */
             fprintf(stderr, "rewind: device %s refused the state it took before\n", d->name);
             abort();

@@ -838,11 +838,22 @@ static void emit_mulh(Emit *e, const Op *op, bool sign, bool su)
     written(e, op->rd, d);
 }
 
-/* div, divu, rem, remu (64 bits), with RISC-V's results where x86 would
- * fault: a zero divisor (quotient all ones, remainder the dividend) and,
- * signed, the divisor -1 (quotient -rs1, which wraps for the most
- * negative dividend as RISC-V wants; remainder 0). */
-static void emit_div(Emit *e, const Op *op, bool sign, bool rem)
+/* d = v as a result of the width: w, v's low half sign-extended. */
+static void div_result(X86Buf *b, bool w, X86Reg d, X86Reg v)
+{
+    if (w)
+        x86_sext32(b, d, v);
+    else if (d != v)
+        x86_mov_rr(b, d, v);
+}
+
+/* div, divu, rem, remu, and (w) their W forms, which take the operands'
+ * low halves and sign-extend the 32-bit result (divuw's and remuw's too);
+ * with RISC-V's results where x86 would fault: a zero divisor (quotient
+ * all ones, remainder the dividend) and, signed, the divisor -1
+ * (quotient -rs1, which wraps for the most negative dividend as RISC-V
+ * wants; remainder 0). W forms are not paired (pair_divisions). */
+static void emit_div(Emit *e, const Op *op, bool sign, bool rem, bool w)
 {
     X86Buf *b = &e->b;
     if (e->cur_div_role == DIV_TAKE_KEPT) { /* computed by the div before */
@@ -855,33 +866,36 @@ static void emit_div(Emit *e, const Op *op, bool sign, bool rem)
     if (op->rs2 == 0) { /* the zero divisor, known here */
         X86Reg s1 = src(e, op->rs1, RAX);
         X86Reg d = dst(e, op->rd);
-        if (rem) {
-            if (d != s1)
-                x86_mov_rr(b, d, s1);
-        } else {
+        if (rem)
+            div_result(b, w, d, s1);
+        else
             x86_mov_imm(b, d, UINT64_MAX);
-        }
         written(e, op->rd, d);
         return;
     }
     X86Reg s1 = src(e, op->rs1, RCX);
     X86Reg s2 = src(e, op->rs2, RCX); /* a cached register: not rax, rdx */
     X86Reg d = dst(e, op->rd);
-    x86_test_rr(b, true, s2, s2);
+    x86_test_rr(b, !w, s2, s2);
     uint8_t *zero = x86_jcc_fwd(b, CC_E);
     uint8_t *minus_one = NULL;
     if (sign) {
-        x86_alu_ri(b, ALU_CMP, true, s2, -1);
+        x86_alu_ri(b, ALU_CMP, !w, s2, -1);
         minus_one = x86_jcc_fwd(b, CC_E);
     }
-    x86_mov_rr(b, RAX, s1);
-    if (sign) {
-        x86_cqo(b);
-    } else {
+    if (w)
+        x86_mov_rr32(b, RAX, s1);
+    else
+        x86_mov_rr(b, RAX, s1);
+    if (sign)
+        w ? x86_cdq(b) : x86_cqo(b);
+    else
         x86_mov_imm(b, RDX, 0);
-    }
-    x86_grp3(b, sign ? GRP3_IDIV : GRP3_DIV, s2);
-    x86_mov_rr(b, d, rem ? RDX : RAX);
+    if (w)
+        x86_grp3_32(b, sign ? GRP3_IDIV : GRP3_DIV, s2);
+    else
+        x86_grp3(b, sign ? GRP3_IDIV : GRP3_DIV, s2);
+    div_result(b, w, d, rem ? RDX : RAX);
     if (keep)
         x86_store64(b, RSP, 0, rem ? RAX : RDX);
     uint8_t *done = x86_jmp_fwd(b);
@@ -895,6 +909,10 @@ static void emit_div(Emit *e, const Op *op, bool sign, bool rem)
                 x86_grp3(b, GRP3_NEG, RAX);
                 x86_store64(b, RSP, 0, RAX);
             }
+        } else if (w) { /* the low half of -s1 is -(s1's low half) */
+            x86_mov_rr32(b, RAX, s1);
+            x86_grp3_32(b, GRP3_NEG, RAX);
+            x86_sext32(b, d, RAX);
         } else {
             if (d != s1)
                 x86_mov_rr(b, d, s1);
@@ -906,8 +924,7 @@ static void emit_div(Emit *e, const Op *op, bool sign, bool rem)
     }
     x86_patch_rel32(zero, b->p);
     if (rem) {
-        if (d != s1)
-            x86_mov_rr(b, d, s1);
+        div_result(b, w, d, s1);
         if (keep) /* the quotient: all ones */
             x86_store_imm32(b, RSP, 0, -1);
     } else {
@@ -915,66 +932,6 @@ static void emit_div(Emit *e, const Op *op, bool sign, bool rem)
         if (keep) /* the remainder: the dividend */
             x86_store64(b, RSP, 0, s1);
     }
-    x86_patch_rel32(done, b->p);
-    if (done2)
-        x86_patch_rel32(done2, b->p);
-    written(e, op->rd, d);
-}
-
-/* divw, divuw, remw, remuw: the low halves of the operands, the 32-bit
- * result sign-extended (divuw's and remuw's too), with RISC-V's results
- * where x86 would fault: a zero divisor (quotient all ones, remainder the
- * dividend's low half sign-extended) and, signed, the divisor -1 (quotient
- * -rs1 in 32 bits, which wraps for INT32_MIN; remainder 0). Not paired
- * with each other (pair_divisions). */
-static void emit_div_w(Emit *e, const Op *op, bool sign, bool rem)
-{
-    X86Buf *b = &e->b;
-    if (op->rs2 == 0) { /* the zero divisor, known here */
-        X86Reg s1 = src(e, op->rs1, RAX);
-        X86Reg d = dst(e, op->rd);
-        if (rem)
-            x86_sext32(b, d, s1);
-        else
-            x86_mov_imm(b, d, UINT64_MAX);
-        written(e, op->rd, d);
-        return;
-    }
-    X86Reg s1 = src(e, op->rs1, RCX);
-    X86Reg s2 = src(e, op->rs2, RCX); /* a cached register: not rax, rdx */
-    X86Reg d = dst(e, op->rd);
-    x86_test_rr(b, false, s2, s2);
-    uint8_t *zero = x86_jcc_fwd(b, CC_E);
-    uint8_t *minus_one = NULL;
-    if (sign) {
-        x86_alu_ri(b, ALU_CMP, false, s2, -1);
-        minus_one = x86_jcc_fwd(b, CC_E);
-    }
-    x86_mov_rr32(b, RAX, s1);
-    if (sign)
-        x86_cdq(b);
-    else
-        x86_mov_imm(b, RDX, 0);
-    x86_grp3_32(b, sign ? GRP3_IDIV : GRP3_DIV, s2);
-    x86_sext32(b, d, rem ? RDX : RAX);
-    uint8_t *done = x86_jmp_fwd(b);
-    uint8_t *done2 = NULL;
-    if (sign) {
-        x86_patch_rel32(minus_one, b->p);
-        if (rem) {
-            x86_mov_imm(b, d, 0);
-        } else {
-            x86_mov_rr32(b, RAX, s1);
-            x86_grp3_32(b, GRP3_NEG, RAX);
-            x86_sext32(b, d, RAX);
-        }
-        done2 = x86_jmp_fwd(b);
-    }
-    x86_patch_rel32(zero, b->p);
-    if (rem)
-        x86_sext32(b, d, s1);
-    else
-        x86_mov_imm(b, d, UINT64_MAX);
     x86_patch_rel32(done, b->p);
     if (done2)
         x86_patch_rel32(done2, b->p);
@@ -1110,10 +1067,7 @@ static void emit_op(Emit *e, const Op *op, OpInfo in)
         emit_mulh(e, op, in.sign, in.alu == 1);
         break;
     case K_DIV:
-        if (in.w)
-            emit_div_w(e, op, in.sign, in.rem);
-        else
-            emit_div(e, op, in.sign, in.rem);
+        emit_div(e, op, in.sign, in.rem, in.w);
         break;
     case K_JAL:
         if (real_rd(op)) {
@@ -1490,6 +1444,15 @@ static void pair_divisions(Emit *e, const TB *tb, const OpInfo *info)
     }
 }
 
+/* A called op's copy and the stub after it (at pair[0], pair[1]), which
+ * its handler's op_next reaches: returns the copy's executable address. */
+static const Op *place_pair(CodeBuffer *cb, Op *pair, const Op *op)
+{
+    pair[0] = *op;
+    pair[1] = (Op){ .fn = native_stub_next, .pc = NEXT_PC(op), .idx = (uint16_t)(op->idx + 1) };
+    return (const Op *)code_buffer_exec_addr(cb, (const uint8_t *)pair);
+}
+
 TbHostFn native_emit(NativeBackend *nb, TB *tb, bool fast_mode)
 {
     CodeBuffer *cb = &nb->cb;
@@ -1555,27 +1518,18 @@ TbHostFn native_emit(NativeBackend *nb, TB *tb, bool fast_mode)
         map->op_start[i] = (uint32_t)(e->b.p - code);
         e->pinned = 0;
         if (info[i].kind == K_CALL) {
-            pairs[2 * k] = *op;
-            pairs[2 * k + 1] = (Op){ .fn = native_stub_next, .pc = NEXT_PC(op),
-                                     .idx = (uint16_t)(op->idx + 1) };
-            const Op *pair_exec =
-                (const Op *)code_buffer_exec_addr(cb, (const uint8_t *)&pairs[2 * k]);
+            const Op *pair_exec = place_pair(cb, &pairs[2 * k++], op);
             sync_dirty(e); /* the handler reads h->x[] */
             emit_call(e, pair_exec, op->fn, i + 1 == nops);
             cache_drop(e, op->rd); /* the one register a handler writes */
             for (unsigned r = NCALLEE; r < NCACHE; r++) /* the call clobbered them */
                 if (e->guest_of[r] >= 0)
                     cache_drop(e, (unsigned)e->guest_of[r]);
-            k++;
         } else if (info[i].kind == K_FMA_D) {
             /* its slow path calls the handler through a copy */
-            pairs[2 * k] = *op;
-            pairs[2 * k + 1] = (Op){ .fn = native_stub_next, .pc = NEXT_PC(op),
-                                     .idx = (uint16_t)(op->idx + 1) };
-            e->cur_pair =
-                (const Op *)code_buffer_exec_addr(cb, (const uint8_t *)&pairs[2 * k]);
-            k++;
+            e->cur_pair = place_pair(cb, &pairs[2 * k++], op);
             emit_op(e, op, info[i]);
+            e->cur_pair = NULL;
         } else {
             e->cur_div_role = e->div_role[i];
             emit_op(e, op, info[i]);
