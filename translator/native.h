@@ -43,15 +43,16 @@ TbHostFn native_emit(NativeBackend *nb, TB *tb, bool fast_mode);
 
 /* Where the host code of the last TB native_emit built lies, for -d
  * out_asm. Offsets from `code` (the execute view), in order: the epilogue
- * that every exit jumps to at 0, the function entry, the chain entry (then
- * the loads of a self loop's registers), op i's code from op_start[i] to op_start[i + 1], a fall-through exit from
- * op_start[nops] to `loop`, the entry of a TB's loop to itself from
- * `loop` to `slow` (none: equal), the out-of-line slow paths of loads and
- * stores from `slow` to `size`. Filled on every emit (one store per op), so it
- * costs nothing to keep. */
+ * that every exit jumps to at 0, the function entry, the chain entry (then,
+ * in a TB that loops to its own start, `self_loop`, the loads of its loop
+ * registers and its loop entry), op i's code from op_start[i] to
+ * op_start[i + 1], a fall-through exit from op_start[nops] to `slow`, the
+ * out-of-line slow paths of loads and stores from `slow` to `size`.
+ * Filled on every emit (one store per op), so it costs nothing to keep. */
 typedef struct NativeTbMap {
     const uint8_t *code;
-    uint32_t chain, entry, loop, slow, size;
+    uint32_t chain, entry, slow, size;
+    bool self_loop;
     unsigned nops;
     uint32_t op_start[TB_MAX_INSNS + 3];
 } NativeTbMap;

@@ -153,7 +153,11 @@ void tb_log_out_asm(FILE *out, const TB *tb, const NativeTbMap *map, const char 
     host_disasm_open(&d);
     section(&d, out, map, "epilogue (every exit)", 0, map->entry);
     section(&d, out, map, "entry", map->entry, map->chain);
-    section(&d, out, map, "chain entry (from a chained TB)", map->chain, map->op_start[0]);
+    section(&d, out, map,
+            map->self_loop ? "chain entry (from a chained TB), a self loop's register loads, "
+                           "then its loop entry (from its own exit: registers kept)"
+                         : "chain entry (from a chained TB)",
+            map->chain, map->op_start[0]);
     for (unsigned i = 0; i < map->nops; i++) {
         const Op *op = &tb->ops[i];
         char title[64];
@@ -171,10 +175,7 @@ void tb_log_out_asm(FILE *out, const TB *tb, const NativeTbMap *map, const char 
         }
         section(&d, out, map, t, map->op_start[i], map->op_start[i + 1]);
     }
-    section(&d, out, map, "fall-through exit", map->op_start[map->nops], map->loop);
-    if (map->slow > map->loop)
-        section(&d, out, map, "loop entry (from its own exit: registers kept)", map->loop,
-                map->slow);
+    section(&d, out, map, "fall-through exit", map->op_start[map->nops], map->slow);
     if (map->size > map->slow)
         section(&d, out, map, "slow paths (TLB misses, MMIO)", map->slow, map->size);
     host_disasm_close(&d);

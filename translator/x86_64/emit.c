@@ -1,7 +1,8 @@
 /* The x86-64 emitter: one host function per TB.
  *
- * Register use inside a TB's code: rbx holds the Hart * for the whole TB;
- * rbp, r12-r15 (callee-saved: handler calls keep them) and rsi, rdi,
+ * Register use inside a TB's code: rbx holds the Hart * for the whole TB,
+ * r15 the hart's icount (ICOUNT_REG); rbp, r12-r14 (callee-saved:
+ * handler calls keep them) and rsi, rdi,
  * r8-r11 (caller-saved: dropped at a handler call, loaded again after a
  * slow path's call) cache guest registers (see "The guest-register cache"
  * below); rax, rcx, rdx are scratch, rdi and rsi also a call's
@@ -37,11 +38,11 @@
  * next TB fits in the budget h->icount_end; a stop, a debugger stop, the
  * fast mode's kick and a newly raised interrupt lower icount_end to 0, so
  * the budget check covers them; in the fast mode, mip & mie too: see
- * emit_irq_check) and the bookkeeping of tb_exec (icount, and
- * cur_tb: its length and flags for handlers, and for the run loop which
- * TB ended), then runs the TB; if a check fails, it leaves with the exit
- * code of the TB before (still in eax). Invalidation unpatches the jumps
- * (native_unlink) when it drops the links.
+ * emit_irq_check) and tb_exec's count of the icount, then runs the TB;
+ * if a check fails, it leaves with OP_EXIT_SYNC, nothing of it run. The
+ * other bookkeeping of tb_exec, cur_tb, is done where it is read (see
+ * emit_set_cur_tb). Invalidation unpatches the jumps (native_unlink) when
+ * it drops the links.
  *
  * x0: rd == 0 was remapped to the sink x[32] by the decoder, so h->x[0]
  * is never written and reads 0; reads of x0 are emitted as a constant 0.
@@ -279,8 +280,14 @@ static OpInfo classify(const Op *op, bool fast_mode)
  * them, and a slow path loads them again after its call. rax, rcx, rdx
  * are the ops' scratch registers; rdi and rsi carry a call's arguments,
  * set after the stores that come before every call. */
-static const X86Reg cache_regs[] = { RBP, R12, R13, R14, R15, RSI, RDI, R8, R9, R10, R11 };
-enum { NCACHE = sizeof(cache_regs) / sizeof(cache_regs[0]), NCALLEE = 5 };
+static const X86Reg cache_regs[] = { RBP, R12, R13, R14, RSI, RDI, R8, R9, R10, R11 };
+enum { NCACHE = sizeof(cache_regs) / sizeof(cache_regs[0]), NCALLEE = 4 };
+
+/* The hart's icount, kept in a callee-saved host register from a TB's
+ * entry to its last exit (see emit_entry_checks): always equal to
+ * h->icount while native code runs, since only tb_exec and the entries
+ * below change h->icount and no handler does. */
+#define ICOUNT_REG R15
 
 /* A load or store's slow path, emitted after the TB's ops; or an inline
  * fused multiply-add's, which calls its handler (`call`). */
@@ -325,6 +332,7 @@ typedef struct Emit {
     TB *tb;
     bool fast_mode;             /* translated in the fast mode */
     uint8_t *epilogue;          /* every exit jumps here */
+    uint8_t *chain_fail;        /* a failed chain entry check, just before */
     int8_t slot_of[33];         /* cache slot holding x[i], or -1 */
     int8_t guest_of[NCACHE];    /* guest register in a slot, or -1 */
     uint32_t last_use[NCACHE];  /* for least-recently-used replacement */
@@ -486,6 +494,17 @@ static void set_pc(Emit *e, uint64_t pc)
 
 /* Leave the TB with the result in eax: the epilogue restores the host's
  * callee-saved registers and returns. */
+/* h->cur_tb = this TB. A TB entered through its chain entry does not set
+ * it there (two instructions on every chained jump): it is set where
+ * something looks at it, before each call (handlers and the slow paths
+ * read the TB's length and flags through it) and on the way out (the run
+ * loop: which TB ended). Through `scratch`. */
+static void emit_set_cur_tb(Emit *e, X86Reg scratch)
+{
+    x86_mov_imm(&e->b, scratch, (uint64_t)(uintptr_t)e->tb);
+    x86_store64(&e->b, RBX, HART_OFF(cur_tb), scratch);
+}
+
 static void leave(Emit *e)
 {
     x86_jmp_to(&e->b, e->epilogue);
@@ -620,6 +639,7 @@ static void emit_slow_paths(Emit *e)
             continue;
         }
         x86_mov_rr(b, RDX, RAX); /* va */
+        emit_set_cur_tb(e, RDI);
         x86_mov_rr(b, RDI, RBX);
         x86_mov_imm(b, RSI, (uint64_t)(uintptr_t)s->op);
         x86_mov_imm(b, RCX, s->kind);
@@ -643,6 +663,7 @@ static void emit_slow_paths(Emit *e)
 static void emit_call(Emit *e, const Op *pair_exec, OpFn fn, bool last)
 {
     X86Buf *b = &e->b;
+    emit_set_cur_tb(e, RAX);
     x86_mov_rr(b, RDI, RBX);
     x86_mov_imm(b, RSI, (uint64_t)(uintptr_t)pair_exec);
     x86_mov_imm(b, RAX, (uint64_t)(uintptr_t)fn);
@@ -777,6 +798,16 @@ static void emit_branch(Emit *e, const Op *op, X86Cond cc)
     } else {
         X86Reg s2 = src(e, op->rs2, RCX);
         x86_alu_rr(b, ALU_CMP, true, s1, s2);
+    }
+    if (e->loop_slot == 0) {
+        /* The branch back to the TB's own start: the loop's way on falls
+         * through (x86 condition codes pair up, the low bit negates). */
+        uint8_t *not_taken = x86_jcc_fwd(b, (X86Cond)(cc ^ 1));
+        leave_direct(e, 0, op->pc + (uint64_t)op->imm);
+        if (!b->overflow)
+            x86_patch_rel32(not_taken, b->p);
+        leave_direct(e, 1, NEXT_PC(op));
+        return;
     }
     uint8_t *taken = x86_jcc_fwd(b, cc);
     leave_direct(e, 1, NEXT_PC(op));
@@ -1261,22 +1292,23 @@ static void emit_irq_check(Emit *e, const uint8_t *fail)
 static void emit_entry_checks(Emit *e, const TB *tb, const uint8_t *fail)
 {
     X86Buf *b = &e->b;
-    x86_load64(b, RCX, RBX, HART_OFF(icount));
-    x86_alu_ri(b, ALU_ADD, true, RCX, tb->ninsns);
-    x86_alu_rm(b, ALU_CMP, true, RCX, RBX, HART_OFF(icount_end));
+    /* From ICOUNT_REG, not from h->icount: a load of the value the entry
+     * before stored would wait for the store (store-to-load forwarding,
+     * 4-5 cycles), a chain through every TB of a loop. A failed check
+     * leaves h->icount as it was; the epilogue restores the register. */
+    x86_alu_ri(b, ALU_ADD, true, ICOUNT_REG, tb->ninsns);
+    x86_alu_rm(b, ALU_CMP, true, ICOUNT_REG, RBX, HART_OFF(icount_end));
     x86_patch_rel32(x86_jcc_fwd(b, CC_A), fail);
     if (e->fast_mode)
         emit_irq_check(e, fail);
-    x86_store64(b, RBX, HART_OFF(icount), RCX);
+    x86_store64(b, RBX, HART_OFF(icount), ICOUNT_REG);
 }
 
-/* The chain entry (see the top of the file). The TB's body follows it. */
+/* The chain entry (see the top of the file). The TB's body follows it.
+ * It does not set cur_tb: see emit_set_cur_tb. */
 static void emit_chain_entry(Emit *e, const TB *tb)
 {
-    X86Buf *b = &e->b;
-    emit_entry_checks(e, tb, e->epilogue);
-    x86_mov_imm(b, RDX, (uint64_t)(uintptr_t)tb);
-    x86_store64(b, RBX, HART_OFF(cur_tb), RDX);
+    emit_entry_checks(e, tb, e->chain_fail);
 }
 
 /* Self loops. A TB whose exit goes back to its own start (a loop of one
@@ -1373,14 +1405,19 @@ static void emit_loop_preload(Emit *e)
 static uint8_t *emit_loop_entry(Emit *e, const TB *tb)
 {
     X86Buf *b = &e->b;
+    /* The way in from the chain entry and the preload: over the rest. */
+    uint8_t *over = x86_jmp_fwd(b);
     /* Where a failed check goes: the loop registers the TB writes may be
      * dirty (loop_dirty), so they are stored before the epilogue. */
     uint8_t *fail = b->p;
     store_loop_dirty(e);
     x86_jmp_to(b, e->epilogue);
+    /* The checks fall through into the loop head: one taken jump fewer
+     * on every iteration. */
     uint8_t *at = b->p;
     emit_entry_checks(e, tb, fail);
-    x86_jmp_to(b, e->loop_head);
+    if (!b->overflow)
+        x86_patch_rel32(over, b->p);
     return at;
 }
 
@@ -1389,13 +1426,23 @@ static size_t align16(size_t n)
     return (n + 15) & ~(size_t)15;
 }
 
-/* The epilogue every exit jumps to (eax: the exit code), and the
- * prologue it undoes: rbx (the hart) and the guest-register cache's
- * registers are the host's callee-saved ones. A chained TB runs in the
- * frame of the TB that was entered, so every TB has the same frame. */
+
+/* Where a failed check of the chain entry goes: the run loop sees this TB
+ * end with OP_EXIT_SYNC, none of it run, h->pc its start (the exit of the
+ * TB before set it); it looks the TB up again, as after any exit that
+ * does not chain. Then the epilogue every exit jumps to (eax: the exit
+ * code), which sets cur_tb, and the prologue it undoes: rbx (the hart)
+ * and the guest-register cache's registers are the host's callee-saved
+ * ones. A chained TB runs in the frame of the TB that was entered, so
+ * every TB has the same frame. */
 static void emit_epilogue(Emit *e)
 {
+    e->chain_fail = e->b.p;
+    x86_mov_imm(&e->b, RAX, OP_EXIT_SYNC);
+    e->epilogue = e->b.p;
+    emit_set_cur_tb(e, RDX); /* eax: the exit code */
     x86_alu_ri(&e->b, ALU_ADD, true, RSP, 8);
+    x86_pop(&e->b, ICOUNT_REG);
     for (int i = NCALLEE - 1; i >= 0; i--)
         x86_pop(&e->b, cache_regs[i]);
     x86_pop(&e->b, RBX);
@@ -1407,11 +1454,14 @@ static void emit_prologue(Emit *e)
     x86_push(&e->b, RBX);
     for (unsigned i = 0; i < NCALLEE; i++)
         x86_push(&e->b, cache_regs[i]);
+    x86_push(&e->b, ICOUNT_REG);
     /* 8 (return address) + 8 * 6 pushes + 8: calls see rsp 16-aligned */
     x86_alu_ri(&e->b, ALU_SUB, true, RSP, 8);
     x86_mov_rr(&e->b, RBX, RDI);
+    /* tb_exec counted this TB already */
+    x86_load64(&e->b, ICOUNT_REG, RBX, HART_OFF(icount));
 }
-_Static_assert(NCALLEE == 5, "emit_prologue's stack alignment counts 6 pushes");
+_Static_assert(NCALLEE == 4, "emit_prologue's stack alignment counts 6 pushes");
 
 /* A div (or rem) followed later in the TB by the rem (or div) of the
  * same operands, signedness and width (guest programs compute both, and
@@ -1487,7 +1537,6 @@ TbHostFn native_emit(NativeBackend *nb, TB *tb, bool fast_mode)
     e->b = (X86Buf){ .p = cb->rw + code_at, .end = cb->rw + cb->size };
     tb->host_exit[0] = tb->host_exit[1] = NULL;
     uint8_t *code = e->b.p;
-    e->epilogue = code;
     emit_epilogue(e);
     /* The function entry (from tb_exec) jumps over the chain entry, which
      * falls through into the body: chains are the common way in. */
@@ -1500,9 +1549,11 @@ TbHostFn native_emit(NativeBackend *nb, TB *tb, bool fast_mode)
     if (!e->b.overflow)
         x86_patch_rel32(to_body, e->b.p);
     e->loop_dirty = 0;
+    uint8_t *loop_entry = NULL;
     if (e->loop_slot >= 0) {
         choose_loop_regs(e, tb, info);
         emit_loop_preload(e);
+        loop_entry = emit_loop_entry(e, tb);
     }
     e->loop_head = e->b.p;
     e->dirty = e->loop_dirty;
@@ -1538,9 +1589,8 @@ TbHostFn native_emit(NativeBackend *nb, TB *tb, bool fast_mode)
     /* A TB always ends in an op that leaves; be safe if one did not. */
     map->op_start[nops] = (uint32_t)(e->b.p - code);
     leave_with(e, OP_EXIT_SYNC);
-    map->loop = (uint32_t)(e->b.p - code);
-    uint8_t *loop_entry = e->loop_slot >= 0 ? emit_loop_entry(e, tb) : NULL;
     map->slow = (uint32_t)(e->b.p - code);
+    map->self_loop = loop_entry != NULL;
     emit_slow_paths(e);
     bool ok = !e->b.overflow;
     size_t end = (size_t)(e->b.p - cb->rw);
