@@ -67,8 +67,14 @@ Machine *machine_new(const MachineConfig *cfg, char *err, size_t errlen)
     }
     m->cfg = *cfg;
     timerq_init(&m->timers);
+    /* With one hart a turn's end lets no other hart run: it is only
+     * where the run loop polls host input (every few turns) and cuts a
+     * TB to the budget, overhead at every turn (2-3% of a CPU-bound
+     * guest at 10000). 100000 instructions still poll every few hundred
+     * microseconds of a busy guest. The trace records the quantum, so a
+     * trace made with the old default replays with it. */
     if (!m->cfg.quantum)
-        m->cfg.quantum = 10000;
+        m->cfg.quantum = cfg->nharts == 1 ? MACHINE_QUANTUM_ONE_HART : MACHINE_QUANTUM;
     if (!m->cfg.icount.ns_per_insn)
         m->cfg.icount.ns_per_insn = 10; /* a nominal 100 MIPS */
     chaos_state_init(&m->sched.chaos, &m->cfg.chaos);

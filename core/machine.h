@@ -39,10 +39,14 @@ typedef enum {
     MACHINE_BACKEND_PORTABLE,    /* ops through their handlers */
 } MachineBackend;
 
+/* The default quanta (--quantum). */
+enum { MACHINE_QUANTUM = 10000, MACHINE_QUANTUM_ONE_HART = 100000 };
+
 typedef struct MachineConfig {
     uint64_t ram_size;
     unsigned nharts;
-    /* Instructions a hart runs before the next one takes its turn. */
+    /* Instructions a hart runs before the next one takes its turn (0:
+     * MACHINE_QUANTUM, or MACHINE_QUANTUM_ONE_HART on a one-hart machine). */
     uint64_t quantum;
     /* Bytes of translated code kept before a full flush (0: default), for
      * the ops and for the native backend's host code each. */

@@ -110,6 +110,26 @@ START_TEST(test_quantum_does_not_move_the_timer)
 }
 END_TEST
 
+START_TEST(test_default_quantum_by_hart_count)
+{
+    /* One hart: no other hart waits for the end of its turn, so the
+     * default turn is longer; an explicit --quantum is kept as given. */
+    static const struct { unsigned nharts; uint64_t asked, got; } cases[] = {
+        { 1, 0, MACHINE_QUANTUM_ONE_HART }, { 2, 0, MACHINE_QUANTUM },
+        { 4, 0, MACHINE_QUANTUM }, { 1, 500, 500 }, { 4, 500, 500 },
+    };
+    for (unsigned i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        char err[256];
+        MachineConfig cfg = { .ram_size = 16 << 20, .nharts = cases[i].nharts,
+                              .quantum = cases[i].asked };
+        Machine *m = machine_new(&cfg, err, sizeof(err));
+        ck_assert_msg(m != NULL, "%s", err);
+        ck_assert_uint_eq(m->cfg.quantum, cases[i].got);
+        machine_free(m);
+    }
+}
+END_TEST
+
 START_TEST(test_mmio_mtime_read_is_exact)
 {
     /* 7 addi, then ld a1,0(t1) from mtime (t1 = 0x200bff8), then power off
@@ -295,6 +315,7 @@ Suite *suite_icount(void)
     tcase_set_timeout(tc, 30);
     tcase_add_test(tc, test_timer_fires_on_exact_instruction);
     tcase_add_test(tc, test_quantum_does_not_move_the_timer);
+    tcase_add_test(tc, test_default_quantum_by_hart_count);
     tcase_add_test(tc, test_mmio_mtime_read_is_exact);
     tcase_add_test(tc, test_counters_agree_with_the_clock);
     tcase_add_test(tc, test_self_modifying_code_with_timer);
