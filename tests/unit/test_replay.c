@@ -175,12 +175,15 @@ typedef struct RrRun {
 static void rr_run(const char *path, bool record, RrRun *out)
 {
     char err[512];
-    MachineConfig cfg = { .ram_size = 16 << 20, .nharts = 1, .digest_every = 50000 };
+    /* Turns of 10000 instructions (not the one-hart default): the input
+     * arrives at the polls of rounds 8, 24 and 40 (rr_inject). */
+    MachineConfig cfg = { .ram_size = 16 << 20, .nharts = 1, .quantum = 10000,
+                          .digest_every = 50000 };
     Machine *m = machine_new(&cfg, err, sizeof(err));
     ck_assert_msg(m != NULL, "%s", err);
     m->digest_print = false;
     TraceHeader hdr = { .ram_size = cfg.ram_size, .nharts = 1, .ns_per_insn = 10,
-                        .quantum = 10000, .digest_every = cfg.digest_every };
+                        .quantum = cfg.quantum, .digest_every = cfg.digest_every };
     if (record) {
         ck_assert_msg(replay_record_attach(m, path, &hdr, NULL, err, sizeof(err)), "%s", err);
     } else {
