@@ -492,8 +492,6 @@ static void set_pc(Emit *e, uint64_t pc)
     }
 }
 
-/* Leave the TB with the result in eax: the epilogue restores the host's
- * callee-saved registers and returns. */
 /* h->cur_tb = this TB. A TB entered through its chain entry does not set
  * it there (two instructions on every chained jump): it is set where
  * something looks at it, before each call (handlers and the slow paths
@@ -505,6 +503,8 @@ static void emit_set_cur_tb(Emit *e, X86Reg scratch)
     x86_store64(&e->b, RBX, HART_OFF(cur_tb), scratch);
 }
 
+/* Leave the TB with the result in eax: the epilogue restores the host's
+ * callee-saved registers and returns. */
 static void leave(Emit *e)
 {
     x86_jmp_to(&e->b, e->epilogue);
@@ -1314,7 +1314,7 @@ static void emit_chain_entry(Emit *e, const TB *tb)
 /* Self loops. A TB whose exit goes back to its own start (a loop of one
  * TB, the hottest code of most programs) links that exit to a loop entry
  * of its own instead of its chain entry: the same checks (budget,
- * interrupts) and the icount, but cur_tb and h->pc are already right,
+ * interrupts) and the icount, but h->pc is already right (its start),
  * and the guest registers the TB uses stay in host registers from one
  * iteration to the next. For that the TB's code loads them at its start
  * (loop_regs, then the loop head), and the looping exit puts them back in
@@ -1425,7 +1425,6 @@ static size_t align16(size_t n)
 {
     return (n + 15) & ~(size_t)15;
 }
-
 
 /* Where a failed check of the chain entry goes: the run loop sees this TB
  * end with OP_EXIT_SYNC, none of it run, h->pc its start (the exit of the
