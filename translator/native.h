@@ -42,8 +42,9 @@ size_t native_backend_used(const NativeBackend *nb);
 TbHostFn native_emit(NativeBackend *nb, TB *tb, bool fast_mode);
 
 /* Where the host code of the last TB native_emit built lies, for -d
- * out_asm. Offsets from `code` (the execute view), in order: the epilogue
- * that every exit jumps to at 0, the function entry, the chain entry (then,
+ * out_asm. Offsets from `code` (the execute view), in order: at 0 a
+ * failed chain entry's exit code, falling into the epilogue that every
+ * exit jumps to, then the function entry, the chain entry (then,
  * in a TB that loops to its own start, `self_loop`, the loads of its loop
  * registers and its loop entry), op i's code from op_start[i] to
  * op_start[i + 1], a fall-through exit from op_start[nops] to `slow`, the

@@ -151,7 +151,8 @@ void tb_log_out_asm(FILE *out, const TB *tb, const NativeTbMap *map, const char 
                 "libcapstone-dev and rebuild rewind)\n");
     HostDisasm d;
     host_disasm_open(&d);
-    section(&d, out, map, "epilogue (every exit)", 0, map->entry);
+    section(&d, out, map, "a failed chain entry's exit code, then the epilogue (every exit)", 0,
+            map->entry);
     section(&d, out, map, "entry", map->entry, map->chain);
     section(&d, out, map,
             map->self_loop ? "chain entry (from a chained TB), a self loop's register loads, "

@@ -332,7 +332,8 @@ typedef struct Emit {
     TB *tb;
     bool fast_mode;             /* translated in the fast mode */
     uint8_t *epilogue;          /* every exit jumps here */
-    uint8_t *chain_fail;        /* a failed chain entry check, just before */
+    uint8_t *chain_fail;        /* a failed chain entry check: right before
+                                 * the epilogue, which it falls into */
     int8_t slot_of[33];         /* cache slot holding x[i], or -1 */
     int8_t guest_of[NCACHE];    /* guest register in a slot, or -1 */
     uint32_t last_use[NCACHE];  /* for least-recently-used replacement */
@@ -344,7 +345,6 @@ typedef struct Emit {
      * exit that goes back there (-1: not such a TB). */
     int8_t loop_regs[NCACHE];
     int loop_slot;
-    uint8_t *loop_head;
     unsigned loop_dirty;        /* slots dirty at the loop head: the loop
                                  * registers the TB writes */
     SlowPath slow[TB_MAX_INSNS + 2];
@@ -1493,12 +1493,14 @@ static void pair_divisions(Emit *e, const TB *tb, const OpInfo *info)
     }
 }
 
-/* A called op's copy and the stub after it (at pair[0], pair[1]), which
- * its handler's op_next reaches: returns the copy's executable address. */
+/* Write a called op's copy to pair[0] and, to pair[1], the stub op that
+ * the handler's op_next tail-calls, which returns to the host code.
+ * Returns the copy's address in the execute view, for the call. */
 static const Op *place_pair(CodeBuffer *cb, Op *pair, const Op *op)
 {
+    const uint16_t next_idx = (uint16_t)(op->idx + 1);
     pair[0] = *op;
-    pair[1] = (Op){ .fn = native_stub_next, .pc = NEXT_PC(op), .idx = (uint16_t)(op->idx + 1) };
+    pair[1] = (Op){ .fn = native_stub_next, .pc = NEXT_PC(op), .idx = next_idx };
     return (const Op *)code_buffer_exec_addr(cb, (const uint8_t *)pair);
 }
 
@@ -1554,8 +1556,7 @@ TbHostFn native_emit(NativeBackend *nb, TB *tb, bool fast_mode)
         emit_loop_preload(e);
         loop_entry = emit_loop_entry(e, tb);
     }
-    e->loop_head = e->b.p;
-    e->dirty = e->loop_dirty;
+    e->dirty = e->loop_dirty; /* the loop head: here */
     /* Offsets from the code's start, for -d out_asm (NativeTbMap). */
     NativeTbMap *map = &nb->map;
     nb->have_map = false;
